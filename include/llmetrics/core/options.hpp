@@ -1,0 +1,74 @@
+#pragma once
+// Per-family options given after the labels (and buckets): a cardinality bound,
+// a unit, and closed value sets for labels (core/labels.hpp).
+
+#include <cstddef>
+#include <string_view>
+#include <type_traits>
+
+#include "fixed_string.hpp"
+#include "labels.hpp"
+
+namespace llmetrics {
+
+inline constexpr std::size_t default_max_series = 10'000;
+
+// At most N distinct label sets; further ones share one `__overflow__` series.
+template <std::size_t N>
+struct max_series {
+    static_assert(N >= 1, "llmetrics: max_series<N> needs N >= 1");
+    static constexpr std::size_t value = N;
+};
+
+// OpenMetrics unit; the family name must end in `_<unit>`.
+template <fixed_string Unit>
+struct unit {
+    static constexpr std::string_view value = Unit.view();
+};
+
+namespace detail {
+
+template <class T>
+struct is_max_series : std::false_type {};
+template <std::size_t N>
+struct is_max_series<max_series<N>> : std::true_type {};
+
+template <class T>
+struct is_unit : std::false_type {};
+template <fixed_string U>
+struct is_unit<unit<U>> : std::true_type {};
+
+template <class T>
+struct is_value_set : std::false_type {};
+template <fixed_string L, fixed_string... V>
+struct is_value_set<value_set<L, V...>> : std::true_type {};
+
+template <class T>
+inline constexpr bool is_option_v = is_max_series<T>::value || is_unit<T>::value || is_value_set<T>::value;
+
+template <class Option>
+constexpr std::size_t max_series_of_one(std::size_t fallback) {
+    if constexpr (is_max_series<Option>::value) return Option::value;
+    else return fallback;
+}
+template <class... Options>
+constexpr std::size_t max_series_of() {
+    std::size_t n = default_max_series;
+    ((n = max_series_of_one<Options>(n)), ...);
+    return n;
+}
+
+template <class Option>
+constexpr std::string_view unit_of_one() {
+    if constexpr (is_unit<Option>::value) return Option::value;
+    else return {};
+}
+template <class... Options>
+constexpr std::string_view unit_of() {
+    std::string_view u;
+    ((u = unit_of_one<Options>().empty() ? u : unit_of_one<Options>()), ...);
+    return u;
+}
+
+}  // namespace detail
+}  // namespace llmetrics

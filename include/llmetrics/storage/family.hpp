@@ -1,0 +1,300 @@
+#pragma once
+// `family<F>`: the storage of one family descriptor F (core/family.hpp): its
+// series by label set, the handles `labels(...)` returns, and how it streams
+// itself to an encoder.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <span>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "../core/family.hpp"
+#include "../core/labels.hpp"
+#include "../exposition/encoder.hpp"
+#include "../registry/snapshot.hpp"
+#include "cells.hpp"
+#include "series.hpp"
+#include "series_map.hpp"
+#include "stripes.hpp"
+
+namespace llmetrics {
+
+namespace detail {
+
+template <class A>
+struct is_named_label : std::false_type {};
+template <fixed_string N>
+struct is_named_label<label<N>> : std::true_type {};
+
+template <class A>
+struct is_static_value : std::false_type {};
+template <fixed_string V>
+struct is_static_value<static_value<V>> : std::true_type {};
+
+template <class A>
+concept label_argument = std::is_convertible_v<const A&, std::string_view> || is_static_value<A>::value;
+
+template <class A>
+std::string_view label_argument_view(const A& a) noexcept {
+    if constexpr (is_static_value<A>::value) return A::view;
+    else return std::string_view(a);
+}
+
+constexpr std::size_t round_up(std::size_t n, std::size_t to) noexcept { return (n + to - 1) / to * to; }
+
+// Striped cells for counters and histograms.
+template <class Slot, class Cell, std::size_t Stride>
+struct striped_slot_factory {
+    cell_pool<Cell, Stride> pool;
+    rejection_tally* rejected = nullptr;
+
+    void construct(Slot* first, std::size_t n) {
+        Cell* base = pool.allocate(n);
+        for (std::size_t i = 0; i < n; ++i) new (first + i) Slot(base + i, rejected);
+    }
+    std::size_t bytes() const noexcept { return pool.bytes(); }
+};
+
+struct gauge_slot_factory {
+    rejection_tally* rejected = nullptr;
+    void construct(gauge_series* first, std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i) new (first + i) gauge_series(rejected);
+    }
+    std::size_t bytes() const noexcept { return 0; }
+};
+
+template <class F, std::size_t Stride, metric_type = F::type>
+struct slot_types;
+template <class F, std::size_t Stride>
+struct slot_types<F, Stride, metric_type::counter> {
+    using slot = counter_series<Stride>;
+    using factory = striped_slot_factory<slot, counter_cell, Stride>;
+};
+template <class F, std::size_t Stride>
+struct slot_types<F, Stride, metric_type::gauge> {
+    using slot = gauge_series;
+    using factory = gauge_slot_factory;
+};
+template <class F, std::size_t Stride>
+struct slot_types<F, Stride, metric_type::histogram> {
+    using slot = histogram_series<F::bounds, Stride>;
+    using factory = striped_slot_factory<slot, histogram_cell<F::bounds.size()>, Stride>;
+};
+
+}  // namespace detail
+
+template <detail::family_descriptor F>
+class family {
+    using layout = typename F::layout;
+    static constexpr std::size_t label_count = layout::size;
+    static constexpr std::size_t free_count = layout::dynamic_count;
+    static constexpr std::size_t combinations = layout::combinations;
+    static constexpr std::size_t stride = detail::round_up(combinations, 32);
+    using types = detail::slot_types<F, stride>;
+
+public:
+    using descriptor = F;
+    using series_type = typename types::slot;
+
+    family() : series_(F::max_series, make_factory(&rejected_)) {
+        if constexpr (free_count == 0) fixed_ = series_.find_or_create({});
+    }
+    family(const family&) = delete;
+    family& operator=(const family&) = delete;
+
+    // The series for one label set: values positionally in declared order (strings
+    // or lm::value<"...">), or all by name with lm::label<"name">{value}. The
+    // reference stays valid for the family's life; keep it for the hot path.
+    template <class... A>
+    series_type& labels(const A&... args) {
+        const auto [values, closed_ok] = resolve(args...);
+        return series_for(values, closed_ok);
+    }
+
+    // Removes a label set from exposition and zeroes it. Handles to it stay valid;
+    // using the label set again revives it from zero. With value sets, every
+    // combination sharing the free-form values goes. Returns whether it existed.
+    template <class... A>
+    bool remove(const A&... args) {
+        const auto [values, closed_ok] = resolve(args...);
+        if (!closed_ok) return false;
+        const auto free = free_values(values);
+        return series_.remove(free);
+    }
+
+    // Removes every series (as remove() does for each); handles stay valid.
+    void reset() { series_.clear(); }
+
+    // Label sets in use (removed ones included, up to max_series).
+    std::size_t size() const noexcept { return series_.size(); }
+    // Label sets that went to the overflow series because the bound was reached
+    // or a value was outside its value_set.
+    std::uint64_t dropped() const noexcept { return series_.dropped() + bad_values_.count.load(std::memory_order_relaxed); }
+    // Increments and observations ignored (negative, NaN).
+    std::uint64_t rejected() const noexcept { return rejected_.count.load(std::memory_order_relaxed); }
+    // Heap bytes held by this family's series.
+    std::size_t memory_bytes() const noexcept { return series_.bytes(); }
+
+    template <class E>
+    void visit(E& e, std::string_view name) const {
+        e.begin_family({name, F::help, F::unit, F::type});
+        std::array<std::string_view, label_count> values;
+        const labels_view view{std::span<const std::string_view>(F::label_names::names), values};
+        series_.for_each_live([&](const node_type& n) {
+            const double created = n.created.load(std::memory_order_relaxed);
+            if (n.overflow) {
+                values.fill(overflow_label_value);
+                emit(e, view, n.slots[0], created);
+                return;
+            }
+            for (std::size_t combo = 0; combo < combinations; ++combo) {
+                std::size_t free = 0;
+                for (std::size_t pos = 0; pos < label_count; ++pos) {
+                    if (layout::closed_sizes[pos] == 0) values[pos] = n.value(free++);
+                    else values[pos] = layout::closed_value(pos, combo / radix[pos] % layout::closed_sizes[pos]);
+                }
+                emit(e, view, n.slots[combo], created);
+            }
+        });
+        e.end_family();
+    }
+
+private:
+    using map_type = detail::series_map<series_type, free_count, combinations, typename types::factory>;
+    using node_type = typename map_type::node;
+
+    static constexpr std::array<std::size_t, label_count> radix = [] {
+        std::array<std::size_t, label_count> out{};
+        std::size_t r = 1;
+        for (std::size_t pos = 0; pos < label_count; ++pos) {
+            out[pos] = r;
+            if (layout::closed_sizes[pos]) r *= layout::closed_sizes[pos];
+        }
+        return out;
+    }();
+
+    static typename types::factory make_factory(detail::rejection_tally* rejected) {
+        typename types::factory f{};
+        f.rejected = rejected;
+        return f;
+    }
+
+    struct resolved {
+        std::array<std::string_view, label_count> values;
+        bool closed_ok;
+    };
+
+    template <class... A>
+    static resolved resolve(const A&... args) {
+        constexpr bool all_named = (detail::is_named_label<A>::value && ...) && sizeof...(A) > 0;
+        constexpr bool any_named = (detail::is_named_label<A>::value || ...);
+        static_assert(all_named || !any_named,
+                      "llmetrics: labels(...) takes either all values by position or all as "
+                      "lm::label<\"name\">{value}, not a mix");
+        static_assert(sizeof...(A) >= label_count,
+                      "llmetrics: too few label values in labels(...); pass one value per label "
+                      "declared in labels<...>, in declared order");
+        static_assert(sizeof...(A) <= label_count,
+                      "llmetrics: too many label values in labels(...); pass one value per label "
+                      "declared in labels<...>, in declared order");
+        resolved out{};
+        if constexpr (all_named) {
+            static_assert(names_match<A...>(),
+                          "llmetrics: lm::label<\"name\"> names must be exactly the declared label "
+                          "names, each once");
+            ((out.values[F::label_names::index_of(A::name)] = args.value), ...);
+        } else {
+            static_assert((detail::label_argument<A> && ...),
+                          "llmetrics: a label value must be a string (convertible to "
+                          "std::string_view) or lm::value<\"...\">");
+            static_assert(static_values_allowed<A...>(std::make_index_sequence<sizeof...(A)>{}),
+                          "llmetrics: lm::value<\"...\"> is not in the value_set declared for that "
+                          "label");
+            std::size_t i = 0;
+            ((out.values[i++] = detail::label_argument_view(args)), ...);
+        }
+        out.closed_ok = true;
+        for (std::size_t pos = 0; pos < label_count; ++pos)
+            if (layout::closed_sizes[pos] && layout::closed_index(pos, out.values[pos]) == layout::closed_sizes[pos])
+                out.closed_ok = false;
+        return out;
+    }
+
+    template <class... A>
+    static constexpr bool names_match() {
+        if constexpr (sizeof...(A) != label_count) {
+            return true;  // the count checks above report it
+        } else {
+            constexpr std::array<std::string_view, sizeof...(A)> given{A::name...};
+            for (std::size_t i = 0; i < label_count; ++i) {
+                std::size_t seen = 0;
+                for (std::string_view g : given) seen += g == F::label_names::names[i];
+                if (seen != 1) return false;
+            }
+            return true;
+        }
+    }
+
+    template <class... A, std::size_t... I>
+    static constexpr bool static_values_allowed(std::index_sequence<I...>) {
+        return (static_value_allowed<I, A>() && ...);
+    }
+    template <std::size_t Pos, class A>
+    static constexpr bool static_value_allowed() {
+        if constexpr (!detail::is_static_value<A>::value || Pos >= label_count) return true;
+        else if constexpr (layout::closed_sizes[Pos] == 0) return true;
+        else return layout::closed_index(Pos, A::view) < layout::closed_sizes[Pos];
+    }
+
+    static std::array<std::string_view, free_count> free_values(const std::array<std::string_view, label_count>& values) {
+        std::array<std::string_view, free_count> out{};
+        std::size_t free = 0;
+        for (std::size_t pos = 0; pos < label_count; ++pos)
+            if (layout::closed_sizes[pos] == 0) out[free++] = values[pos];
+        return out;
+    }
+
+    series_type& series_for(const std::array<std::string_view, label_count>& values, bool closed_ok) {
+        if (!closed_ok) [[unlikely]] {
+            bad_values_.note();
+            return series_.overflow_node()->slots[0];
+        }
+        node_type* n;
+        if constexpr (free_count == 0) {
+            n = fixed_;
+            if (!n->live.load(std::memory_order_acquire)) [[unlikely]] n = series_.find_or_create({});
+        } else {
+            n = series_.find_or_create(free_values(values));
+        }
+        if (n->overflow) return n->slots[0];
+        std::size_t combo = 0;
+        if constexpr (combinations > 1)
+            for (std::size_t pos = 0; pos < label_count; ++pos)
+                if (layout::closed_sizes[pos]) combo += layout::closed_index(pos, values[pos]) * radix[pos];
+        return n->slots[combo];
+    }
+
+    template <class E>
+    static void emit(E& e, const labels_view& view, const series_type& s, double created) {
+        if constexpr (F::type == metric_type::counter) {
+            e.counter(view, s.value(), created);
+        } else if constexpr (F::type == metric_type::gauge) {
+            e.gauge(view, s.value());
+        } else {
+            const auto reading = s.value();
+            e.histogram(view, series_type::bounds(), std::span<const std::uint64_t>(reading.counts), reading.sum,
+                        created);
+        }
+    }
+
+    detail::rejection_tally rejected_;
+    detail::rejection_tally bad_values_;
+    map_type series_;
+    node_type* fixed_ = nullptr;
+};
+
+}  // namespace llmetrics

@@ -1,0 +1,191 @@
+#pragma once
+// Series handles: what `family.labels(...)` returns. A handle is a reference into
+// storage that never moves, valid for the life of the registry that owns it; its
+// operations are wait-free (one or two relaxed atomic operations on the calling
+// thread's stripe), never lock and never allocate.
+//
+// Rejected input is ignored, never stored: a counter ignores negative and NaN
+// increments, a histogram ignores NaN observations (a NaN would poison `_sum` for
+// good). Each family counts what it ignored in llmetrics_rejected_values_total.
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <span>
+
+#include "../registry/snapshot.hpp"
+#include "cells.hpp"
+#include "stripes.hpp"
+
+namespace llmetrics {
+
+namespace detail {
+// Shared by the handles of one family; only touched on rejected input.
+struct rejection_tally {
+    std::atomic<std::uint64_t> count{0};
+    void note() noexcept { count.fetch_add(1, std::memory_order_relaxed); }
+};
+}  // namespace detail
+
+template <std::size_t Stride>
+class counter_series {
+public:
+    counter_series(detail::counter_cell* stripe0, detail::rejection_tally* rejected) noexcept
+        : base_(stripe0), rejected_(rejected) {}
+    counter_series(const counter_series&) = delete;
+    counter_series& operator=(const counter_series&) = delete;
+
+    void inc() noexcept { mine().integral.fetch_add(1, std::memory_order_relaxed); }
+
+    template <std::integral T>
+    void inc(T amount) noexcept {
+        if constexpr (std::is_signed_v<T>) {
+            if (amount < 0) return rejected_->note();
+        }
+        mine().integral.fetch_add(static_cast<std::uint64_t>(amount), std::memory_order_relaxed);
+    }
+
+    // Whole amounts go to the integer slot (exact); the rest to the floating one.
+    template <std::floating_point T>
+    void inc(T amount) noexcept {
+        const double v = static_cast<double>(amount);
+        if (!(v >= 0.0)) return rejected_->note();  // negative or NaN
+        if (v < 18446744073709551616.0 && v == std::floor(v))
+            mine().integral.fetch_add(static_cast<std::uint64_t>(v), std::memory_order_relaxed);
+        else
+            detail::atomic_add(mine().fractional, v);
+    }
+
+    counter_value value() const noexcept {
+        counter_value out;
+        for (std::size_t s = 0; s < detail::stripe_count; ++s) {
+            out.integral += base_[s * Stride].integral.load(std::memory_order_relaxed);
+            out.fractional += base_[s * Stride].fractional.load(std::memory_order_relaxed);
+        }
+        return out;
+    }
+
+    // Not linearisable with concurrent writers: used by remove() and reset().
+    void clear() noexcept {
+        for (std::size_t s = 0; s < detail::stripe_count; ++s) {
+            base_[s * Stride].integral.store(0, std::memory_order_relaxed);
+            base_[s * Stride].fractional.store(0.0, std::memory_order_relaxed);
+        }
+    }
+
+private:
+    detail::counter_cell& mine() const noexcept { return base_[detail::this_thread_stripe() * Stride]; }
+
+    detail::counter_cell* base_;
+    detail::rejection_tally* rejected_;
+};
+
+// A gauge is one value that `set` overwrites, so it is not striped.
+class gauge_series {
+public:
+    explicit gauge_series(detail::rejection_tally* = nullptr) noexcept {}
+    gauge_series(const gauge_series&) = delete;
+    gauge_series& operator=(const gauge_series&) = delete;
+
+    void set(double v) noexcept { value_.store(v, std::memory_order_relaxed); }
+    void inc() noexcept { detail::atomic_add(value_, 1.0); }
+    void inc(double v) noexcept { detail::atomic_add(value_, v); }
+    void dec() noexcept { detail::atomic_add(value_, -1.0); }
+    void dec(double v) noexcept { detail::atomic_add(value_, -v); }
+    void add(double v) noexcept { detail::atomic_add(value_, v); }
+    void sub(double v) noexcept { detail::atomic_add(value_, -v); }
+    void set_to_current_time() noexcept {
+        using namespace std::chrono;
+        set(duration<double>(system_clock::now().time_since_epoch()).count());
+    }
+
+    double value() const noexcept { return value_.load(std::memory_order_relaxed); }
+    void clear() noexcept { set(0.0); }
+
+private:
+    std::atomic<double> value_{0.0};
+};
+
+template <std::size_t Bounds>
+struct histogram_reading {
+    std::array<std::uint64_t, Bounds + 1> counts{};  // per bucket, not cumulative; last is +Inf
+    double sum = 0.0;
+    std::uint64_t count() const noexcept {
+        std::uint64_t n = 0;
+        for (auto c : counts) n += c;
+        return n;
+    }
+};
+
+template <auto Bounds, std::size_t Stride>  // Bounds: std::array<double, N>
+class histogram_series {
+public:
+    static constexpr std::size_t bucket_count = Bounds.size();
+    using cell = detail::histogram_cell<bucket_count>;
+
+    histogram_series(cell* stripe0, detail::rejection_tally* rejected) noexcept
+        : base_(stripe0), rejected_(rejected) {}
+    histogram_series(const histogram_series&) = delete;
+    histogram_series& operator=(const histogram_series&) = delete;
+
+    void observe(double v) noexcept {
+        if (v != v) return rejected_->note();  // NaN
+        cell& c = base_[detail::this_thread_stripe() * Stride];
+        c.counts[bucket_of(v)].fetch_add(1, std::memory_order_relaxed);
+        detail::atomic_add(c.sum, v);
+    }
+
+    template <class Rep, class Period>
+    void observe(std::chrono::duration<Rep, Period> d) noexcept {
+        observe(std::chrono::duration<double>(d).count());
+    }
+
+    histogram_reading<bucket_count> value() const noexcept {
+        histogram_reading<bucket_count> out;
+        for (std::size_t s = 0; s < detail::stripe_count; ++s) {
+            const cell& c = base_[s * Stride];
+            for (std::size_t b = 0; b <= bucket_count; ++b)
+                out.counts[b] += c.counts[b].load(std::memory_order_relaxed);
+            out.sum += c.sum.load(std::memory_order_relaxed);
+        }
+        return out;
+    }
+
+    void clear() noexcept {
+        for (std::size_t s = 0; s < detail::stripe_count; ++s) {
+            cell& c = base_[s * Stride];
+            for (auto& n : c.counts) n.store(0, std::memory_order_relaxed);
+            c.sum.store(0.0, std::memory_order_relaxed);
+        }
+    }
+
+    static constexpr std::span<const double> bounds() noexcept { return {Bounds.data(), Bounds.size()}; }
+
+private:
+    // First bucket whose upper bound is >= v (Prometheus buckets are "le").
+    static std::size_t bucket_of(double v) noexcept {
+        if constexpr (bucket_count <= 16) {
+            std::size_t i = 0;
+            while (i < bucket_count && v > Bounds[i]) ++i;
+            return i;
+        } else {
+            std::size_t lo = 0, hi = bucket_count;
+            while (lo < hi) {
+                const std::size_t mid = (lo + hi) / 2;
+                if (v > Bounds[mid]) lo = mid + 1;
+                else hi = mid;
+            }
+            return lo;
+        }
+    }
+
+    cell* base_;
+    detail::rejection_tally* rejected_;
+};
+
+}  // namespace llmetrics
