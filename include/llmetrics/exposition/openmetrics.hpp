@@ -1,0 +1,124 @@
+#pragma once
+// OpenMetrics 1.0 text format
+// (content type `application/openmetrics-text; version=1.0.0; charset=utf-8`).
+//
+//   # TYPE <family> counter|gauge|histogram|info|unknown
+//   # UNIT <family> <unit>                      (when declared; never for info)
+//   # HELP <family> <help, with \ " and newline escaped>
+//   <family>_total{...} 42                     counters: the family name has no `_total`
+//   <family>_created{...} 1700000000.25        when the creation time is known
+//   ...
+//   # EOF
+//
+// Info families are given without the `_info` suffix and always show the value 1.
+// Histograms: cumulative `_bucket` lines (canonical `le`, ending with +Inf), then
+// `_sum` and `_count`, then `_created`. The spec treats `_sum` as a counter, so a
+// histogram with a negative bound, or whose sum is negative or NaN, shows only
+// its buckets (the +Inf bucket still carries the count): `_sum` and `_count`
+// appear together or not at all.
+
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "encoder.hpp"
+#include "number_format.hpp"
+#include "output.hpp"
+#include "text_common.hpp"
+
+namespace llmetrics {
+
+template <text_output Out>
+class openmetrics_encoder {
+public:
+    explicit openmetrics_encoder(Out& out) noexcept : out_(&out) {}
+
+    void begin_family(const family_header& h) {
+        type_ = h.type;
+        name_ = h.name;
+        if (h.type == metric_type::counter && name_.ends_with("_total"))
+            name_.remove_suffix(sizeof("_total") - 1);
+        write_meta("TYPE", type_name(h.type));
+        if (!h.unit.empty() && h.type != metric_type::info) write_meta("UNIT", h.unit);
+        if (!h.help.empty()) {
+            detail::put(*out_, "# HELP ");
+            detail::put(*out_, name_);
+            detail::put(*out_, ' ');
+            detail::write_escaped(*out_, h.help, true);
+            detail::put(*out_, '\n');
+        }
+    }
+
+    void counter(labels_view labels, counter_value value, double created) {
+        detail::write_sample_start(*out_, name_, "_total", labels);
+        detail::write_counter(*out_, value);
+        detail::put(*out_, '\n');
+        write_created(labels, created);
+    }
+
+    void gauge(labels_view labels, double value) {
+        if (type_ == metric_type::info) {
+            detail::write_sample_start(*out_, name_, "_info", labels);
+            detail::put(*out_, "1\n");  // the spec allows no other value
+            return;
+        }
+        detail::write_sample_start(*out_, name_, "", labels);
+        detail::write_double(*out_, value);
+        detail::put(*out_, '\n');
+    }
+
+    void histogram(labels_view labels, std::span<const double> bounds, std::span<const std::uint64_t> counts,
+                   double sum, double created) {
+        const std::uint64_t total = detail::write_buckets(*out_, name_, labels, bounds, counts);
+        const bool negative_buckets = !bounds.empty() && bounds.front() < 0;
+        if (!negative_buckets && sum >= 0) {  // false for NaN too
+            detail::write_sample_start(*out_, name_, "_sum", labels);
+            detail::write_double(*out_, sum);
+            detail::put(*out_, '\n');
+            detail::write_sample_start(*out_, name_, "_count", labels);
+            detail::write_uint(*out_, total);
+            detail::put(*out_, '\n');
+        }
+        write_created(labels, created);
+    }
+
+    void end_family() noexcept {}
+
+    void finish() { detail::put(*out_, "# EOF\n"); }
+
+private:
+    static constexpr std::string_view type_name(metric_type t) noexcept {
+        switch (t) {
+        case metric_type::counter: return "counter";
+        case metric_type::gauge: return "gauge";
+        case metric_type::histogram: return "histogram";
+        case metric_type::info: return "info";
+        case metric_type::unknown: break;
+        }
+        return "unknown";
+    }
+
+    void write_meta(std::string_view keyword, std::string_view text) {
+        detail::put(*out_, "# ");
+        detail::put(*out_, keyword);
+        detail::put(*out_, ' ');
+        detail::put(*out_, name_);
+        detail::put(*out_, ' ');
+        detail::put(*out_, text);
+        detail::put(*out_, '\n');
+    }
+
+    void write_created(labels_view labels, double created) {
+        if (std::isnan(created)) return;
+        detail::write_sample_start(*out_, name_, "_created", labels);
+        detail::write_double(*out_, created);
+        detail::put(*out_, '\n');
+    }
+
+    Out* out_;
+    std::string_view name_;
+    metric_type type_ = metric_type::gauge;
+};
+
+}  // namespace llmetrics
