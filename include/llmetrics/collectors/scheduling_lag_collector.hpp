@@ -21,6 +21,9 @@
 // to cover your scrape interval (150 for 15 s, 600 for 60 s at 100 ms) so no
 // stall falls between two scrapes unseen by _max.
 //
+// On an idle Linux machine the floor is about 50-100 us: the kernel's default
+// 50 us timer slack for normal threads plus the wake-up itself.
+//
 // The thread stops and is joined by stop() or the destructor; a stop request
 // wakes it at once (condition_variable_any waiting on the stop_token).
 
