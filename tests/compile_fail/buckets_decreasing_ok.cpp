@@ -1,0 +1,7 @@
+// expect: compiles
+#include <string>
+#include <string_view>
+#include <llmetrics/registry/registry.hpp>
+namespace lm = llmetrics;
+using f = lm::histogram<"h_seconds", "h", lm::labels<>, lm::buckets<0.1, 0.5, 1>>;
+int main() { lm::registry<f> r; (void)r; }

@@ -1,0 +1,7 @@
+// expect-error: llmetrics: a label name appears twice
+#include <string>
+#include <string_view>
+#include <llmetrics/registry/registry.hpp>
+namespace lm = llmetrics;
+using f = lm::gauge<"g", "h", lm::labels<"model", "tenant", "model">>;
+int main() { lm::registry<f> r; (void)r; }

@@ -1,0 +1,7 @@
+// expect: compiles
+#include <string>
+#include <string_view>
+#include <llmetrics/registry/registry.hpp>
+namespace lm = llmetrics;
+using a = lm::counter<"c_total", "h">;
+int main() { lm::registry<lm::prefix<"llm_router_">, a> r; (void)r; }

@@ -1,0 +1,7 @@
+// expect-error: llmetrics: value_set<.*> names a label that is not in labels
+#include <string>
+#include <string_view>
+#include <llmetrics/registry/registry.hpp>
+namespace lm = llmetrics;
+using f = lm::counter<"c_total", "h", lm::labels<"status">, lm::value_set<"state", "a", "b">>;
+int main() { lm::registry<f> r; (void)r; }
