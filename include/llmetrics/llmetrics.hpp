@@ -28,3 +28,4 @@
 #include "collectors/process_collector.hpp"
 #include "collectors/scheduling_lag_collector.hpp"
 #include "collectors/gpu_collector.hpp"
+#include "analytics/analytics_collector.hpp"
