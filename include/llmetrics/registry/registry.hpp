@@ -136,6 +136,7 @@ public:
     template <class E>
     void visit(E& e) const {
         std::vector<family_snapshot> gathered = collect_runtime();
+        drop_taken_names(gathered);
         append_self_metrics(gathered);
 
         struct entry {
@@ -147,18 +148,10 @@ public:
         order.reserve(family_count + gathered.size());
         for (std::size_t i = 0; i < family_count; ++i) order.push_back({names[i], i, nullptr});
         for (const family_snapshot& s : gathered) order.push_back({s.name, family_count, &s});
-        std::stable_sort(order.begin(), order.end(), [](const entry& a, const entry& b) { return a.name < b.name; });
+        std::sort(order.begin(), order.end(), [](const entry& a, const entry& b) { return a.name < b.name; });
 
         static constexpr auto emitters = emitter_table<E>(std::make_index_sequence<family_count>{});
-        std::string_view previous;
-        bool first = true;
         for (const entry& en : order) {
-            if (!first && en.name == previous) {  // declared families sort first among equals
-                collector_errors_.fetch_add(1, std::memory_order_relaxed);
-                continue;
-            }
-            first = false;
-            previous = en.name;
             if (en.snapshot) detail::emit_snapshot(e, *en.snapshot);
             else emitters[en.declared](*this, e);
         }
@@ -190,6 +183,22 @@ private:
             }
         }
         return out;
+    }
+
+    // Keeps the first family of each name; declared families always win.
+    void drop_taken_names(std::vector<family_snapshot>& gathered) const {
+        std::vector<std::string_view> taken(names.begin(), names.end());
+        std::vector<family_snapshot> kept;
+        kept.reserve(gathered.size());
+        for (family_snapshot& s : gathered) {
+            if (std::find(taken.begin(), taken.end(), s.name) != taken.end()) {
+                collector_errors_.fetch_add(1, std::memory_order_relaxed);
+                continue;
+            }
+            kept.push_back(std::move(s));
+            taken.push_back(kept.back().name);
+        }
+        gathered = std::move(kept);
     }
 
     void append_self_metrics(std::vector<family_snapshot>& out) const {
