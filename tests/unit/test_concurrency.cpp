@@ -58,7 +58,7 @@ TEST_CASE("concurrent writers lose nothing and scrapes stay consistent", "[concu
 
     std::thread scraper([&] {
         reading previous;
-        while (!done.load()) {
+        do {
             checker c;
             m.visit(c);
             // Buckets cumulative and non-decreasing, count == +Inf bucket by construction,
@@ -72,7 +72,7 @@ TEST_CASE("concurrent writers lose nothing and scrapes stay consistent", "[concu
             if (!c.r.ok) consistent = false;
             previous = c.r;
             ++scrapes;
-        }
+        } while (!done.load());
     });
 
     std::vector<std::thread> writers;

@@ -67,16 +67,18 @@ void render_to(Out& out, const Source& source, format f) {
                   "llmetrics: render() needs a source with `template <llmetrics::encoder E> void visit(E&) const`: "
                   "pass a registry or a llmetrics::snapshot_source");
     if constexpr (metrics_source<Source>) {
+        using buffered = detail::buffered_output<Out>;
+        buffered sink{out};
         const auto run = [&](auto&& e) {
             source.visit(e);
             e.finish();
         };
         switch (f) {
-        case format::openmetrics: return run(openmetrics_encoder<Out>{out});
-        case format::json: return run(json_encoder<Out>{out});
+        case format::openmetrics: return run(openmetrics_encoder<buffered>{sink});
+        case format::json: return run(json_encoder<buffered>{sink});
         case format::prometheus: break;
         }
-        run(prometheus_text_encoder<Out>{out});
+        run(prometheus_text_encoder<buffered>{sink});
     }
 }
 

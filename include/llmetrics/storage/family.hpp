@@ -148,7 +148,7 @@ public:
             const double created = n.created.load(std::memory_order_relaxed);
             if (n.overflow) {
                 values.fill(overflow_label_value);
-                emit(e, view, n.slots[0], created);
+                emit(e, view, n.slots()[0], created);
                 return;
             }
             for (std::size_t combo = 0; combo < combinations; ++combo) {
@@ -157,7 +157,7 @@ public:
                     if (layout::closed_sizes[pos] == 0) values[pos] = n.value(free++);
                     else values[pos] = layout::closed_value(pos, combo / radix[pos] % layout::closed_sizes[pos]);
                 }
-                emit(e, view, n.slots[combo], created);
+                emit(e, view, n.slots()[combo], created);
             }
         });
         e.end_family();
@@ -261,7 +261,7 @@ private:
     series_type& series_for(const std::array<std::string_view, label_count>& values, bool closed_ok) {
         if (!closed_ok) [[unlikely]] {
             bad_values_.note();
-            return series_.overflow_node()->slots[0];
+            return series_.overflow_node()->slots()[0];
         }
         node_type* n;
         if constexpr (free_count == 0) {
@@ -270,12 +270,12 @@ private:
         } else {
             n = series_.find_or_create(free_values(values));
         }
-        if (n->overflow) return n->slots[0];
+        if (n->overflow) return n->slots()[0];
         std::size_t combo = 0;
         if constexpr (combinations > 1)
             for (std::size_t pos = 0; pos < label_count; ++pos)
                 if (layout::closed_sizes[pos]) combo += layout::closed_index(pos, values[pos]) * radix[pos];
-        return n->slots[combo];
+        return n->slots()[combo];
     }
 
     template <class E>

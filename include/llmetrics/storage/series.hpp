@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <limits>
 #include <span>
+#include <utility>
 
 #include "../registry/snapshot.hpp"
 #include "cells.hpp"
@@ -168,11 +169,12 @@ public:
 
 private:
     // First bucket whose upper bound is >= v (Prometheus buckets are "le").
+    // Branch-free for small bucket lists: observed values jump between buckets.
     static std::size_t bucket_of(double v) noexcept {
         if constexpr (bucket_count <= 16) {
-            std::size_t i = 0;
-            while (i < bucket_count && v > Bounds[i]) ++i;
-            return i;
+            return [&]<std::size_t... I>(std::index_sequence<I...>) {
+                return (std::size_t{0} + ... + static_cast<std::size_t>(v > Bounds[I]));
+            }(std::make_index_sequence<bucket_count>{});
         } else {
             std::size_t lo = 0, hi = bucket_count;
             while (lo < hi) {

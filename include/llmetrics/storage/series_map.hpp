@@ -24,6 +24,7 @@
 #include <string>
 #include <span>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -57,22 +58,46 @@ inline std::uint64_t mix(std::uint64_t h) noexcept {
     return h;
 }
 
-// Hashes length and bytes of each value, so ("a,b", "c") and ("a", "b,c") differ.
+// Up to 8 bytes of p as one word; together with n it determines the bytes
+// exactly (overlapping loads, no call to memcpy for a variable length).
+inline std::uint64_t load_small(const char* p, std::size_t n) noexcept {
+    if (n >= 4) {
+        std::uint32_t first, last;
+        std::memcpy(&first, p, 4);
+        std::memcpy(&last, p + n - 4, 4);
+        return (std::uint64_t{first} << 32) | last;
+    }
+    if (n == 0) return 0;
+    const auto byte = [&](std::size_t i) { return std::uint64_t{static_cast<unsigned char>(p[i])}; };
+    return (byte(0) << 16) | (byte(n / 2) << 8) | byte(n - 1);
+}
+
+inline std::uint64_t load_word(const char* p) noexcept {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    return w;
+}
+
+// Byte equality, inlined: label values are short and a libc call per value is
+// most of a lookup's cost.
+inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
+    if (n <= 8) return load_small(a, n) == load_small(b, n);
+    std::size_t i = 0;
+    for (; i + 8 < n; i += 8)
+        if (load_word(a + i) != load_word(b + i)) return false;
+    return load_word(a + n - 8) == load_word(b + n - 8);
+}
+
+// One multiply per 8 bytes on the lookup path, one avalanche at the end. Each
+// value's length is folded in, so ("a,b", "c") and ("a", "b,c") differ.
 inline std::uint64_t hash_values(std::span<const std::string_view> values) noexcept {
+    constexpr std::uint64_t k = 0x9e3779b97f4a7c15ULL;
     std::uint64_t h = hash_seed;
     for (std::string_view v : values) {
-        h = mix(h ^ (v.size() * 0x9e3779b97f4a7c15ULL));
-        std::size_t i = 0;
-        for (; i + 8 <= v.size(); i += 8) {
-            std::uint64_t w;
-            std::memcpy(&w, v.data() + i, 8);
-            h = mix(h ^ w) * 0x9e3779b97f4a7c15ULL;
-        }
-        if (i < v.size()) {
-            std::uint64_t w = 0;
-            std::memcpy(&w, v.data() + i, v.size() - i);
-            h = mix(h ^ w) * 0x9e3779b97f4a7c15ULL;
-        }
+        const char* p = v.data();
+        std::size_t n = v.size();
+        for (; n > 8; p += 8, n -= 8) h = ((h ^ load_word(p)) * k) ^ (h >> 29);
+        h = ((h ^ load_small(p, n)) * k) + v.size();
     }
     return mix(h);
 }
@@ -93,8 +118,10 @@ inline std::string_view clamp_label_value(std::string_view v) noexcept {
 // Bump allocator for nodes and their key bytes: no per-node malloc header.
 class node_arena {
 public:
+    static constexpr std::size_t alignment = 8;  // nodes hold 8-byte atomics at most
+
     void* allocate(std::size_t bytes) {
-        bytes = (bytes + alignof(std::max_align_t) - 1) & ~(alignof(std::max_align_t) - 1);
+        bytes = (bytes + alignment - 1) & ~(alignment - 1);
         if (chunks_.empty() || used_ + bytes > chunk_size_) {
             chunk_size_ = std::max<std::size_t>(bytes, 16 * 1024);
             chunks_.push_back(std::unique_ptr<std::byte[]>(new std::byte[chunk_size_]));
@@ -116,25 +143,40 @@ private:
 
 // One label set of free-form values, and the fixed table of `Slots` series for
 // the family's closed-value combinations.
+// Laid out in one arena allocation as [node][Slots slots][key bytes].
 template <class Slot, std::size_t Values, std::size_t Slots>
 struct series_node {
+    // Offsets fit in 16 bits while every value is clamped to max_label_value_bytes.
+    using offset = std::conditional_t<Values * max_label_value_bytes < 65536, std::uint16_t, std::uint32_t>;
+    static constexpr std::size_t slots_offset() noexcept {
+        return (sizeof(series_node) + alignof(Slot) - 1) / alignof(Slot) * alignof(Slot);
+    }
+    static constexpr std::size_t key_offset() noexcept { return slots_offset() + Slots * sizeof(Slot); }
+
     std::uint64_t hash = 0;
     std::atomic<series_node*> next{nullptr};  // creation order, for exposition
+    std::atomic<double> created{0.0};
+    std::array<offset, Values> ends{};  // end offset of each value in the key bytes
     std::atomic<bool> live{true};
     bool overflow = false;
-    std::atomic<double> created{0.0};
-    std::array<std::uint32_t, Values> ends{};  // end offset of each value in key
-    const char* key = nullptr;
-    Slot* slots = nullptr;  // Slots of them, placed after the node
+
+    Slot* slots() noexcept { return reinterpret_cast<Slot*>(reinterpret_cast<std::byte*>(this) + slots_offset()); }
+    const Slot* slots() const noexcept {
+        return reinterpret_cast<const Slot*>(reinterpret_cast<const std::byte*>(this) + slots_offset());
+    }
+    const char* key() const noexcept { return reinterpret_cast<const char*>(this) + key_offset(); }
 
     std::string_view value(std::size_t i) const noexcept {
-        const std::uint32_t begin = i == 0 ? 0 : ends[i - 1];
-        return {key + begin, ends[i] - begin};
+        const std::size_t begin = i == 0 ? 0 : ends[i - 1];
+        return {key() + begin, ends[i] - begin};
     }
     bool matches(std::uint64_t h, std::span<const std::string_view> values) const noexcept {
         if (h != hash) return false;
-        for (std::size_t i = 0; i < Values; ++i)
-            if (value(i) != values[i]) return false;
+        for (std::size_t i = 0; i < Values; ++i) {
+            const std::string_view mine = value(i);
+            if (mine.size() != values[i].size() || !same_bytes(mine.data(), values[i].data(), mine.size()))
+                return false;
+        }
         return true;
     }
 };
@@ -156,34 +198,21 @@ public:
     ~series_map() {
         for (node* n = head_.load(std::memory_order_relaxed); n;) {
             node* next = n->next.load(std::memory_order_relaxed);
-            for (std::size_t i = 0; i < Slots; ++i) n->slots[i].~Slot();
+            for (std::size_t i = 0; i < Slots; ++i) n->slots()[i].~Slot();
             n->~node();
             n = next;
         }
     }
 
-    // Values must be valid UTF-8 already (see find_or_create).
-    node* find(std::span<const std::string_view> values) const noexcept {
-        return find(hash_values(values), values);
-    }
-
     // The node for `values`, created on first use. Past the cardinality bound it
     // is the overflow node, and `dropped` grows by one.
     node* find_or_create(std::span<const std::string_view> raw) {
-        std::array<std::string_view, Values> values;
-        std::array<std::string, Values> repaired;
-        for (std::size_t i = 0; i < Values; ++i) {
-            std::string_view v = clamp_label_value(raw[i]);
-            if (!is_valid_utf8(v)) [[unlikely]] {
-                repaired[i] = sanitize_utf8(v);
-                v = repaired[i];
-            }
-            values[i] = v;
-        }
-        const std::uint64_t h = hash_values(values);
-        if (node* n = find(h, values); n && n->live.load(std::memory_order_acquire)) [[likely]]
+        // Stored keys are valid UTF-8 and clamped, so raw values that match one
+        // need no repair: only a miss pays for validation.
+        const std::uint64_t raw_hash = hash_values(raw);
+        if (node* n = find(raw_hash, raw); n && n->live.load(std::memory_order_acquire)) [[likely]]
             return n;
-        return create_slow(h, values);
+        return find_or_create_slow(raw);
     }
 
     node* overflow_node() {
@@ -192,9 +221,12 @@ public:
     }
 
     // Marks a label set dead and zeroes it; returns whether it was live.
-    bool remove(std::span<const std::string_view> values) {
+    bool remove(std::span<const std::string_view> raw) {
+        std::array<std::string_view, Values> values;
+        std::array<std::string, Values> repaired;
+        normalize(raw, values, repaired);
         std::lock_guard lock(mutex_);
-        node* n = find(values);
+        node* n = find(hash_values(values), values);
         if (!n || n->overflow || !n->live.load(std::memory_order_relaxed)) return false;
         kill(n);
         return true;
@@ -226,6 +258,26 @@ private:
         std::size_t mask;
         std::unique_ptr<std::atomic<node*>[]> slots;
     };
+
+    // What is stored for raw values: clamped, then UTF-8 repaired.
+    static void normalize(std::span<const std::string_view> raw, std::array<std::string_view, Values>& values,
+                          std::array<std::string, Values>& repaired) {
+        for (std::size_t i = 0; i < Values; ++i) {
+            std::string_view v = clamp_label_value(raw[i]);
+            if (!is_valid_utf8(v)) {
+                repaired[i] = sanitize_utf8(v);
+                v = repaired[i];
+            }
+            values[i] = v;
+        }
+    }
+
+    node* find_or_create_slow(std::span<const std::string_view> raw) {
+        std::array<std::string_view, Values> values;
+        std::array<std::string, Values> repaired;
+        normalize(raw, values, repaired);
+        return create_slow(hash_values(values), values);
+    }
 
     node* find(std::uint64_t h, std::span<const std::string_view> values) const noexcept {
         const table* t = table_.load(std::memory_order_acquire);
@@ -266,23 +318,19 @@ private:
     node* build(std::uint64_t h, std::span<const std::string_view> values, bool overflow) {
         std::size_t key_bytes = 0;
         for (std::string_view v : values) key_bytes += v.size();
-        const std::size_t slots_offset = (sizeof(node) + alignof(Slot) - 1) / alignof(Slot) * alignof(Slot);
-        const std::size_t key_offset = slots_offset + Slots * sizeof(Slot);
-        auto* raw = static_cast<std::byte*>(arena_.allocate(key_offset + key_bytes));
+        auto* raw = static_cast<std::byte*>(arena_.allocate(node::key_offset() + key_bytes));
         node* n = new (raw) node{};
         n->hash = h;
         n->overflow = overflow;
         n->created.store(unix_now(), std::memory_order_relaxed);
-        char* key = reinterpret_cast<char*>(raw + key_offset);
-        std::uint32_t at = 0;
+        char* key = reinterpret_cast<char*>(raw + node::key_offset());
+        std::size_t at = 0;
         for (std::size_t i = 0; i < Values; ++i) {
-            std::memcpy(key + at, values[i].data(), values[i].size());
-            at += static_cast<std::uint32_t>(values[i].size());
-            n->ends[i] = at;
+            if (!values[i].empty()) std::memcpy(key + at, values[i].data(), values[i].size());
+            at += values[i].size();
+            n->ends[i] = static_cast<typename node::offset>(at);
         }
-        n->key = key;
-        n->slots = reinterpret_cast<Slot*>(raw + slots_offset);
-        factory_.construct(n->slots, Slots);
+        factory_.construct(n->slots(), Slots);
         // Append to the creation-order list; readers see a complete node.
         if (node* tail = tail_) tail->next.store(n, std::memory_order_release);
         else head_.store(n, std::memory_order_release);
@@ -320,7 +368,7 @@ private:
 
     void kill(node* n) {
         n->live.store(false, std::memory_order_release);
-        for (std::size_t i = 0; i < Slots; ++i) n->slots[i].clear();
+        for (std::size_t i = 0; i < Slots; ++i) n->slots()[i].clear();
     }
 
     const std::size_t max_series_;

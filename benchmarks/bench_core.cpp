@@ -1,0 +1,131 @@
+// Hot-path and scrape costs of the core, each beside a relaxed fetch_add
+// baseline measured in the same run (targets are ratios to it; see README).
+//
+//   build/gcc/bin/bench_core --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+#include <benchmark/benchmark.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include <malloc.h>
+
+#include <llmetrics/llmetrics.hpp>
+#include <llmetrics/exposition/render.hpp>
+
+namespace lm = llmetrics;
+
+// Heap in use, from glibc's allocator (includes its per-chunk overhead).
+static std::size_t heap_in_use() { return mallinfo2().uordblks; }
+
+namespace {
+
+using requests_total = lm::counter<"http_requests_total", "Total number of HTTP requests",
+                                   lm::labels<"method", "route", "status_code", "tenant_id">, lm::max_series<20000>>;
+using duration_seconds =
+    lm::histogram<"http_request_duration_seconds", "Duration of HTTP requests in seconds",
+                  lm::labels<"method", "route", "tenant_id">, lm::buckets<0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10>>;
+using metrics = lm::registry<lm::prefix<"llm_router_">, requests_total, duration_seconds>;
+
+metrics& shared_metrics() {
+    static metrics m;
+    return m;
+}
+
+std::atomic<std::uint64_t> g_baseline{0};
+
+void BM_fetch_add_baseline(benchmark::State& state) {
+    for (auto _ : state) g_baseline.fetch_add(1, std::memory_order_relaxed);
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_fetch_add_baseline)->Threads(1)->Threads(2)->UseRealTime();
+
+void BM_counter_inc(benchmark::State& state) {
+    auto& c = shared_metrics().get<requests_total>().labels("GET", "/chat", "200", "tenant-a");
+    for (auto _ : state) c.inc();
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_counter_inc)->Threads(1)->Threads(2)->UseRealTime();
+
+void BM_histogram_observe(benchmark::State& state) {
+    auto& h = shared_metrics().get<duration_seconds>().labels("GET", "/chat", "tenant-a");
+    double v = 0.0;
+    for (auto _ : state) {
+        h.observe(v);
+        v = v < 12.0 ? v + 0.37 : 0.0;  // walk across the buckets
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_histogram_observe)->Threads(1)->Threads(2)->UseRealTime();
+
+void BM_labels_lookup_inc(benchmark::State& state) {
+    auto& fam = shared_metrics().get<requests_total>();
+    fam.labels("GET", "/chat", "200", "tenant-a").inc();
+    for (auto _ : state) fam.labels("GET", "/chat", "200", "tenant-a").inc();
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_labels_lookup_inc);
+
+// 10,000 counter series and 1,000 histogram series, rendered whole.
+void BM_render(benchmark::State& state) {
+    static metrics m;
+    static const bool filled = [] {
+        for (int i = 0; i < 10000; ++i)
+            m.get<requests_total>().labels("GET", "/route/" + std::to_string(i % 100), "200",
+                                           "tenant-" + std::to_string(i / 100)).inc(i);
+        for (int i = 0; i < 1000; ++i)
+            m.get<duration_seconds>().labels("POST", "/route/" + std::to_string(i % 10),
+                                             "tenant-" + std::to_string(i / 10)).observe(i * 0.01);
+        return true;
+    }();
+    (void)filled;
+    const auto f = static_cast<lm::format>(state.range(0));
+    std::string body;
+    for (auto _ : state) {
+        body.clear();
+        lm::render_to(body, m, f);
+        benchmark::DoNotOptimize(body.data());
+    }
+    state.counters["bytes"] = static_cast<double>(body.size());
+}
+BENCHMARK(BM_render)
+    ->Arg(static_cast<int>(lm::format::prometheus))
+    ->Arg(static_cast<int>(lm::format::openmetrics))
+    ->Arg(static_cast<int>(lm::format::json))
+    ->Unit(benchmark::kMillisecond);
+
+// Heap bytes per series: heap in use around the creation of 10,000 series.
+template <class Family, class Make>
+double bytes_per_series(Make make) {
+    const std::size_t before = heap_in_use();
+    auto* m = new metrics;
+    for (int i = 0; i < 10000; ++i) make(m->get<Family>(), i);
+    const std::size_t after = heap_in_use();
+    delete m;
+    return static_cast<double>(after - before) / 10000.0;
+}
+
+void BM_memory_per_counter_series(benchmark::State& state) {
+    double bytes = 0;
+    for (auto _ : state)
+        bytes = bytes_per_series<requests_total>([](auto& fam, int i) {
+            fam.labels("GET", "/chat", "200", "tenant-" + std::to_string(i)).inc();
+        });
+    state.counters["bytes_per_series"] = bytes;
+}
+BENCHMARK(BM_memory_per_counter_series)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+void BM_memory_per_histogram_series(benchmark::State& state) {
+    double bytes = 0;
+    for (auto _ : state)
+        bytes = bytes_per_series<duration_seconds>([](auto& fam, int i) {
+            fam.labels("GET", "/chat", "tenant-" + std::to_string(i)).observe(0.2);
+        });
+    state.counters["bytes_per_series"] = bytes;
+}
+BENCHMARK(BM_memory_per_histogram_series)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
