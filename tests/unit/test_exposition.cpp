@@ -381,6 +381,17 @@ weird_created 10
     CHECK(lm::render(src).find("weird_sum NaN\nweird_count 1\n") != std::string::npos);
 }
 
+TEST_CASE("an info family named with its _info suffix gets it only once", "[exposition]") {
+    for (const std::string_view name : {"build", "build_info"}) {
+        lm::snapshot_source src;
+        src.add({std::string(name), "B.", "", metric_type::info, {{{{"v", "1"}}, 1.0, not_a_number}}});
+        CHECK(lm::render(src) == "# HELP build_info B.\n# TYPE build_info gauge\nbuild_info{v=\"1\"} 1\n");
+        CHECK(lm::render(src, lm::format::openmetrics) ==
+              "# TYPE build info\n# HELP build B.\nbuild_info{v=\"1\"} 1\n# EOF\n");
+        CHECK(lm::render(src, lm::format::json).starts_with(R"({"families":[{"name":"build_info","type":"info")"));
+    }
+}
+
 TEST_CASE("a histogram without bounds has only the +Inf bucket", "[exposition]") {
     lm::snapshot_source src;
     src.add({"h", "", "", metric_type::histogram, {{{{"k", "v"}}, histogram_value{{}, {5}, 2.0}, not_a_number}}});

@@ -38,6 +38,7 @@
 #include "encoder.hpp"
 #include "number_format.hpp"
 #include "output.hpp"
+#include "text_common.hpp"
 
 namespace llmetrics {
 
@@ -100,8 +101,12 @@ public:
         ++families_;
         series_ = 0;
         detail::put(*out_, "{\"name\":\"");
-        detail::write_json_chars(*out_, h.name);
-        if (h.type == metric_type::info) detail::put(*out_, "_info");
+        if (h.type == metric_type::info) {
+            detail::write_json_chars(*out_, detail::info_base_name(h.name));
+            detail::put(*out_, "_info");
+        } else {
+            detail::write_json_chars(*out_, h.name);
+        }
         detail::put(*out_, "\",\"type\":\"");
         detail::put(*out_, to_string(h.type));
         detail::put(*out_, "\",\"help\":");

@@ -10,7 +10,8 @@
 //   ...
 //   # EOF
 //
-// Info families are given without the `_info` suffix and always show the value 1.
+// Info families are named without the `_info` suffix (a trailing `_info` is
+// taken off) and always show the value 1.
 // Histograms: cumulative `_bucket` lines (canonical `le`, ending with +Inf), then
 // `_sum` and `_count`, then `_created`. The spec treats `_sum` as a counter, so a
 // histogram with a negative bound, or whose sum is negative or NaN, shows only
@@ -39,6 +40,7 @@ public:
         name_ = h.name;
         if (h.type == metric_type::counter && name_.ends_with("_total"))
             name_.remove_suffix(sizeof("_total") - 1);
+        if (h.type == metric_type::info) name_ = detail::info_base_name(name_);
         write_meta("TYPE", type_name(h.type));
         if (!h.unit.empty() && h.type != metric_type::info) write_meta("UNIT", h.unit);
         if (!h.help.empty()) {

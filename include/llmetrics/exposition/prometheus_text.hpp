@@ -7,7 +7,8 @@
 //   <name>{<label>="<value, with \ " and newline escaped>",...} <value>
 //
 // Counters keep their `_total` name; info families become a gauge named
-// `<name>_info`; unknown families are `untyped`. Histogram bounds use the
+// `<name>_info` (the suffix is not doubled when the name has it already);
+// unknown families are `untyped`. Histogram bounds use the
 // canonical spelling of number_format.hpp (`le="1.0"`, `le="0.25"`, `le="+Inf"`).
 // The format has no units and no created timestamps, so both are left out.
 
@@ -28,7 +29,7 @@ public:
     explicit prometheus_text_encoder(Out& out) noexcept : out_(&out) {}
 
     void begin_family(const family_header& h) {
-        name_ = h.name;
+        name_ = h.type == metric_type::info ? detail::info_base_name(h.name) : h.name;
         suffix_ = h.type == metric_type::info ? "_info" : "";
         if (!h.help.empty()) {
             detail::put(*out_, "# HELP ");
