@@ -218,9 +218,10 @@ private:
             ((out.values[i++] = detail::label_argument_view(args)), ...);
         }
         out.closed_ok = true;
-        for (std::size_t pos = 0; pos < label_count; ++pos)
-            if (layout::closed_sizes[pos] && layout::closed_index(pos, out.values[pos]) == layout::closed_sizes[pos])
-                out.closed_ok = false;
+        if constexpr (layout::closed_count > 0)
+            for (std::size_t pos = 0; pos < label_count; ++pos)
+                if (layout::closed_sizes[pos] && layout::closed_index(pos, out.values[pos]) == layout::closed_sizes[pos])
+                    out.closed_ok = false;
         return out;
     }
 
@@ -251,6 +252,7 @@ private:
     }
 
     static std::array<std::string_view, free_count> free_values(const std::array<std::string_view, label_count>& values) {
+        if constexpr (layout::closed_count == 0) return values;
         std::array<std::string_view, free_count> out{};
         std::size_t free = 0;
         for (std::size_t pos = 0; pos < label_count; ++pos)
@@ -259,14 +261,18 @@ private:
     }
 
     series_type& series_for(const std::array<std::string_view, label_count>& values, bool closed_ok) {
-        if (!closed_ok) [[unlikely]] {
-            bad_values_.note();
-            return series_.overflow_node()->slots()[0];
+        if constexpr (layout::closed_count > 0) {
+            if (!closed_ok) [[unlikely]] {
+                bad_values_.note();
+                return series_.overflow_node()->slots()[0];
+            }
         }
         node_type* n;
         if constexpr (free_count == 0) {
             n = fixed_;
             if (!n->live.load(std::memory_order_acquire)) [[unlikely]] n = series_.find_or_create({});
+        } else if constexpr (layout::closed_count == 0) {
+            n = series_.find_or_create(values);
         } else {
             n = series_.find_or_create(free_values(values));
         }

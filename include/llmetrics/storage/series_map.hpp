@@ -81,7 +81,15 @@ inline std::uint64_t load_word(const char* p) noexcept {
 // Byte equality, inlined: label values are short and a libc call per value is
 // most of a lookup's cost.
 inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
-    if (n <= 8) return load_small(a, n) == load_small(b, n);
+    if (n < 4) return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
+    if (n <= 8) {
+        std::uint32_t a0, a1, b0, b1;
+        std::memcpy(&a0, a, 4);
+        std::memcpy(&b0, b, 4);
+        std::memcpy(&a1, a + n - 4, 4);
+        std::memcpy(&b1, b + n - 4, 4);
+        return a0 == b0 && a1 == b1;
+    }
     std::size_t i = 0;
     for (; i + 8 < n; i += 8)
         if (load_word(a + i) != load_word(b + i)) return false;
