@@ -1,0 +1,984 @@
+// Instrumentation: the tutorial's catalog, the GenAI catalog, monitored_router
+// (sync, failure, register_model, streaming, futures, awaitables, foreign
+// routers), the RAII guards, the HTTP timer and the recording helpers.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <coroutine>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include <llmetrics/llmetrics.hpp>
+
+namespace lm = llmetrics;
+
+namespace {
+
+// --- helpers ------------------------------------------------------------------
+
+// The value of one sample line of Prometheus text ("name{labels}"), or nullopt.
+std::optional<double> sample(const std::string& text, std::string_view series) {
+    std::size_t pos = 0;
+    while ((pos = text.find(series, pos)) != std::string::npos) {
+        const bool line_start = pos == 0 || text[pos - 1] == '\n';
+        const std::size_t after = pos + series.size();
+        if (line_start && after < text.size() && text[after] == ' ') {
+            const std::size_t end = text.find('\n', after);
+            return std::stod(text.substr(after + 1, end - after - 1));
+        }
+        pos = after;
+    }
+    return std::nullopt;
+}
+
+bool has_line_starting(const std::string& text, std::string_view prefix) {
+    std::size_t pos = 0;
+    while ((pos = text.find(prefix, pos)) != std::string::npos) {
+        if (pos == 0 || text[pos - 1] == '\n') return true;
+        pos += prefix.size();
+    }
+    return false;
+}
+
+struct fake_clock {
+    std::chrono::nanoseconds t{0};
+    std::chrono::nanoseconds now() const noexcept { return t; }
+    void advance(double seconds) { t += std::chrono::nanoseconds(static_cast<std::int64_t>(seconds * 1e9)); }
+};
+
+}  // namespace
+
+// Exceptions the routers below throw; named like a user's error hierarchy.
+namespace acme {
+struct QuotaExceeded : std::runtime_error {
+    explicit QuotaExceeded(int id) : std::runtime_error("quota"), id(id) {}
+    int id;
+};
+namespace detail {
+template <class T>
+struct Wrapped : std::runtime_error {
+    Wrapped() : std::runtime_error("wrapped") {}
+};
+}  // namespace detail
+}  // namespace acme
+
+namespace {
+
+// A router written for llmetrics' vocabulary types.
+struct fake_router {
+    fake_clock* clock = nullptr;
+    double latency = 1.5;
+    std::optional<std::uint64_t> input_tokens = 20;
+    std::optional<std::uint64_t> output_tokens = 100;
+    std::optional<std::uint64_t> total_tokens = 120;
+    std::optional<double> cost = 0.042;
+    int fail_with = 0;  // 0: succeed; otherwise throw acme::QuotaExceeded{fail_with}
+    int calls = 0;
+    int initialized = 0;
+    std::vector<std::string> models{};
+    std::string last_tenant{};
+
+    void initialize() { ++initialized; }
+
+    lm::inference_result process(std::string_view prompt, const lm::request_options& options) {
+        ++calls;
+        last_tenant = std::string(options.tenant_id);
+        if (clock) clock->advance(latency);
+        if (fail_with) throw acme::QuotaExceeded(fail_with);
+        lm::inference_result r;
+        r.text = std::string(prompt);
+        r.metrics.input_tokens = input_tokens;
+        r.metrics.output_tokens = output_tokens;
+        r.metrics.total_tokens = total_tokens;
+        r.metrics.cost = cost;
+        return r;
+    }
+
+    void register_model(const lm::model_config& config) {
+        if (clock) clock->advance(3.0);
+        if (config.id == "broken") throw std::runtime_error("cannot load");
+        models.push_back(config.id);
+    }
+};
+
+static_assert(lm::llm_router<fake_router>);
+static_assert(!lm::llm_router<int>);
+static_assert(!lm::llm_router<std::string>);
+static_assert(!lm::streaming_llm_router<fake_router>);
+static_assert(!lm::async_llm_router<fake_router>);
+
+}  // namespace
+
+// --- the catalog -------------------------------------------------------------------
+
+TEST_CASE("catalog: the twelve families, their names, labels and buckets", "[instrument]") {
+    using namespace lm::catalog;
+    static_assert(lm::llm_router_catalog::size == 12);
+    static_assert(std::is_same_v<lm::catalog_registry, lm::registry<lm::prefix<"llm_router_">, http_requests_total,
+                                                                    http_request_duration_seconds, model_inference_total,
+                                                                    model_inference_duration_seconds, model_inference_tokens,
+                                                                    active_connections, queue_depth, cache_hits_total,
+                                                                    cache_misses_total, request_cost_cents,
+                                                                    model_load_time_seconds, errors_total>>);
+    static_assert(lm::catalog_registry::name_of<errors_total>() == "llm_router_errors_total");
+    static_assert(model_inference_total::name == "model_inference_total");  // the prefix is the registry's
+
+    lm::catalog_registry m;
+    m.get<http_requests_total>().labels("GET", "/chat", "200", "t").inc();
+    m.get<http_request_duration_seconds>().labels("GET", "/chat", "t").observe(0.2);
+    m.get<model_inference_total>().labels("gpt-4", "balanced", "success", "t").inc();
+    m.get<model_inference_duration_seconds>().labels("gpt-4", "balanced", "t").observe(1.0);
+    m.get<model_inference_tokens>().labels("gpt-4", "balanced", "t").observe(10);
+    m.get<active_connections>().labels("t").set(2);
+    m.get<queue_depth>().labels("inference", "t").set(3);
+    m.get<cache_hits_total>().labels("model", "t").inc();
+    m.get<cache_misses_total>().labels("model", "t").inc();
+    m.get<request_cost_cents>().labels("gpt-4", "t").observe(4.2);
+    m.get<model_load_time_seconds>().labels("gpt-4", "api", "auto").observe(0.3);
+    m.get<errors_total>().labels("TimeoutError", "gpt-4", "t").inc();
+    const std::string text = lm::render(m);
+
+    struct expected {
+        std::string name, type, help, first_series;
+        std::vector<std::string> buckets;
+    };
+    const std::vector<expected> table = {
+        {"llm_router_http_requests_total", "counter", "Total number of HTTP requests",
+         "llm_router_http_requests_total{method=\"GET\",route=\"/chat\",status_code=\"200\",tenant_id=\"t\"}", {}},
+        {"llm_router_http_request_duration_seconds", "histogram", "Duration of HTTP requests in seconds",
+         "llm_router_http_request_duration_seconds_count{method=\"GET\",route=\"/chat\",tenant_id=\"t\"}",
+         {"0.001", "0.005", "0.01", "0.05", "0.1", "0.5", "1.0", "2.0", "5.0", "10.0"}},
+        {"llm_router_model_inference_total", "counter", "Total number of model inferences",
+         "llm_router_model_inference_total{model_id=\"gpt-4\",strategy=\"balanced\",status=\"success\",tenant_id=\"t\"}",
+         {}},
+        {"llm_router_model_inference_duration_seconds", "histogram", "Duration of model inference in seconds",
+         "llm_router_model_inference_duration_seconds_count{model_id=\"gpt-4\",strategy=\"balanced\",tenant_id=\"t\"}",
+         {"0.1", "0.5", "1.0", "2.0", "5.0", "10.0", "30.0", "60.0"}},
+        {"llm_router_model_inference_tokens", "histogram", "Number of tokens generated per inference",
+         "llm_router_model_inference_tokens_count{model_id=\"gpt-4\",strategy=\"balanced\",tenant_id=\"t\"}",
+         {"1.0", "10.0", "50.0", "100.0", "200.0", "500.0", "1000.0", "2000.0"}},
+        {"llm_router_active_connections", "gauge", "Number of active connections",
+         "llm_router_active_connections{tenant_id=\"t\"}", {}},
+        {"llm_router_queue_depth", "gauge", "Current queue depth",
+         "llm_router_queue_depth{queue_type=\"inference\",tenant_id=\"t\"}", {}},
+        {"llm_router_cache_hits_total", "counter", "Total number of cache hits",
+         "llm_router_cache_hits_total{cache_type=\"model\",tenant_id=\"t\"}", {}},
+        {"llm_router_cache_misses_total", "counter", "Total number of cache misses",
+         "llm_router_cache_misses_total{cache_type=\"model\",tenant_id=\"t\"}", {}},
+        {"llm_router_request_cost_cents", "histogram", "Cost of requests in cents",
+         "llm_router_request_cost_cents_count{model_id=\"gpt-4\",tenant_id=\"t\"}",
+         {"0.1", "0.5", "1.0", "2.0", "5.0", "10.0", "20.0", "50.0"}},
+        {"llm_router_model_load_time_seconds", "histogram", "Time taken to load models",
+         "llm_router_model_load_time_seconds_count{model_id=\"gpt-4\",format=\"api\",loader=\"auto\"}",
+         {"0.1", "0.5", "1.0", "2.0", "5.0", "10.0", "30.0", "60.0", "120.0"}},
+        {"llm_router_errors_total", "counter", "Total number of errors",
+         "llm_router_errors_total{error_type=\"TimeoutError\",model_id=\"gpt-4\",tenant_id=\"t\"}", {}},
+    };
+    for (const expected& e : table) {
+        INFO(e.name);
+        CHECK(has_line_starting(text, "# TYPE " + e.name + " " + e.type + "\n"));
+        CHECK(has_line_starting(text, "# HELP " + e.name + " " + e.help + "\n"));
+        CHECK(sample(text, e.first_series).has_value());
+        if (!e.buckets.empty()) {
+            const std::string labels = e.first_series.substr(e.first_series.find('{') + 1,
+                                                             e.first_series.size() - e.first_series.find('{') - 2);
+            for (const std::string& le : e.buckets)
+                CHECK(sample(text, e.name + "_bucket{" + labels + ",le=\"" + le + "\"}").has_value());
+            CHECK(sample(text, e.name + "_bucket{" + labels + ",le=\"+Inf\"}").has_value());
+        }
+    }
+    // status is a closed set: both values appear once one is used.
+    CHECK(sample(text, "llm_router_model_inference_total{model_id=\"gpt-4\",strategy=\"balanced\",status=\"error\","
+                       "tenant_id=\"t\"}") == 0);
+    // A status outside the set does not get a series of its own.
+    m.get<model_inference_total>().labels("gpt-4", "balanced", "weird", "t").inc();
+    CHECK(m.get<model_inference_total>().dropped() == 1);
+}
+
+TEST_CASE("catalog: a registry with the twelve and extra families", "[instrument]") {
+    using extra = lm::counter<"restarts_total", "Restarts">;
+    lm::llm_router_registry<extra> m;
+    static_assert(decltype(m)::family_count == 13);
+    m.get<extra>().labels().inc();
+    CHECK(sample(lm::render(m), "llm_router_restarts_total") == 1);
+    static_assert(lm::registry_holds_v<decltype(m), lm::catalog::errors_total>);
+    static_assert(!lm::registry_holds_v<decltype(m), lm::genai::client_token_usage>);
+}
+
+TEST_CASE("genai catalog: OpenTelemetry names, labels and advised buckets", "[instrument]") {
+    using namespace lm::genai;
+    static_assert(client_operation_duration::name == "gen_ai_client_operation_duration_seconds");
+    static_assert(client_token_usage::name == "gen_ai_client_token_usage");
+    static_assert(server_time_to_first_token::name == "gen_ai_server_time_to_first_token_seconds");
+    static_assert(server_time_per_output_token::name == "gen_ai_server_time_per_output_token_seconds");
+    static_assert(client_operation_duration::label_names::names ==
+                  std::array<std::string_view, 4>{"gen_ai_operation_name", "gen_ai_provider_name",
+                                                  "gen_ai_request_model", "error_type"});
+    static_assert(client_token_usage::label_names::names ==
+                  std::array<std::string_view, 4>{"gen_ai_operation_name", "gen_ai_provider_name",
+                                                  "gen_ai_request_model", "gen_ai_token_type"});
+    static_assert(client_operation_duration::bounds ==
+                  std::array<double, 14>{0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48,
+                                         40.96, 81.92});
+    static_assert(client_token_usage::bounds ==
+                  std::array<double, 14>{1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304,
+                                         16777216, 67108864});
+    static_assert(server_time_to_first_token::bounds ==
+                  std::array<double, 16>{0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5,
+                                         5.0, 7.5, 10.0});
+    static_assert(server_time_per_output_token::bounds ==
+                  std::array<double, 13>{0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5});
+    static_assert(lm::genai_registry::prefix().empty());
+    for (std::string_view name : lm::genai_registry::names) CHECK(name.find(':') == std::string_view::npos);
+
+    lm::genai_registry g;
+    g.get<client_token_usage>().labels("chat", "openai", "gpt-4", "input").observe(5);
+    const std::string om = lm::render(g, lm::format::openmetrics);
+    CHECK(om.find("# UNIT gen_ai_client_operation_duration_seconds seconds") != std::string::npos);
+    CHECK(sample(om, "gen_ai_client_token_usage_count{gen_ai_operation_name=\"chat\",gen_ai_provider_name=\"openai\","
+                     "gen_ai_request_model=\"gpt-4\",gen_ai_token_type=\"output\"}") == 0);
+}
+
+// --- monitored_router: the tutorial's recording ---------------------------------
+
+TEST_CASE("monitored_router: a successful call records what the tutorial records", "[instrument]") {
+    fake_clock clock;
+    fake_router engine{.clock = &clock};
+    lm::catalog_registry metrics;
+    lm::monitored_router router{engine, metrics};
+    static_assert(std::is_same_v<decltype(router), lm::monitored_router<fake_router&, lm::catalog_registry>>);
+    static_assert(lm::llm_router<decltype(router)>);  // a decorator is a router too
+    router.set_time_source(lm::time_source::of(clock));
+
+    router.initialize();
+    CHECK(engine.initialized == 1);
+    const lm::inference_result r = router.process("Hello", {.model = "gpt-4", .tenant_id = "tenant-a"});
+    CHECK(r.text == "Hello");
+    CHECK(engine.calls == 1);
+
+    const std::string text = lm::render(metrics);
+    const std::string mst = "model_id=\"gpt-4\",strategy=\"balanced\"";
+    CHECK(sample(text, "llm_router_model_inference_total{" + mst + ",status=\"success\",tenant_id=\"tenant-a\"}") == 1);
+    CHECK(sample(text, "llm_router_model_inference_total{" + mst + ",status=\"error\",tenant_id=\"tenant-a\"}") == 0);
+    CHECK(sample(text, "llm_router_model_inference_duration_seconds_sum{" + mst + ",tenant_id=\"tenant-a\"}") ==
+          Approx(1.5));
+    CHECK(sample(text, "llm_router_model_inference_duration_seconds_bucket{" + mst +
+                           ",tenant_id=\"tenant-a\",le=\"1.0\"}") == 0);
+    CHECK(sample(text, "llm_router_model_inference_duration_seconds_bucket{" + mst +
+                           ",tenant_id=\"tenant-a\",le=\"2.0\"}") == 1);
+    CHECK(sample(text, "llm_router_model_inference_tokens_sum{" + mst + ",tenant_id=\"tenant-a\"}") == 120);
+    CHECK(sample(text, "llm_router_request_cost_cents_sum{model_id=\"gpt-4\",tenant_id=\"tenant-a\"}") ==
+          Approx(4.2));
+    CHECK(text.find("llm_router_errors_total{") == std::string::npos);
+}
+
+TEST_CASE("monitored_router: defaults, absent tokens and absent cost", "[instrument]") {
+    fake_router engine;
+    engine.input_tokens.reset();
+    engine.output_tokens.reset();
+    engine.total_tokens.reset();
+    engine.cost.reset();
+    lm::catalog_registry metrics;
+    lm::monitored_router router{engine, metrics};
+    router.process("Hello");  // no options at all
+
+    const std::string text = lm::render(metrics);
+    const std::string labels = "model_id=\"default\",strategy=\"balanced\",tenant_id=\"unknown\"";
+    CHECK(sample(text, "llm_router_model_inference_tokens_count{" + labels + "}") == 1);
+    CHECK(sample(text, "llm_router_model_inference_tokens_sum{" + labels + "}") == 0);  // 0 when absent
+    CHECK(text.find("llm_router_request_cost_cents_count{") == std::string::npos);     // no cost, no observation
+
+    // Total falls back to input + output when only those are reported.
+    engine.input_tokens = 7;
+    engine.output_tokens = 8;
+    router.process("Hello", {.model = "m2"});
+    CHECK(sample(lm::render(metrics), "llm_router_model_inference_tokens_sum{model_id=\"m2\",strategy=\"balanced\","
+                                      "tenant_id=\"unknown\"}") == 15);
+
+    // Defaults can be changed.
+    router.set_defaults({.model = "fallback", .strategy = "fast", .tenant_id = "anonymous"});
+    router.process("Hello");
+    CHECK(sample(lm::render(metrics), "llm_router_model_inference_total{model_id=\"fallback\",strategy=\"fast\","
+                                      "status=\"success\",tenant_id=\"anonymous\"}") == 1);
+}
+
+TEST_CASE("monitored_router: a failing call records the error and rethrows the same exception", "[instrument]") {
+    fake_clock clock;
+    fake_router engine{.clock = &clock, .fail_with = 17};
+    lm::catalog_registry metrics;
+    lm::monitored_router router{engine, metrics};
+    router.set_time_source(lm::time_source::of(clock));
+
+    int seen_id = 0;
+    try {
+        router.process("Hello", {.model = "gpt-4", .tenant_id = "tenant-b", .strategy = "quality"});
+        FAIL("process() did not throw");
+    } catch (const acme::QuotaExceeded& e) {  // the very type, with its state
+        seen_id = e.id;
+    }
+    CHECK(seen_id == 17);
+    CHECK_THROWS_AS(router.process("Hello", {.model = "gpt-4", .tenant_id = "tenant-b", .strategy = "quality"}),
+                    acme::QuotaExceeded);
+
+    const std::string text = lm::render(metrics);
+    CHECK(sample(text, "llm_router_errors_total{error_type=\"QuotaExceeded\",model_id=\"gpt-4\",tenant_id=\"tenant-b\"}") ==
+          2);
+    CHECK(sample(text, "llm_router_model_inference_total{model_id=\"gpt-4\",strategy=\"quality\",status=\"error\","
+                       "tenant_id=\"tenant-b\"}") == 2);
+    CHECK(sample(text, "llm_router_model_inference_total{model_id=\"gpt-4\",strategy=\"quality\",status=\"success\","
+                       "tenant_id=\"tenant-b\"}") == 0);
+    // Like the tutorial, a failure observes no duration, tokens or cost.
+    CHECK(text.find("llm_router_model_inference_duration_seconds_count{") == std::string::npos);
+    CHECK(text.find("llm_router_request_cost_cents_count{") == std::string::npos);
+}
+
+TEST_CASE("monitored_router: register_model records load time, and ModelLoadError on failure", "[instrument]") {
+    fake_clock clock;
+    fake_router engine{.clock = &clock};
+    lm::catalog_registry metrics;
+    lm::monitored_router router{engine, metrics};
+    router.set_time_source(lm::time_source::of(clock));
+
+    router.register_model({.id = "llama", .format = "gguf"});
+    router.register_model({.id = "gpt-4", .format = "api", .loader = "openai"});
+    CHECK_THROWS_AS(router.register_model({.id = "broken", .format = "onnx"}), std::runtime_error);
+    CHECK(engine.models == std::vector<std::string>{"llama", "gpt-4"});
+
+    const std::string text = lm::render(metrics);
+    CHECK(sample(text, "llm_router_model_load_time_seconds_sum{model_id=\"llama\",format=\"gguf\",loader=\"auto\"}") ==
+          Approx(3.0));
+    CHECK(sample(text, "llm_router_model_load_time_seconds_count{model_id=\"gpt-4\",format=\"api\",loader=\"openai\"}") ==
+          1);
+    CHECK(sample(text, "llm_router_errors_total{error_type=\"ModelLoadError\",model_id=\"broken\",tenant_id=\"unknown\"}") ==
+          1);
+    CHECK(text.find("model_id=\"broken\",format") == std::string::npos);  // no load time for a failed load
+}
+
+TEST_CASE("monitored_router: holds a router by reference, value or pointer", "[instrument]") {
+    lm::catalog_registry metrics;
+    const auto count = [&](std::string_view model) {
+        return sample(lm::render(metrics), "llm_router_model_inference_total{model_id=\"" + std::string(model) +
+                                               "\",strategy=\"balanced\",status=\"success\",tenant_id=\"unknown\"}")
+            .value_or(-1);
+    };
+
+    fake_router by_ref;
+    lm::monitored_router r1{by_ref, metrics};
+    r1.process("x", {.model = "ref"});
+    CHECK(by_ref.calls == 1);
+
+    lm::monitored_router r2{fake_router{}, metrics};
+    static_assert(std::is_same_v<decltype(r2), lm::monitored_router<fake_router, lm::catalog_registry>>);
+    r2.process("x", {.model = "value"});
+    CHECK(r2.router().calls == 1);
+
+    fake_router wrapped;
+    lm::monitored_router r3{std::ref(wrapped), metrics};
+    static_assert(std::is_same_v<decltype(r3)::router_type, fake_router>);
+    r3.process("x", {.model = "refwrap"});
+    CHECK(wrapped.calls == 1);
+
+    lm::monitored_router r4{std::make_unique<fake_router>(), metrics};
+    r4.process("x", {.model = "unique"});
+    CHECK(r4.router().calls == 1);
+
+    auto shared = std::make_shared<fake_router>();
+    lm::monitored_router r5{shared, metrics};
+    static_assert(std::is_same_v<decltype(r5), lm::monitored_router<std::shared_ptr<fake_router>, lm::catalog_registry>>);
+    r5.process("x", {.model = "shared"});
+    CHECK(shared->calls == 1);
+    CHECK(shared.use_count() == 2);
+
+    fake_router raw;
+    lm::monitored_router r6{&raw, metrics};
+    r6.process("x", {.model = "raw"});
+    CHECK(raw.calls == 1);
+
+    for (std::string_view m : {"ref", "value", "refwrap", "unique", "shared", "raw"}) CHECK(count(m) == 1);
+
+    // A decorator moves with its caches intact.
+    lm::monitored_router moved = std::move(r2);
+    moved.process("x", {.model = "value"});
+    CHECK(count("value") == 2);
+}
+
+// --- adapting a router that knows nothing of llmetrics ------------------------------
+
+namespace legacy {
+struct Params {
+    std::string modelName;
+    std::string customer;
+};
+struct Reply {
+    std::string text;
+    int prompt_len = 0;
+    int completion_len = 0;
+    double usd = 0;
+};
+struct ServiceUnavailable : std::exception {};
+struct Engine {
+    int generated = 0;
+    Reply Generate(const std::string& prompt, const Params&) {
+        if (prompt == "down") throw ServiceUnavailable{};
+        ++generated;
+        return {prompt, 11, 22, 0.5};
+    }
+    std::vector<std::string> loaded;
+    void Load(const std::string& name) { loaded.push_back(name); }
+};
+
+// A second foreign result type, adapted by an ADL function instead of a trait.
+struct Completion {
+    unsigned n_in = 0, n_out = 0;
+};
+inline lm::usage llmetrics_usage(const Completion& c) {
+    return {.input_tokens = c.n_in, .output_tokens = c.n_out};
+}
+struct CompletionRouter {
+    Completion process(std::string_view, const lm::request_options&) { return {3, 4}; }
+    void register_model(const lm::model_config&) {}
+};
+}  // namespace legacy
+
+template <>
+struct llmetrics::router_traits<legacy::Engine> : llmetrics::default_router_traits<legacy::Engine> {
+    using options_type = legacy::Params;
+    static legacy::Reply process(legacy::Engine& e, std::string_view prompt, const legacy::Params& p) {
+        return e.Generate(std::string(prompt), p);
+    }
+    static void register_model(legacy::Engine& e, const llmetrics::model_config& c) { e.Load(c.id); }
+    static std::string_view error_type() {  // the router's own error vocabulary
+        try {
+            throw;
+        } catch (const legacy::ServiceUnavailable&) {
+            return "unavailable";
+        } catch (...) {
+            return llmetrics::current_error_type_name();
+        }
+    }
+};
+template <>
+struct llmetrics::options_traits<legacy::Params> {
+    static llmetrics::request_labels read(const legacy::Params& p) noexcept {
+        return {.model = p.modelName, .tenant_id = p.customer};
+    }
+};
+template <>
+struct llmetrics::result_traits<legacy::Reply> {
+    static llmetrics::usage read(const legacy::Reply& r) noexcept {
+        return {.input_tokens = r.prompt_len, .output_tokens = r.completion_len, .cost = r.usd};
+    }
+};
+
+static_assert(lm::llm_router<legacy::Engine>);
+static_assert(lm::llm_router<legacy::CompletionRouter>);
+
+TEST_CASE("monitored_router: a foreign router adapted through the customization points", "[instrument]") {
+    legacy::Engine engine;
+    lm::catalog_registry metrics;
+    lm::monitored_router router{engine, metrics};
+    static_assert(std::is_same_v<decltype(router)::options_type, legacy::Params>);
+
+    const legacy::Reply reply = router.process("Hello", legacy::Params{"claude", "acme"});
+    CHECK(reply.text == "Hello");
+    CHECK_THROWS_AS(router.process("down", legacy::Params{"claude", "acme"}), legacy::ServiceUnavailable);
+    router.register_model({.id = "claude", .format = "api"});
+    CHECK(engine.loaded == std::vector<std::string>{"claude"});
+
+    const std::string text = lm::render(metrics);
+    const std::string labels = "model_id=\"claude\",strategy=\"balanced\",tenant_id=\"acme\"";
+    CHECK(sample(text, "llm_router_model_inference_tokens_sum{" + labels + "}") == 33);
+    CHECK(sample(text, "llm_router_request_cost_cents_sum{model_id=\"claude\",tenant_id=\"acme\"}") == Approx(50));
+    CHECK(sample(text, "llm_router_errors_total{error_type=\"unavailable\",model_id=\"claude\",tenant_id=\"acme\"}") ==
+          1);
+
+    legacy::CompletionRouter other;
+    lm::monitored_router router2{other, metrics};
+    router2.process("x", {.model = "adl"});
+    CHECK(sample(lm::render(metrics), "llm_router_model_inference_tokens_sum{model_id=\"adl\",strategy=\"balanced\","
+                                      "tenant_id=\"unknown\"}") == 7);
+}
+
+TEST_CASE("result and options readers: member names and optionals", "[instrument]") {
+    struct openai_like {
+        struct {
+            int prompt_tokens = 5;
+            int completion_tokens = 6;
+            int total_tokens = 11;
+        } usage;
+    };
+    const lm::usage u = lm::read_usage(openai_like{});
+    CHECK(u.input_tokens == 5);
+    CHECK(u.output_tokens == 6);
+    CHECK(u.total_tokens == 11);
+    CHECK(!u.cost);
+
+    struct flat {
+        std::optional<long> output_tokens;
+        float cost = 0.25f;
+    };
+    const lm::usage f = lm::read_usage(flat{});
+    CHECK(!f.output_tokens);
+    CHECK(f.cost == 0.25);
+    CHECK(!f.total());
+
+    struct node_style {
+        std::string modelId = "m";
+        std::optional<std::string> tenantId = "t";
+        const char* strategy = nullptr;
+    };
+    const node_style options;
+    const lm::request_labels l = lm::read_request_labels(options);  // views into `options`
+    CHECK(l.model == "m");
+    CHECK(l.tenant_id == "t");
+    CHECK(l.strategy.empty());
+}
+
+// --- streaming ---------------------------------------------------------------------------
+
+namespace {
+struct streaming_router : fake_router {
+    int chunks = 5;
+    // Calls on_chunk for each token; the final result carries the usage.
+    template <class OnChunk>
+    lm::inference_result process_stream(std::string_view prompt, const lm::request_options& options, OnChunk&& on_chunk) {
+        clock->advance(0.2);  // time to the first token
+        for (int i = 0; i < chunks; ++i) {
+            if (i) clock->advance(0.05);
+            on_chunk(std::string_view("tok"));
+            if (fail_with && i == 2) throw acme::QuotaExceeded(fail_with);
+        }
+        lm::inference_result r;
+        r.text = std::string(prompt);
+        r.metrics.input_tokens = 9;
+        (void)options;
+        return r;
+    }
+};
+static_assert(lm::streaming_llm_router<streaming_router>);
+}  // namespace
+
+TEST_CASE("monitored_router: streaming records time to first token and per output token", "[instrument]") {
+    fake_clock clock;
+    streaming_router engine;
+    engine.clock = &clock;
+    lm::llm_router_streaming_registry metrics;
+    lm::genai_registry genai;
+    lm::monitored_router router{engine, metrics, genai};
+    router.set_time_source(lm::time_source::of(clock));
+
+    std::vector<std::string> seen;
+    const lm::inference_result r =
+        router.process_stream("Hi", {.model = "gpt-4", .tenant_id = "t", .provider = "openai"},
+                              [&](std::string_view token) { seen.emplace_back(token); });
+    CHECK(r.text == "Hi");
+    CHECK(seen.size() == 5);
+
+    const std::string text = lm::render(metrics);
+    const std::string labels = "model_id=\"gpt-4\",strategy=\"balanced\",tenant_id=\"t\"";
+    CHECK(sample(text, "llm_router_time_to_first_token_seconds_sum{" + labels + "}") == Approx(0.2));
+    CHECK(sample(text, "llm_router_time_per_output_token_seconds_sum{" + labels + "}") == Approx(0.05));
+    CHECK(sample(text, "llm_router_model_inference_duration_seconds_sum{" + labels + "}") == Approx(0.4));
+    CHECK(sample(text, "llm_router_tokens_total{model_id=\"gpt-4\",tenant_id=\"t\",token_type=\"input\"}") == 9);
+    CHECK(sample(text, "llm_router_tokens_total{model_id=\"gpt-4\",tenant_id=\"t\",token_type=\"output\"}") == 5);
+    CHECK(sample(text, "llm_router_model_inference_tokens_sum{" + labels + "}") == 14);
+
+    const std::string g = lm::render(genai);
+    const std::string gl = "gen_ai_operation_name=\"chat\",gen_ai_provider_name=\"openai\",gen_ai_request_model=\"gpt-4\"";
+    CHECK(sample(g, "gen_ai_server_time_to_first_token_seconds_sum{" + gl + "}") == Approx(0.2));
+    CHECK(sample(g, "gen_ai_server_time_per_output_token_seconds_sum{" + gl + "}") == Approx(0.05));
+    CHECK(sample(g, "gen_ai_client_operation_duration_seconds_sum{" + gl + ",error_type=\"\"}") == Approx(0.4));
+    CHECK(sample(g, "gen_ai_client_token_usage_sum{" + gl + ",gen_ai_token_type=\"input\"}") == 9);
+    CHECK(sample(g, "gen_ai_client_token_usage_sum{" + gl + ",gen_ai_token_type=\"output\"}") == 5);
+
+    // A stream failing half-way is an error, rethrown unchanged; no TTFT is recorded for it.
+    engine.fail_with = 3;
+    CHECK_THROWS_AS(router.process_stream("Hi", {.model = "gpt-4", .tenant_id = "t", .provider = "openai"},
+                                          [](std::string_view) {}),
+                    acme::QuotaExceeded);
+    const std::string after = lm::render(metrics);
+    CHECK(sample(after, "llm_router_errors_total{error_type=\"QuotaExceeded\",model_id=\"gpt-4\",tenant_id=\"t\"}") == 1);
+    CHECK(sample(after, "llm_router_time_to_first_token_seconds_count{" + labels + "}") == 1);
+    CHECK(sample(lm::render(genai), "gen_ai_client_operation_duration_seconds_count{" + gl +
+                                        ",error_type=\"QuotaExceeded\"}") == 1);
+}
+
+TEST_CASE("monitored_router: a manual scope, and one abandoned", "[instrument]") {
+    fake_clock clock;
+    fake_router engine;
+    lm::llm_router_streaming_registry metrics;
+    lm::monitored_router router{engine, metrics};
+    router.set_time_source(lm::time_source::of(clock));
+
+    {
+        auto call = router.start({.model = "m", .tenant_id = "t"});
+        clock.advance(0.5);
+        call.token();
+        clock.advance(0.3);
+        call.token(3);  // a chunk of three tokens
+        CHECK(call.tokens() == 4);
+        call.succeed(lm::usage{.input_tokens = 2, .output_tokens = 4, .cost = 0.01});
+        CHECK(call.done());
+        call.fail("ignored");  // a finished scope records nothing more
+    }
+    {
+        auto call = router.start({.model = "m", .tenant_id = "t"});
+        clock.advance(2.0);
+    }  // never finished: an error "Abandoned"
+
+    const std::string text = lm::render(metrics);
+    const std::string labels = "model_id=\"m\",strategy=\"balanced\",tenant_id=\"t\"";
+    CHECK(sample(text, "llm_router_time_to_first_token_seconds_sum{" + labels + "}") == Approx(0.5));
+    CHECK(sample(text, "llm_router_time_per_output_token_seconds_sum{" + labels + "}") == Approx(0.1));
+    CHECK(sample(text, "llm_router_request_cost_cents_sum{model_id=\"m\",tenant_id=\"t\"}") == Approx(1.0));
+    CHECK(sample(text, "llm_router_model_inference_total{model_id=\"m\",strategy=\"balanced\",status=\"success\","
+                       "tenant_id=\"t\"}") == 1);
+    CHECK(sample(text, "llm_router_errors_total{error_type=\"Abandoned\",model_id=\"m\",tenant_id=\"t\"}") == 1);
+    CHECK(text.find("error_type=\"ignored\"") == std::string::npos);
+}
+
+// --- asynchronous ------------------------------------------------------------------------
+
+namespace {
+struct async_router : fake_router {
+    std::promise<lm::inference_result> pending;
+    std::future<lm::inference_result> process_async(std::string_view, const lm::request_options&) {
+        pending = {};
+        return pending.get_future();
+    }
+};
+static_assert(lm::async_llm_router<async_router>);
+}  // namespace
+
+TEST_CASE("monitored_router: process_async over a std::future", "[instrument]") {
+    fake_clock clock;
+    async_router engine;
+    lm::catalog_registry metrics;
+    lm::monitored_router router{engine, metrics};
+    router.set_time_source(lm::time_source::of(clock));
+    const std::string labels = "model_id=\"m\",strategy=\"balanced\",tenant_id=\"t\"";
+
+    {
+        auto f = router.process_async("Hi", {.model = "m", .tenant_id = "t"});
+        CHECK(f.valid());
+        CHECK(f.wait_for(std::chrono::seconds(0)) == std::future_status::timeout);
+        clock.advance(2.5);
+        lm::inference_result r;
+        r.text = "done";
+        r.metrics.total_tokens = 64;
+        engine.pending.set_value(r);
+        CHECK(f.wait_for(std::chrono::seconds(1)) == std::future_status::ready);  // the call ends here
+        clock.advance(10.0);                                                        // read late
+        CHECK(f.get().text == "done");
+    }
+    std::string text = lm::render(metrics);
+    CHECK(sample(text, "llm_router_model_inference_duration_seconds_sum{" + labels + "}") == Approx(2.5));
+    CHECK(sample(text, "llm_router_model_inference_tokens_sum{" + labels + "}") == 64);
+
+    {
+        auto f = router.process_async("Hi", {.model = "m", .tenant_id = "t"});
+        engine.pending.set_exception(std::make_exception_ptr(acme::QuotaExceeded(5)));
+        CHECK_THROWS_AS(f.get(), acme::QuotaExceeded);
+    }
+    {
+        // A callable returning a future, resolved before the wrapper is dropped unread.
+        std::promise<int> p;
+        auto f = router.track_async(lm::request_options{.model = "m", .tenant_id = "t"}, [&] { return p.get_future(); });
+        p.set_value(1);
+    }
+    text = lm::render(metrics);
+    CHECK(sample(text, "llm_router_errors_total{error_type=\"QuotaExceeded\",model_id=\"m\",tenant_id=\"t\"}") == 1);
+    CHECK(sample(text, "llm_router_model_inference_total{model_id=\"m\",strategy=\"balanced\",status=\"success\","
+                       "tenant_id=\"t\"}") == 2);
+    CHECK(sample(text, "llm_router_model_inference_total{model_id=\"m\",strategy=\"balanced\",status=\"error\","
+                       "tenant_id=\"t\"}") == 1);
+
+    // A real thread on the other side.
+    auto f = router.track_async(lm::request_options{.model = "threaded"}, [] {
+        return std::async(std::launch::async, [] {
+            lm::inference_result r;
+            r.metrics.total_tokens = 3;
+            return r;
+        });
+    });
+    CHECK(f.get().metrics.total_tokens == 3u);
+    CHECK(sample(lm::render(metrics), "llm_router_model_inference_tokens_sum{model_id=\"threaded\",strategy=\"balanced\","
+                                      "tenant_id=\"unknown\"}") == 3);
+}
+
+namespace {
+// A minimal awaitable completed by hand, and a coroutine type to drive it.
+struct manual_event {
+    std::coroutine_handle<> waiter;
+    std::optional<lm::inference_result> value;
+    bool failed = false;
+
+    struct awaitable {
+        manual_event* ev;
+        bool await_ready() const noexcept { return ev->value.has_value(); }
+        void await_suspend(std::coroutine_handle<> h) noexcept { ev->waiter = h; }
+        lm::inference_result await_resume() {
+            if (ev->failed) throw acme::QuotaExceeded(9);
+            return *ev->value;
+        }
+    };
+    void complete(lm::inference_result r) {
+        value = std::move(r);
+        std::exchange(waiter, {}).resume();
+    }
+    void fail() {
+        failed = true;
+        value.emplace();
+        std::exchange(waiter, {}).resume();
+    }
+};
+
+struct detached {
+    struct promise_type {
+        detached get_return_object() noexcept { return {}; }
+        std::suspend_never initial_suspend() noexcept { return {}; }
+        std::suspend_never final_suspend() noexcept { return {}; }
+        void return_void() noexcept {}
+        void unhandled_exception() noexcept {}
+    };
+};
+
+struct awaiting_router : fake_router {
+    manual_event* event = nullptr;
+    manual_event::awaitable process_async(std::string_view, const lm::request_options&) { return {event}; }
+};
+
+template <class Router>
+detached consume(Router& router, std::string& out, std::string& error) {
+    try {
+        const lm::inference_result r = co_await router.process_async("Hi", {.model = "co", .tenant_id = "t"});
+        out = r.text;
+    } catch (const acme::QuotaExceeded& e) {
+        error = "quota " + std::to_string(e.id);
+    }
+}
+}  // namespace
+
+TEST_CASE("monitored_router: process_async over an awaitable", "[instrument]") {
+    fake_clock clock;
+    manual_event event;
+    awaiting_router engine;
+    engine.event = &event;
+    lm::catalog_registry metrics;
+    lm::monitored_router router{engine, metrics};
+    router.set_time_source(lm::time_source::of(clock));
+
+    std::string out, error;
+    consume(router, out, error);  // suspends at co_await
+    CHECK(out.empty());
+    clock.advance(0.75);
+    lm::inference_result r;
+    r.text = "awaited";
+    r.metrics.total_tokens = 12;
+    event.complete(r);
+    CHECK(out == "awaited");
+
+    manual_event event2;
+    engine.event = &event2;
+    consume(router, out, error);
+    event2.fail();
+    CHECK(error == "quota 9");
+
+    const std::string text = lm::render(metrics);
+    const std::string labels = "model_id=\"co\",strategy=\"balanced\",tenant_id=\"t\"";
+    CHECK(sample(text, "llm_router_model_inference_duration_seconds_sum{" + labels + "}") == Approx(0.75));
+    CHECK(sample(text, "llm_router_model_inference_tokens_sum{" + labels + "}") == 12);
+    CHECK(sample(text, "llm_router_errors_total{error_type=\"QuotaExceeded\",model_id=\"co\",tenant_id=\"t\"}") == 1);
+}
+
+// --- hot path cache --------------------------------------------------------------------------
+
+TEST_CASE("monitored_router: the handle cache is exact under many label sets and threads", "[instrument]") {
+    fake_router engine;
+    engine.cost.reset();
+    lm::catalog_registry metrics;
+    lm::monitored_router router{engine, metrics};
+
+    // More combinations than the per-thread cache and than the shared cache holds.
+    constexpr int models = 1100;
+    for (int round = 0; round < 2; ++round)
+        for (int i = 0; i < models; ++i) router.process("x", {.model = "m" + std::to_string(i), .tenant_id = "t"});
+    const std::string text = lm::render(metrics);
+    for (int i : {0, 7, 1023, 1024, 1099})
+        CHECK(sample(text, "llm_router_model_inference_total{model_id=\"m" + std::to_string(i) +
+                               "\",strategy=\"balanced\",status=\"success\",tenant_id=\"t\"}") == 2);
+
+    // Two threads, two tenants each, interleaved.
+    lm::catalog_registry shared_metrics;
+    struct counting_router {
+        std::atomic<int> calls{0};
+        lm::inference_result process(std::string_view, const lm::request_options&) {
+            calls.fetch_add(1, std::memory_order_relaxed);
+            lm::inference_result r;
+            r.metrics.total_tokens = 1;
+            return r;
+        }
+        void register_model(const lm::model_config&) {}
+    } counting;
+    lm::monitored_router concurrent{counting, shared_metrics};
+    constexpr int per_thread = 20000;
+    auto work = [&](std::string_view tenant) {
+        for (int i = 0; i < per_thread; ++i)
+            concurrent.process("x", {.model = i % 2 ? "a" : "b", .tenant_id = tenant});
+    };
+    std::thread t1(work, "t1"), t2(work, "t2");
+    t1.join();
+    t2.join();
+    const std::string ctext = lm::render(shared_metrics);
+    for (std::string_view tenant : {"t1", "t2"})
+        for (std::string_view model : {"a", "b"})
+            CHECK(sample(ctext, "llm_router_model_inference_total{model_id=\"" + std::string(model) +
+                                    "\",strategy=\"balanced\",status=\"success\",tenant_id=\"" + std::string(tenant) +
+                                    "\"}") == per_thread / 2);
+}
+
+TEST_CASE("monitored_router: clear_cache after a family reset revives the series", "[instrument]") {
+    fake_router engine;
+    lm::catalog_registry metrics;
+    lm::monitored_router router{engine, metrics};
+    router.process("x", {.model = "m"});
+    metrics.get<lm::catalog::model_inference_total>().reset();
+    router.clear_cache();
+    router.process("x", {.model = "m"});
+    CHECK(sample(lm::render(metrics), "llm_router_model_inference_total{model_id=\"m\",strategy=\"balanced\","
+                                      "status=\"success\",tenant_id=\"unknown\"}") == 1);
+}
+
+// --- guards, HTTP timer, helpers ------------------------------------------------------------
+
+TEST_CASE("guards: active connections and queue depth cannot leak on exceptions", "[instrument]") {
+    lm::catalog_registry metrics;
+    auto& connections = metrics.get<lm::catalog::active_connections>().labels("t");
+    auto& queue = metrics.get<lm::catalog::queue_depth>().labels("inference", "t");
+
+    const auto handle = [&](bool fail) {
+        lm::connection_guard connection{metrics, "t"};
+        lm::queue_guard queued{metrics, "inference", "t"};
+        CHECK(connections.value() == 1);
+        CHECK(queue.value() == 1);
+        queued.release();
+        CHECK(queue.value() == 0);
+        if (fail) throw std::runtime_error("boom");
+    };
+    handle(false);
+    CHECK_THROWS(handle(true));
+    CHECK(connections.value() == 0);
+    CHECK(queue.value() == 0);
+
+    {
+        lm::connection_guard a{metrics, "t"};
+        lm::connection_guard b = std::move(a);  // the count moves, it is not doubled
+        CHECK(!a.active());
+        CHECK(b.active());
+        CHECK(connections.value() == 1);
+        std::vector<lm::connection_guard> held;
+        held.push_back(std::move(b));
+        held.emplace_back(metrics, "t");
+        CHECK(connections.value() == 2);
+    }
+    CHECK(connections.value() == 0);
+
+    lm::connection_guard anonymous{metrics, ""};
+    CHECK(metrics.get<lm::catalog::active_connections>().labels("unknown").value() == 1);
+    {
+        lm::gauge_guard weighted{queue, 2.5};
+        CHECK(queue.value() == 2.5);
+    }
+    CHECK(queue.value() == 0);
+}
+
+TEST_CASE("http_request_timer: records both HTTP families once", "[instrument]") {
+    fake_clock clock;
+    lm::catalog_registry metrics;
+    lm::http_request_timer timer{metrics, lm::time_source::of(clock)};
+    clock.advance(0.03);
+    CHECK(timer.elapsed_seconds() == Approx(0.03));
+    CHECK(timer.finish("GET", "/api/models", 200, "tenant-a"));
+    CHECK(!timer.finish("GET", "/api/models", 500, "tenant-a"));  // once
+    CHECK(timer.finished());
+
+    lm::http_request_timer other{metrics, lm::time_source::of(clock)};
+    clock.advance(2.0);
+    other.finish("POST", "/api/inference", "503");  // no tenant: "unknown"
+
+    const std::string text = lm::render(metrics);
+    CHECK(sample(text, "llm_router_http_requests_total{method=\"GET\",route=\"/api/models\",status_code=\"200\","
+                       "tenant_id=\"tenant-a\"}") == 1);
+    CHECK(text.find("status_code=\"500\"") == std::string::npos);
+    CHECK(sample(text, "llm_router_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/models\","
+                       "tenant_id=\"tenant-a\",le=\"0.05\"}") == 1);
+    CHECK(sample(text, "llm_router_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/models\","
+                       "tenant_id=\"tenant-a\",le=\"0.01\"}") == 0);
+    CHECK(sample(text, "llm_router_http_requests_total{method=\"POST\",route=\"/api/inference\",status_code=\"503\","
+                       "tenant_id=\"unknown\"}") == 1);
+    CHECK(sample(text, "llm_router_http_request_duration_seconds_sum{method=\"POST\",route=\"/api/inference\","
+                       "tenant_id=\"unknown\"}") == Approx(2.0));
+
+    // The steady clock by default.
+    lm::http_request_timer real{metrics};
+    CHECK(real.elapsed_seconds() >= 0.0);
+    CHECK(real.elapsed_seconds() < 60.0);
+}
+
+TEST_CASE("recorders: the tutorial's helpers", "[instrument]") {
+    lm::catalog_registry metrics;
+    lm::record_cache_operation(metrics, "model", true, "t");
+    lm::record_cache_operation(metrics, "model", false, "t");
+    lm::record_cache_operation(metrics, "model", false);
+    lm::update_active_connections(metrics, 4, "t");
+    lm::update_queue_depth(metrics, "inference", 7, "t");
+    lm::record_error(metrics, "TimeoutError", "gpt-4", "t");
+    lm::record_error(metrics, "ValidationError");
+    lm::record_model_inference(metrics, "gpt-4", "balanced", std::chrono::milliseconds(1500), 42, 0.05, "t");
+    lm::record_model_inference(metrics, "gpt-4", "balanced", 0.0, 0, std::nullopt, "t", false);
+    lm::record_model_load(metrics, "llama", "gguf", "", 12.0);
+
+    const std::string text = lm::render(metrics);
+    CHECK(sample(text, "llm_router_cache_hits_total{cache_type=\"model\",tenant_id=\"t\"}") == 1);
+    CHECK(sample(text, "llm_router_cache_misses_total{cache_type=\"model\",tenant_id=\"t\"}") == 1);
+    CHECK(sample(text, "llm_router_cache_misses_total{cache_type=\"model\",tenant_id=\"unknown\"}") == 1);
+    CHECK(sample(text, "llm_router_active_connections{tenant_id=\"t\"}") == 4);
+    CHECK(sample(text, "llm_router_queue_depth{queue_type=\"inference\",tenant_id=\"t\"}") == 7);
+    CHECK(sample(text, "llm_router_errors_total{error_type=\"TimeoutError\",model_id=\"gpt-4\",tenant_id=\"t\"}") == 1);
+    CHECK(sample(text, "llm_router_errors_total{error_type=\"ValidationError\",model_id=\"unknown\","
+                       "tenant_id=\"unknown\"}") == 1);
+    CHECK(sample(text, "llm_router_model_inference_total{model_id=\"gpt-4\",strategy=\"balanced\",status=\"success\","
+                       "tenant_id=\"t\"}") == 1);
+    CHECK(sample(text, "llm_router_model_inference_total{model_id=\"gpt-4\",strategy=\"balanced\",status=\"error\","
+                       "tenant_id=\"t\"}") == 1);
+    CHECK(sample(text, "llm_router_model_inference_duration_seconds_sum{model_id=\"gpt-4\",strategy=\"balanced\","
+                       "tenant_id=\"t\"}") == Approx(1.5));
+    CHECK(sample(text, "llm_router_request_cost_cents_sum{model_id=\"gpt-4\",tenant_id=\"t\"}") == Approx(5.0));
+    CHECK(sample(text, "llm_router_model_load_time_seconds_sum{model_id=\"llama\",format=\"gguf\",loader=\"auto\"}") ==
+          12);
+}
+
+TEST_CASE("error_type_name: short demangled exception type names", "[instrument]") {
+    CHECK(lm::error_type_name(typeid(std::runtime_error)) == "runtime_error");
+    CHECK(lm::error_type_name(typeid(acme::QuotaExceeded)) == "QuotaExceeded");
+    CHECK(lm::error_type_name(typeid(acme::detail::Wrapped<std::runtime_error>)) == "Wrapped<std::runtime_error>");
+    CHECK(lm::error_type_name(typeid(int)) == "int");
+    CHECK(lm::detail::unqualified_type_name("(anonymous namespace)::Local") == "Local");
+    CHECK(lm::detail::unqualified_type_name("a::b<c::d, e::f>::g") == "g");
+    try {
+        throw acme::QuotaExceeded(1);
+    } catch (...) {
+        CHECK(lm::current_error_type_name() == "QuotaExceeded");
+    }
+    CHECK(lm::current_error_type_name() == "Unknown");
+}
