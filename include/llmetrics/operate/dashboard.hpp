@@ -1,0 +1,455 @@
+#pragma once
+// A Grafana dashboard for a registry holding the tutorial's catalog, and its SLOs:
+//
+//     nlohmann::json d = lm::grafana_dashboard(slos, {.title = "LLM Router"});
+//     std::ofstream("llm-router.json") << d.dump(2);     // Dashboards > New > Import
+//
+// Schema 39 (Grafana 10/11): rows of `timeseries` and `stat` panels placed with
+// gridPos on the 24-column grid, a Prometheus data source variable, and `tenant`
+// and `model` variables (multi-value, "All" = `.*`) that filter every panel over
+// a family with a tenant_id or model_id label. Every metric name comes from the
+// registry (process metrics take the registry prefix unless told otherwise);
+// the SLO panels read the series recorded by prometheus_rules().
+//
+// dashboard_queries() lists every panel query, so a test can run each one
+// against a real Prometheus (after replacing $tenant, $model and
+// $__rate_interval, which Grafana fills in).
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "../instrument/catalog.hpp"
+#include "../instrument/registry_holds.hpp"
+#include "promql.hpp"
+#include "rules.hpp"
+#include "slo.hpp"
+
+namespace llmetrics {
+
+struct dashboard_options {
+    std::string title = "LLM Router";
+    std::string uid{};  // empty: derived from the registry prefix ("llm-router")
+    std::vector<std::string> tags{"llmetrics"};
+    std::string refresh = "30s";
+    std::string time_from = "now-6h";
+    // Prefix of process_cpu_seconds_total and process_resident_memory_bytes (from
+    // process_collector); empty optional: the registry prefix.
+    std::optional<std::string> process_prefix{};
+    // The burn-rate policy the rules use: each SLO panel plots its long windows
+    // with their thresholds.
+    std::vector<burn_rate_alert> burn_rate_alerts = workbook_burn_rate_alerts();
+};
+
+// One query of one panel.
+struct dashboard_query {
+    std::string panel;     // panel title
+    std::string ref_id;    // "A", "B", ...
+    std::string expr;      // PromQL with Grafana variables ($tenant, $model, $__rate_interval)
+    std::string legend;    // legendFormat
+    std::vector<std::string> metrics;  // the series names it reads (recorded ones for SLO panels)
+};
+
+namespace detail {
+
+struct dashboard_panel {
+    std::string title;
+    std::string type;  // "timeseries" | "stat" | "row"
+    std::string unit;
+    std::string description;
+    int width = 12;
+    int height = 8;
+    std::vector<dashboard_query> queries;
+    std::vector<double> thresholds;  // drawn as lines (timeseries) or colours (stat)
+};
+
+template <class R>
+struct dashboard_builder {
+    std::vector<dashboard_panel> panels;
+
+    template <class F>
+    static std::string name() {
+        return std::string(R::template name_of<F>());
+    }
+
+    // `<name><suffix>{extra..., tenant_id=~"$tenant", model_id=~"$model"}`,
+    // filtering on whichever of the two labels the family has.
+    template <class F>
+    static std::string sel(std::string_view suffix = {}, std::vector<std::string> extra = {}) {
+        if constexpr (F::label_names::index_of("tenant_id") < F::label_names::size)
+            extra.push_back("tenant_id=~\"$tenant\"");
+        if constexpr (F::label_names::index_of("model_id") < F::label_names::size)
+            extra.push_back("model_id=~\"$model\"");
+        return selector(name<F>() + std::string(suffix), extra);
+    }
+    template <class F>
+    static std::string rate(std::string_view suffix = {}, std::vector<std::string> extra = {}) {
+        return "rate(" + sel<F>(suffix, std::move(extra)) + "[$__rate_interval])";
+    }
+
+    void row(std::string title) { panels.push_back({std::move(title), "row", "", "", 24, 1, {}, {}}); }
+
+    dashboard_panel& panel(std::string title, std::string type, std::string unit, std::string description,
+                           int width = 12, int height = 8) {
+        panels.push_back({std::move(title), std::move(type), std::move(unit), std::move(description), width, height, {}, {}});
+        return panels.back();
+    }
+
+    static void query(dashboard_panel& p, std::string expr, std::string legend, std::vector<std::string> metrics) {
+        const std::string ref(1, static_cast<char>('A' + p.queries.size()));
+        p.queries.push_back({p.title, ref, std::move(expr), std::move(legend), std::move(metrics)});
+    }
+
+    template <class H>
+    static void quantiles(dashboard_panel& p, const std::vector<std::string>& by, std::string_view legend_suffix) {
+        for (const char* q : {"0.5", "0.95", "0.99"}) {
+            std::vector<std::string> labels = by;
+            labels.push_back("le");
+            const std::string pq = q == std::string_view("0.5") ? "p50" : q == std::string_view("0.95") ? "p95" : "p99";
+            query(p, "histogram_quantile(" + std::string(q) + ", " + sum_by(labels, rate<H>("_bucket")) + ")",
+                  pq + std::string(legend_suffix), {name<H>()});
+        }
+    }
+
+    void build(const slo_set<R>& slos, const dashboard_options& o) {
+        namespace cat = catalog;
+        const std::string http = name<cat::http_requests_total>();
+        const std::string inference = name<cat::model_inference_total>();
+        const std::string bad_inference = rate<cat::model_inference_total>("", {matcher("status", "!=", "success")});
+        const std::string hits = name<cat::cache_hits_total>(), misses = name<cat::cache_misses_total>();
+        const std::string process_prefix = o.process_prefix.value_or(std::string(R::prefix()));
+
+        row("Overview");
+        {
+            auto& p = panel("Request rate", "stat", "reqps", "HTTP requests per second.", 6, 4);
+            query(p, "sum(" + rate<cat::http_requests_total>() + ")", "requests/s", {http});
+        }
+        {
+            auto& p = panel("Inference error ratio", "stat", "percentunit",
+                            "Share of model inferences whose status is not \"success\".", 6, 4);
+            query(p, "(sum(" + bad_inference + ") or vector(0))\n/\nsum(" + rate<cat::model_inference_total>() + ")",
+                  "errors", {inference});
+            p.thresholds = {0.01, 0.05};
+        }
+        {
+            auto& p = panel("Active connections", "stat", "short", "Connections open now.", 6, 4);
+            query(p, "sum(" + sel<cat::active_connections>() + ")", "connections", {name<cat::active_connections>()});
+        }
+        {
+            auto& p = panel("Cache hit ratio", "stat", "percentunit", "Cache hits / (hits + misses).", 6, 4);
+            const std::string h = "sum(" + rate<cat::cache_hits_total>() + ")";
+            query(p, h + "\n/\n(" + h + " + (sum(" + rate<cat::cache_misses_total>() + ") or vector(0)))", "hit ratio",
+                  {hits});
+        }
+
+        row("Traffic");
+        {
+            auto& p = panel("HTTP requests by route and status", "timeseries", "reqps", "HTTP requests per second.");
+            query(p, sum_by({"route", "status_code"}, rate<cat::http_requests_total>()), "{{route}} {{status_code}}",
+                  {http});
+        }
+        {
+            auto& p = panel("Inferences by model and status", "timeseries", "reqps", "Model inferences per second.");
+            query(p, sum_by({"model_id", "status"}, rate<cat::model_inference_total>()), "{{model_id}} {{status}}",
+                  {inference});
+        }
+
+        row("Latency");
+        {
+            auto& p = panel("HTTP request latency", "timeseries", "s",
+                            "p50, p95 and p99 of HTTP request duration (histogram_quantile).", 8);
+            quantiles<cat::http_request_duration_seconds>(p, {}, "");
+        }
+        {
+            auto& p = panel("Inference latency by model", "timeseries", "s",
+                            "p50, p95 and p99 of model inference duration per model.", 8);
+            quantiles<cat::model_inference_duration_seconds>(p, {"model_id"}, " {{model_id}}");
+        }
+        {
+            auto& p = panel("Model load time", "timeseries", "s",
+                            "p50, p95 and p99 of the time taken to load each model.", 8);
+            quantiles<cat::model_load_time_seconds>(p, {"model_id"}, " {{model_id}}");
+        }
+
+        row("Errors");
+        {
+            auto& p = panel("Errors by type and model", "timeseries", "short", "Errors per second.");
+            query(p, sum_by({"error_type", "model_id"}, rate<cat::errors_total>()), "{{error_type}} {{model_id}}",
+                  {name<cat::errors_total>()});
+        }
+        {
+            auto& p = panel("Inference error ratio by model", "timeseries", "percentunit",
+                            "Share of each model's inferences whose status is not \"success\".");
+            const std::string all = sum_by({"model_id"}, rate<cat::model_inference_total>());
+            query(p, "(\n  " + sum_by({"model_id"}, bad_inference) + "\n  or\n  0 * " + all + "\n)\n/\n" + all,
+                  "{{model_id}}", {inference});
+            p.thresholds = {0.05};
+        }
+
+        row("Tokens and cost");
+        {
+            auto& p = panel("Tokens per second by model", "timeseries", "short",
+                            "Tokens generated per second (sum of model_inference_tokens).", 8);
+            query(p, sum_by({"model_id"}, rate<cat::model_inference_tokens>("_sum")), "{{model_id}}",
+                  {name<cat::model_inference_tokens>()});
+        }
+        {
+            auto& p = panel("Cost per tenant", "timeseries", "short", "Request cost in cents per hour.", 8);
+            query(p, sum_by({"tenant_id"}, rate<cat::request_cost_cents>("_sum")) + " * 3600", "{{tenant_id}}",
+                  {name<cat::request_cost_cents>()});
+        }
+        {
+            auto& p = panel("Cache hit ratio by cache", "timeseries", "percentunit", "Hits / (hits + misses) per cache.", 8);
+            const std::string h = sum_by({"cache_type"}, rate<cat::cache_hits_total>());
+            query(p, h + "\n/\n(\n  " + h + "\n  +\n  (" + sum_by({"cache_type"}, rate<cat::cache_misses_total>()) +
+                         " or 0 * " + h + ")\n)",
+                  "{{cache_type}}", {hits});
+        }
+
+        row("Capacity");
+        {
+            auto& p = panel("Active connections by tenant", "timeseries", "short", "Connections open now.");
+            query(p, sum_by({"tenant_id"}, sel<cat::active_connections>()), "{{tenant_id}}",
+                  {name<cat::active_connections>()});
+        }
+        {
+            auto& p = panel("Queue depth", "timeseries", "short", "Requests waiting, per queue type.");
+            query(p, sum_by({"queue_type"}, sel<cat::queue_depth>()), "{{queue_type}}", {name<cat::queue_depth>()});
+        }
+
+        row("Process");
+        {
+            const std::string cpu = process_prefix + "process_cpu_seconds_total";
+            auto& p = panel("Process CPU", "timeseries", "short", "CPU seconds used per second (cores busy).");
+            query(p, "rate(" + cpu + "[$__rate_interval])", "{{instance}}", {cpu});
+        }
+        {
+            const std::string rss = process_prefix + "process_resident_memory_bytes";
+            auto& p = panel("Process memory", "timeseries", "bytes", "Resident set size.");
+            query(p, rss, "{{instance}}", {rss});
+        }
+
+        if (slos.empty()) return;
+        row("SLOs");
+        for (const slo_spec& s : slos.specs()) {
+            auto& p = panel("Burn rate: " + s.name(), "timeseries", "short",
+                            slo_promise(s) + ". Burn rate = error ratio / budget (" + short_number(s.budget()) +
+                                "); 1 spends the budget exactly." +
+                                (s.description().empty() ? "" : " " + s.description()));
+            std::vector<std::string> filter{matcher("slo", "=", s.name())};
+            std::string legend_groups;
+            for (const std::string& l : s.group_by()) {
+                if (l == "tenant_id") filter.push_back("tenant_id=~\"$tenant\"");
+                if (l == "model_id") filter.push_back("model_id=~\"$model\"");
+                legend_groups += " {{" + l + "}}";
+            }
+            for (const burn_rate_alert& a : o.burn_rate_alerts)
+                for (const burn_window& w : a.windows) {
+                    const std::string rec = slo_record_name(R::prefix(), w.long_window);
+                    query(p, selector(rec, filter) + " / " + short_number(s.budget()),
+                          prometheus_duration(w.long_window) + legend_groups, {rec});
+                    p.thresholds.push_back(w.burn_rate);
+                }
+        }
+    }
+};
+
+inline nlohmann::json datasource_ref() { return {{"type", "prometheus"}, {"uid", "${datasource}"}}; }
+
+inline nlohmann::json panel_json(const dashboard_panel& p, int id, int x, int y) {
+    using nlohmann::json;
+    json out = {{"id", id},
+                {"type", p.type},
+                {"title", p.title},
+                {"gridPos", {{"h", p.height}, {"w", p.width}, {"x", x}, {"y", y}}}};
+    if (p.type == "row") {
+        out["collapsed"] = false;
+        out["panels"] = json::array();
+        return out;
+    }
+    out["description"] = p.description;
+    out["datasource"] = datasource_ref();
+    // Ascending steps: green below the first threshold, red from the last.
+    std::vector<double> thresholds = p.thresholds;
+    std::sort(thresholds.begin(), thresholds.end());
+    thresholds.erase(std::unique(thresholds.begin(), thresholds.end()), thresholds.end());
+    json steps = json::array();
+    steps.push_back({{"color", "green"}, {"value", nullptr}});
+    for (std::size_t i = 0; i < thresholds.size(); ++i)
+        steps.push_back({{"color", i + 1 == thresholds.size() ? "red" : "orange"}, {"value", thresholds[i]}});
+    json defaults = {{"unit", p.unit}, {"thresholds", {{"mode", "absolute"}, {"steps", steps}}}};
+    if (p.type == "timeseries") {
+        defaults["color"] = {{"mode", "palette-classic"}};
+        defaults["custom"] = {{"drawStyle", "line"},
+                              {"lineWidth", 1},
+                              {"fillOpacity", 10},
+                              {"showPoints", "never"},
+                              {"spanNulls", false},
+                              {"thresholdsStyle", {{"mode", p.thresholds.empty() ? "off" : "line"}}}};
+        out["options"] = {{"legend", {{"displayMode", "list"}, {"placement", "bottom"}, {"showLegend", true}, {"calcs", json::array()}}},
+                          {"tooltip", {{"mode", "multi"}, {"sort", "desc"}}}};
+    } else {
+        defaults["color"] = {{"mode", "thresholds"}};
+        out["options"] = {{"reduceOptions", {{"calcs", json::array({"lastNotNull"})}, {"fields", ""}, {"values", false}}},
+                          {"colorMode", "value"},
+                          {"graphMode", "area"},
+                          {"justifyMode", "auto"},
+                          {"orientation", "auto"},
+                          {"textMode", "auto"}};
+    }
+    out["fieldConfig"] = {{"defaults", defaults}, {"overrides", json::array()}};
+    json targets = json::array();
+    for (const dashboard_query& q : p.queries)
+        targets.push_back({{"refId", q.ref_id},
+                           {"datasource", datasource_ref()},
+                           {"editorMode", "code"},
+                           {"expr", q.expr},
+                           {"legendFormat", q.legend},
+                           {"range", true}});
+    out["targets"] = std::move(targets);
+    return out;
+}
+
+inline nlohmann::json query_variable(std::string name, std::string label, std::string query) {
+    return {{"name", std::move(name)},
+            {"label", std::move(label)},
+            {"type", "query"},
+            {"datasource", datasource_ref()},
+            {"definition", query},
+            {"query", {{"query", query}, {"refId", "PrometheusVariableQueryEditor-VariableQuery"}}},
+            {"refresh", 2},
+            {"includeAll", true},
+            {"allValue", ".*"},
+            {"multi", true},
+            {"sort", 1},
+            {"regex", ""},
+            {"hide", 0},
+            {"current", {{"selected", true}, {"text", nlohmann::json::array({"All"})}, {"value", nlohmann::json::array({"$__all"})}}},
+            {"options", nlohmann::json::array()}};
+}
+
+template <class R>
+void require_catalog() {
+    namespace cat = catalog;
+    static_assert(registry_holds_v<R, cat::http_requests_total> && registry_holds_v<R, cat::http_request_duration_seconds> &&
+                      registry_holds_v<R, cat::model_inference_total> &&
+                      registry_holds_v<R, cat::model_inference_duration_seconds> &&
+                      registry_holds_v<R, cat::model_inference_tokens> && registry_holds_v<R, cat::active_connections> &&
+                      registry_holds_v<R, cat::queue_depth> && registry_holds_v<R, cat::cache_hits_total> &&
+                      registry_holds_v<R, cat::cache_misses_total> && registry_holds_v<R, cat::request_cost_cents> &&
+                      registry_holds_v<R, cat::model_load_time_seconds> && registry_holds_v<R, cat::errors_total>,
+                  "llmetrics: the dashboard draws the catalog's twelve families; use a registry that holds "
+                  "them (catalog_registry or llm_router_registry<...>)");
+}
+
+}  // namespace detail
+
+// Every query of every panel, in panel order.
+template <class Registry>
+std::vector<dashboard_query> dashboard_queries(const slo_set<Registry>& slos, const dashboard_options& o = {}) {
+    detail::require_catalog<Registry>();
+    detail::dashboard_builder<Registry> b;
+    b.build(slos, o);
+    std::vector<dashboard_query> out;
+    for (const auto& p : b.panels) out.insert(out.end(), p.queries.begin(), p.queries.end());
+    return out;
+}
+
+template <class Registry>
+nlohmann::json grafana_dashboard(const slo_set<Registry>& slos, const dashboard_options& o = {}) {
+    using nlohmann::json;
+    detail::require_catalog<Registry>();
+    namespace cat = catalog;
+    detail::dashboard_builder<Registry> b;
+    b.build(slos, o);
+
+    json panels = json::array();
+    int id = 1, x = 0, y = 0, row_height = 0;
+    for (const detail::dashboard_panel& p : b.panels) {
+        if (p.type == "row" || x + p.width > 24) {  // a new line of panels
+            y += row_height;
+            x = 0;
+            row_height = 0;
+        }
+        panels.push_back(detail::panel_json(p, id++, x, y));
+        x += p.width;
+        row_height = std::max(row_height, p.height);
+        if (p.type == "row") {
+            y += p.height;
+            x = 0;
+            row_height = 0;
+        }
+    }
+
+    std::string uid = o.uid;
+    if (uid.empty()) {
+        uid = detail::group_name(Registry::prefix(), "");
+        for (char& c : uid)
+            if (c == '_' || c == ':') c = '-';
+        if (uid.size() > 40) uid.resize(40);  // Grafana's limit
+    }
+
+    const std::string tenants = "label_values(" + std::string(Registry::template name_of<cat::http_requests_total>()) +
+                                ", tenant_id)";
+    const std::string models = "label_values(" +
+                               std::string(Registry::template name_of<cat::model_inference_total>()) + ", model_id)";
+    const json builtin_annotations = {{"builtIn", 1},
+                                      {"datasource", {{"type", "grafana"}, {"uid", "-- Grafana --"}}},
+                                      {"enable", true},
+                                      {"hide", true},
+                                      {"iconColor", "rgba(0, 211, 255, 1)"},
+                                      {"name", "Annotations & Alerts"},
+                                      {"type", "dashboard"}};
+    json templating = json::array();
+    templating.push_back({{"name", "datasource"},
+                          {"label", "Data source"},
+                          {"type", "datasource"},
+                          {"query", "prometheus"},
+                          {"refresh", 1},
+                          {"regex", ""},
+                          {"hide", 0},
+                          {"current", json::object()},
+                          {"options", json::array()}});
+    templating.push_back(detail::query_variable("tenant", "Tenant", tenants));
+    templating.push_back(detail::query_variable("model", "Model", models));
+
+    return {{"id", nullptr},
+            {"uid", uid},
+            {"title", o.title},
+            {"tags", o.tags},
+            {"timezone", "browser"},
+            {"editable", true},
+            {"graphTooltip", 1},
+            {"schemaVersion", 39},
+            {"version", 1},
+            {"refresh", o.refresh},
+            {"time", {{"from", o.time_from}, {"to", "now"}}},
+            {"timepicker", json::object()},
+            {"fiscalYearStartMonth", 0},
+            {"liveNow", false},
+            {"weekStart", ""},
+            {"links", json::array()},
+            {"annotations", {{"list", json::array({builtin_annotations})}}},
+            {"templating", {{"list", templating}}},
+            {"panels", panels}};
+}
+
+// A dashboard without SLO panels.
+template <class Registry>
+nlohmann::json grafana_dashboard(const dashboard_options& o = {}) {
+    return grafana_dashboard(slo_set<Registry>{}, o);
+}
+
+template <class Registry>
+std::vector<dashboard_query> dashboard_queries(const dashboard_options& o = {}) {
+    return dashboard_queries(slo_set<Registry>{}, o);
+}
+
+}  // namespace llmetrics

@@ -1,0 +1,6 @@
+// expect-error: llmetrics: the availability label is not a label of the counter
+#include <llmetrics/operate/slo.hpp>
+namespace lm = llmetrics;
+using c = lm::counter<"calls_total", "h", lm::labels<"status", "tenant_id">>;
+using ok = lm::availability<c, "outcome", "success">;
+int main() { return ok::good_value.empty() ? 1 : 0; }
