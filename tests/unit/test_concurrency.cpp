@@ -148,3 +148,63 @@ TEST_CASE("remove and reset while writers run never crash or corrupt", "[concurr
     CHECK(h.count() <= 20000);
     CHECK(m.get<hits_total>().size() == 1);
 }
+
+namespace {
+struct exemplar_reader {
+    std::size_t seen = 0;
+    bool ok = true;
+    void begin_family(const lm::family_header&) {}
+    void counter(lm::labels_view, lm::counter_value, double) {}
+    void counter(lm::labels_view, lm::counter_value, double, const lm::exemplar_view* e) {
+        if (e) check(*e);
+    }
+    void gauge(lm::labels_view, double) {}
+    void histogram(lm::labels_view, std::span<const double>, std::span<const std::uint64_t>, double, double) {}
+    void histogram(lm::labels_view, std::span<const double>, std::span<const std::uint64_t>, double, double,
+                   std::span<const lm::exemplar_view> ex) {
+        for (const auto& e : ex)
+            if (e.present()) check(e);
+    }
+    void check(const lm::exemplar_view& e) {
+        ++seen;
+        // Writers always store trace_id=<t> with value <t>: a torn read would break it.
+        if (e.names.size() != 1 || e.names[0] != "trace_id" || e.values[0] != std::to_string(int(e.value)))
+            ok = false;
+    }
+    void end_family() {}
+    void finish() {}
+};
+}  // namespace
+
+TEST_CASE("exemplars written by many threads are never read torn", "[concurrency][exemplar]") {
+    metrics m;
+    std::atomic<bool> done{false};
+    std::atomic<bool> ok{true};
+    std::atomic<std::size_t> seen{0};
+    std::thread scraper([&] {
+        do {
+            exemplar_reader r;
+            m.visit(r);
+            if (!r.ok) ok = false;
+            seen += r.seen;
+        } while (!done.load());
+    });
+    std::vector<std::thread> writers;
+    for (int t = 0; t < 3; ++t) {
+        writers.emplace_back([&, t] {
+            auto& c = m.get<shared_total>().labels();
+            auto& h = m.get<sizes>().labels();
+            for (int i = 0; i < 5000; ++i) {
+                const int v = (t * 5000 + i) % 150;
+                const std::string id = std::to_string(v);
+                c.inc(v, lm::exemplar{{{"trace_id", id}}});
+                h.observe(v, lm::exemplar{{{"trace_id", id}}});
+            }
+        });
+    }
+    for (auto& w : writers) w.join();
+    done = true;
+    scraper.join();
+    CHECK(ok.load());
+    CHECK(seen.load() > 0);
+}

@@ -385,3 +385,79 @@ TEST_CASE("the registry renders every format through the same families", "[core]
     lm::render_to(streamed, r, lm::format::prometheus);
     CHECK(streamed == lm::render(r, lm::format::prometheus));
 }
+
+namespace {
+// An encoder that takes exemplars, as the OpenMetrics one does.
+struct exemplar_capture : capture {
+    std::map<std::string, std::vector<std::string>> exemplars;  // series key -> "labels value" per cell
+
+    static std::string text(const lm::exemplar_view& e) {
+        std::string t;
+        for (std::size_t i = 0; i < e.names.size(); ++i)
+            t += std::string(e.names[i]) + "=" + std::string(e.values[i]) + ";";
+        return t + " " + std::to_string(e.value);
+    }
+    using capture::counter;
+    using capture::histogram;
+    void counter(lm::labels_view l, lm::counter_value c, double created, const lm::exemplar_view* e) {
+        capture::counter(l, c, created);
+        exemplars[key(l)] = {e ? text(*e) : ""};
+    }
+    void histogram(lm::labels_view l, std::span<const double> b, std::span<const std::uint64_t> counts, double sum,
+                   double created, std::span<const lm::exemplar_view> ex) {
+        capture::histogram(l, b, counts, sum, created);
+        auto& out = exemplars[key(l)];
+        for (const auto& e : ex) out.push_back(e.present() ? text(e) : "");
+    }
+};
+}  // namespace
+
+TEST_CASE("exemplars: kept per counter and per histogram bucket, limits enforced", "[core][exemplar]") {
+    test_registry r;
+    auto& c = r.get<plain_total>().labels();
+    auto& h = r.get<latency_seconds>().labels("gpt-4");
+    c.inc();
+    h.observe(0.3);
+    exemplar_capture none;
+    r.visit(none);
+    CHECK(none.exemplars.at("plain_total{}") == std::vector<std::string>{""});
+    CHECK(none.exemplars.count("latency_seconds{model=gpt-4}") == 0);  // never had one: plain call
+
+    c.inc(lm::exemplar{{{"trace_id", "4bf92f3577b34da6a3ce929d0e0e4736"}}});
+    c.inc(2, lm::exemplar{{{"trace_id", "abc"}, {"span_id", "00f067aa0ba902b7"}}});
+    h.observe(0.3, lm::exemplar{{{"trace_id", "t1"}}});
+    h.observe(1.5, lm::exemplar{{{"trace_id", "t2"}}, 1700000000.5});
+    h.observe(0.35, lm::exemplar{{{"trace_id", "t3"}}});  // replaces t1 in the same bucket
+    CHECK(c.value().integral == 4);
+    CHECK(h.value().count() == 4);
+
+    exemplar_capture got;
+    r.visit(got);
+    CHECK(got.exemplars.at("plain_total{}") ==
+          std::vector<std::string>{"trace_id=abc;span_id=00f067aa0ba902b7; 2.000000"});
+    const auto& buckets = got.exemplars.at("latency_seconds{model=gpt-4}");
+    REQUIRE(buckets.size() == 5);
+    CHECK(buckets[0] == "");
+    CHECK(buckets[1] == "trace_id=t3; 0.350000");
+    CHECK(buckets[3] == "trace_id=t2; 1.500000");
+
+    // Over 128 code points, a bad label name, or invalid UTF-8: dropped, counted, value kept.
+    auto& fam = r.get<plain_total>();
+    const std::uint64_t rejected = fam.rejected();
+    const std::string long_value(125, 'x');
+    c.inc(lm::exemplar{{{"trace_id", long_value}}});
+    c.inc(lm::exemplar{{{"trace-id", "x"}}});
+    c.inc(lm::exemplar{{{"trace_id", "\xff"}}});
+    CHECK(fam.rejected() == rejected + 3);
+    CHECK(c.value().integral == 7);
+    const std::string fits(120, 'y');  // 8 + 120 = 128 code points: allowed
+    c.inc(lm::exemplar{{{"trace_id", fits}}});
+    CHECK(fam.rejected() == rejected + 3);
+
+    // remove() forgets exemplars with the values.
+    r.get<latency_seconds>().remove("gpt-4");
+    r.get<latency_seconds>().labels("gpt-4").observe(0.01);
+    exemplar_capture after;
+    r.visit(after);
+    for (const auto& e : after.exemplars.at("latency_seconds{model=gpt-4}")) CHECK(e.empty());
+}

@@ -17,6 +17,7 @@
 #include "../exposition/encoder.hpp"
 #include "../registry/snapshot.hpp"
 #include "cells.hpp"
+#include "exemplar.hpp"
 #include "series.hpp"
 #include "series_map.hpp"
 #include "stripes.hpp"
@@ -284,16 +285,43 @@ private:
         return n->slots()[combo];
     }
 
+    // Encoders that take exemplars (OpenMetrics) get them through the longer
+    // overloads; the others never pay for reading them.
     template <class E>
     static void emit(E& e, const labels_view& view, const series_type& s, double created) {
         if constexpr (F::type == metric_type::counter) {
-            e.counter(view, s.value(), created);
+            if constexpr (requires { e.counter(view, counter_value{}, created, (const exemplar_view*)nullptr); }) {
+                exemplar_reading reading;
+                exemplar_view ex;
+                const exemplar_view* given = nullptr;
+                if (const auto* cell = s.exemplar_cells(); cell && reading.load(*cell)) {
+                    ex = reading.view();
+                    given = &ex;
+                }
+                e.counter(view, s.value(), created, given);
+            } else {
+                e.counter(view, s.value(), created);
+            }
         } else if constexpr (F::type == metric_type::gauge) {
             e.gauge(view, s.value());
         } else {
             const auto reading = s.value();
-            e.histogram(view, series_type::bounds(), std::span<const std::uint64_t>(reading.counts), reading.sum,
-                        created);
+            const std::span<const std::uint64_t> counts(reading.counts);
+            constexpr std::size_t cells = series_type::bucket_count + 1;
+            if constexpr (requires(std::span<const exemplar_view> x) {
+                              e.histogram(view, series_type::bounds(), counts, reading.sum, created, x);
+                          }) {
+                if (const auto* cell = s.exemplar_cells()) {
+                    std::array<exemplar_reading, cells> readings;
+                    std::array<exemplar_view, cells> views{};
+                    for (std::size_t i = 0; i < cells; ++i)
+                        if (readings[i].load(cell[i])) views[i] = readings[i].view();
+                    e.histogram(view, series_type::bounds(), counts, reading.sum, created,
+                                std::span<const exemplar_view>(views));
+                    return;
+                }
+            }
+            e.histogram(view, series_type::bounds(), counts, reading.sum, created);
         }
     }
 

@@ -17,10 +17,12 @@
 #include <cstdint>
 #include <limits>
 #include <span>
+#include <type_traits>
 #include <utility>
 
 #include "../registry/snapshot.hpp"
 #include "cells.hpp"
+#include "exemplar.hpp"
 #include "stripes.hpp"
 
 namespace llmetrics {
@@ -62,6 +64,22 @@ public:
             detail::atomic_add(mine().fractional, v);
     }
 
+    // The same increments, each with an exemplar (see storage/exemplar.hpp).
+    void inc(const exemplar& e) noexcept {
+        inc();
+        note(e, 1.0);
+    }
+    template <class T>
+        requires std::is_arithmetic_v<T>
+    void inc(T amount, const exemplar& e) noexcept {
+        if (!(static_cast<double>(amount) >= 0.0)) return rejected_->note();
+        inc(amount);
+        note(e, static_cast<double>(amount));
+    }
+
+    // The series' exemplar cell, or null while it never had one.
+    const detail::exemplar_cell* exemplar_cells() const noexcept { return exemplars_.cells(); }
+
     counter_value value() const noexcept {
         counter_value out;
         for (std::size_t s = 0; s < detail::stripe_count; ++s) {
@@ -77,13 +95,18 @@ public:
             base_[s * Stride].integral.store(0, std::memory_order_relaxed);
             base_[s * Stride].fractional.store(0.0, std::memory_order_relaxed);
         }
+        exemplars_.clear(1);
     }
 
 private:
     detail::counter_cell& mine() const noexcept { return base_[detail::this_thread_stripe() * Stride]; }
+    void note(const exemplar& e, double amount) noexcept {
+        if (!exemplars_.record(0, e, amount, 1)) rejected_->note();
+    }
 
     detail::counter_cell* base_;
     detail::rejection_tally* rejected_;
+    detail::exemplar_slots exemplars_;
 };
 
 // A gauge is one value that `set` overwrites, so it is not striped.
@@ -146,6 +169,20 @@ public:
         observe(std::chrono::duration<double>(d).count());
     }
 
+    // The same observation, kept as the exemplar of the bucket it falls in.
+    void observe(double v, const exemplar& e) noexcept {
+        if (v != v) return rejected_->note();
+        observe(v);
+        if (!exemplars_.record(bucket_of(v), e, v, bucket_count + 1)) rejected_->note();
+    }
+    template <class Rep, class Period>
+    void observe(std::chrono::duration<Rep, Period> d, const exemplar& e) noexcept {
+        observe(std::chrono::duration<double>(d).count(), e);
+    }
+
+    // bucket_count + 1 exemplar cells (one per bucket), or null while none was kept.
+    const detail::exemplar_cell* exemplar_cells() const noexcept { return exemplars_.cells(); }
+
     histogram_reading<bucket_count> value() const noexcept {
         histogram_reading<bucket_count> out;
         for (std::size_t s = 0; s < detail::stripe_count; ++s) {
@@ -163,6 +200,7 @@ public:
             for (auto& n : c.counts) n.store(0, std::memory_order_relaxed);
             c.sum.store(0.0, std::memory_order_relaxed);
         }
+        exemplars_.clear(bucket_count + 1);
     }
 
     static constexpr std::span<const double> bounds() noexcept { return {Bounds.data(), Bounds.size()}; }
@@ -188,6 +226,7 @@ private:
 
     cell* base_;
     detail::rejection_tally* rejected_;
+    detail::exemplar_slots exemplars_;
 };
 
 }  // namespace llmetrics

@@ -348,7 +348,7 @@ private:
 
     void insert(node* n) {
         table* t = table_.load(std::memory_order_relaxed);
-        if ((count_.load(std::memory_order_relaxed) + 1) * 2 > t->mask + 1) {
+        if ((count_.load(std::memory_order_relaxed) + 1) * 4 > (t->mask + 1) * 3) {  // load factor 3/4
             publish_table((t->mask + 1) * 2);
             t = table_.load(std::memory_order_relaxed);
         }
