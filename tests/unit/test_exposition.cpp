@@ -17,6 +17,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace {
 
@@ -390,6 +391,39 @@ TEST_CASE("an info family named with its _info suffix gets it only once", "[expo
               "# TYPE build info\n# HELP build B.\nbuild_info{v=\"1\"} 1\n# EOF\n");
         CHECK(lm::render(src, lm::format::json).starts_with(R"({"families":[{"name":"build_info","type":"info")"));
     }
+}
+
+TEST_CASE("bucket lines stay right when bounds change between series or are many", "[exposition]") {
+    std::vector<double> many;
+    for (int i = 1; i <= 70; ++i) many.push_back(i / 4.0);
+    const std::string long_value(1500, '"');  // escaped, too long for the label buffer
+    lm::snapshot_source src;
+    src.add({"h", "", "", metric_type::histogram,
+             {{{{"k", "a"}}, histogram_value{{1, 2}, {1, 1, 1}, 1.0}, not_a_number},
+              {{{"k", "b"}}, histogram_value{{0.5, 2}, {1, 1, 1}, 1.0}, not_a_number},
+              {{{"k", "c"}}, histogram_value{{1, 2}, {1, 1, 1}, 1.0}, not_a_number},
+              {{{"k", "d"}}, histogram_value{{}, {3}, 1.0}, not_a_number},
+              {{{"k", "e"}}, histogram_value{many, std::vector<std::uint64_t>(71, 1), 1.0}, not_a_number},
+              {{{"k", long_value}}, histogram_value{{1}, {1, 1}, 1.0}, not_a_number}}});
+    for (const auto f : {lm::format::prometheus, lm::format::openmetrics}) {
+        const std::string text = lm::render(src, f);
+        CHECK(text.find("h_bucket{k=\"a\",le=\"1.0\"} 1\nh_bucket{k=\"a\",le=\"2.0\"} 2\n") != std::string::npos);
+        CHECK(text.find("h_bucket{k=\"b\",le=\"0.5\"} 1\nh_bucket{k=\"b\",le=\"2.0\"} 2\n") != std::string::npos);
+        CHECK(text.find("h_bucket{k=\"c\",le=\"1.0\"} 1\nh_bucket{k=\"c\",le=\"2.0\"} 2\n") != std::string::npos);
+        CHECK(text.find("h_bucket{k=\"d\",le=\"+Inf\"} 3\n") != std::string::npos);
+        CHECK(text.find("h_bucket{k=\"e\",le=\"0.25\"} 1\n") != std::string::npos);
+        CHECK(text.find("h_bucket{k=\"e\",le=\"17.5\"} 70\nh_bucket{k=\"e\",le=\"+Inf\"} 71\n") != std::string::npos);
+        std::string escaped;
+        for (int i = 0; i < 1500; ++i) escaped += "\\\"";
+        CHECK(text.find("h_bucket{k=\"" + escaped + "\",le=\"1.0\"} 1\n") != std::string::npos);
+        CHECK(text.find("h_bucket{k=\"" + escaped + "\",le=\"+Inf\"} 2\n") != std::string::npos);
+    }
+    const auto doc = nlohmann::json::parse(lm::render(src, lm::format::json));
+    const auto& series = doc["families"][0]["series"];
+    CHECK(series[1]["buckets"][0]["le"] == "0.5");
+    CHECK(series[2]["buckets"][0]["le"] == "1.0");
+    CHECK(series[4]["buckets"][69]["le"] == "17.5");
+    CHECK(series[5]["labels"]["k"] == long_value);
 }
 
 TEST_CASE("a histogram without bounds has only the +Inf bucket", "[exposition]") {

@@ -31,7 +31,6 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <limits>
 #include <span>
 #include <string_view>
 
@@ -139,11 +138,14 @@ public:
                    double sum, double /*created*/) {
         begin_series(labels);
         detail::put(*out_, ",\"buckets\":[");
+        const bool cached = le_.prepare(bounds);
         std::uint64_t cumulative = 0;
         for (std::size_t i = 0; i <= bounds.size(); ++i) {
             cumulative += i < counts.size() ? counts[i] : 0;
             detail::put(*out_, i == 0 ? "{\"le\":\"" : ",{\"le\":\"");
-            detail::write_canonical(*out_, i < bounds.size() ? bounds[i] : std::numeric_limits<double>::infinity());
+            if (i == bounds.size()) detail::put(*out_, "+Inf");
+            else if (cached) detail::put(*out_, le_[i]);
+            else detail::write_canonical(*out_, bounds[i]);
             detail::put(*out_, "\",\"count\":");
             detail::write_uint(*out_, cumulative);
             detail::put(*out_, '}');
@@ -172,6 +174,7 @@ private:
     }
 
     Out* out_;
+    detail::le_cache le_;
     std::size_t families_ = 0;
     std::size_t series_ = 0;
 };

@@ -53,10 +53,17 @@ public:
     }
 
     void counter(labels_view labels, counter_value value, double created) {
-        detail::write_sample_start(*out_, name_, "_total", labels);
+        if (std::isnan(created)) {
+            detail::write_sample_start(*out_, name_, "_total", labels);
+            detail::write_counter(*out_, value);
+            detail::put(*out_, '\n');
+            return;
+        }
+        const detail::series_labels escaped{labels};
+        detail::write_sample_start(*out_, name_, "_total", escaped);
         detail::write_counter(*out_, value);
         detail::put(*out_, '\n');
-        write_created(labels, created);
+        write_created(escaped, created);
     }
 
     void gauge(labels_view labels, double value) {
@@ -72,17 +79,18 @@ public:
 
     void histogram(labels_view labels, std::span<const double> bounds, std::span<const std::uint64_t> counts,
                    double sum, double created) {
-        const std::uint64_t total = detail::write_buckets(*out_, name_, labels, bounds, counts);
+        const detail::series_labels escaped{labels};
+        const std::uint64_t total = detail::write_buckets(*out_, le_, name_, escaped, bounds, counts);
         const bool negative_buckets = !bounds.empty() && bounds.front() < 0;
         if (!negative_buckets && sum >= 0) {  // false for NaN too
-            detail::write_sample_start(*out_, name_, "_sum", labels);
+            detail::write_sample_start(*out_, name_, "_sum", escaped);
             detail::write_double(*out_, sum);
             detail::put(*out_, '\n');
-            detail::write_sample_start(*out_, name_, "_count", labels);
+            detail::write_sample_start(*out_, name_, "_count", escaped);
             detail::write_uint(*out_, total);
             detail::put(*out_, '\n');
         }
-        write_created(labels, created);
+        write_created(escaped, created);
     }
 
     void end_family() noexcept {}
@@ -111,7 +119,7 @@ private:
         detail::put(*out_, '\n');
     }
 
-    void write_created(labels_view labels, double created) {
+    void write_created(const detail::series_labels& labels, double created) {
         if (std::isnan(created)) return;
         detail::write_sample_start(*out_, name_, "_created", labels);
         detail::write_double(*out_, created);
@@ -119,6 +127,7 @@ private:
     }
 
     Out* out_;
+    detail::le_cache le_;
     std::string_view name_;
     metric_type type_ = metric_type::gauge;
 };

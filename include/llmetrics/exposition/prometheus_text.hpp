@@ -59,11 +59,12 @@ public:
 
     void histogram(labels_view labels, std::span<const double> bounds, std::span<const std::uint64_t> counts,
                    double sum, double /*created*/) {
-        const std::uint64_t total = detail::write_buckets(*out_, name_, labels, bounds, counts);
-        detail::write_sample_start(*out_, name_, "_sum", labels);
+        const detail::series_labels escaped{labels};
+        const std::uint64_t total = detail::write_buckets(*out_, le_, name_, escaped, bounds, counts);
+        detail::write_sample_start(*out_, name_, "_sum", escaped);
         detail::write_double(*out_, sum);
         detail::put(*out_, '\n');
-        detail::write_sample_start(*out_, name_, "_count", labels);
+        detail::write_sample_start(*out_, name_, "_count", escaped);
         detail::write_uint(*out_, total);
         detail::put(*out_, '\n');
     }
@@ -89,6 +90,7 @@ private:
     }
 
     Out* out_;
+    detail::le_cache le_;
     std::string_view name_;
     std::string_view suffix_;
 };

@@ -6,9 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <limits>
 #include <span>
-#include <string>
 #include <string_view>
 
 #include "encoder.hpp"
@@ -24,8 +22,6 @@ constexpr std::string_view info_base_name(std::string_view name) noexcept {
     return name;
 }
 
-// Writes `text` with backslash and newline escaped, and the double quote too
-// when `quote` is set. Unescaped runs go out in one piece.
 // Whether any byte is a backslash, a newline or (when quoting) a double quote.
 inline bool needs_escaping(std::string_view text, bool quote) noexcept {
     constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
@@ -46,6 +42,8 @@ inline bool needs_escaping(std::string_view text, bool quote) noexcept {
     return false;
 }
 
+// Writes `text` with backslash and newline escaped, and the double quote too
+// when `quote` is set. Unescaped runs go out in one piece.
 template <text_output Out>
 void write_escaped(Out& out, std::string_view text, bool quote) {
     // Fast path: most values need no escaping; find that out eight bytes at a time.
@@ -65,9 +63,8 @@ void write_escaped(Out& out, std::string_view text, bool quote) {
     if (run < text.size()) put(out, text.substr(run));
 }
 
-// `{a="x",b="y"[,extra_name="extra_value"]}`, or nothing when there is no label at
-// all. Label values are escaped the same way in both text formats.
-// `a="x",b="y"` without braces.
+// `a="x",b="y"` without braces. Label values are escaped the same way in both
+// text formats.
 template <text_output Out>
 void write_label_pairs(Out& out, labels_view labels) {
     for (std::size_t i = 0; i < labels.names.size(); ++i) {
@@ -79,6 +76,7 @@ void write_label_pairs(Out& out, labels_view labels) {
     }
 }
 
+// `{a="x",b="y"[,extra_name="extra_value"]}`, or nothing when there is no label at all.
 template <text_output Out>
 void write_labels(Out& out, labels_view labels, std::string_view extra_name = {},
                   std::string_view extra_value = {}) {
@@ -106,28 +104,108 @@ void write_sample_start(Out& out, std::string_view base, std::string_view suffix
     put(out, ' ');
 }
 
-// The `_bucket` lines of a histogram (cumulative, ending with +Inf); returns the
-// total count, which is what `_count` must show.
+// A fixed-capacity text_output on the stack; remembers when something did not fit.
+template <std::size_t N>
+struct stack_text {
+    char data[N];
+    std::size_t size = 0;
+    bool overflow = false;
+
+    void append(const char* first, const char* last) noexcept {
+        const auto n = static_cast<std::size_t>(last - first);
+        if (overflow || n > N - size) {
+            overflow = true;
+            return;
+        }
+        std::memcpy(data + size, first, n);
+        size += n;
+    }
+    std::string_view view() const noexcept { return {data, size}; }
+};
+
+// The canonical `le` texts of a histogram's bounds, kept from one series to the
+// next: all series of a family share their bounds, and formatting a double costs
+// more than the rest of a bucket line.
+class le_cache {
+public:
+    static constexpr std::size_t max_bounds = 64;
+
+    // Formats `bounds` unless they are the ones already held; false when there
+    // are too many to hold (the caller then formats each bound itself).
+    bool prepare(std::span<const double> bounds) noexcept {
+        if (bounds.size() > max_bounds) return false;
+        if (bounds.size() == size_ &&
+            (size_ == 0 || std::memcmp(bounds.data(), values_, size_ * sizeof(double)) == 0))
+            return true;
+        size_ = bounds.size();
+        for (std::size_t i = 0; i < size_; ++i) {
+            values_[i] = bounds[i];
+            lengths_[i] = static_cast<unsigned char>(format_canonical(text_[i], bounds[i]));
+        }
+        return true;
+    }
+
+    std::string_view operator[](std::size_t i) const noexcept { return {text_[i], lengths_[i]}; }
+
+private:
+    double values_[max_bounds];
+    char text_[max_bounds][number_buffer_size];
+    unsigned char lengths_[max_bounds];
+    std::size_t size_ = max_bounds + 1;  // nothing held yet
+};
+
+// A series' labels, escaped once for the several lines that repeat them
+// (buckets, _sum, _count, _created). Values too long for the stack buffer are
+// escaped again on each line instead.
+class series_labels {
+public:
+    explicit series_labels(labels_view labels) noexcept : labels_(labels) { write_label_pairs(pairs_, labels); }
+
+    // `{a="x",b="y"[,extra_name="extra_value"]}`, or nothing when there is no label at all.
+    template <text_output Out>
+    void write(Out& out, std::string_view extra_name = {}, std::string_view extra_value = {}) const {
+        if (pairs_.overflow) return write_labels(out, labels_, extra_name, extra_value);
+        const bool extra = !extra_name.empty();
+        if (labels_.names.empty() && !extra) return;
+        put(out, '{');
+        put(out, pairs_.view());
+        if (extra) {
+            if (!labels_.names.empty()) put(out, ',');
+            put(out, extra_name);
+            put(out, "=\"");
+            put(out, extra_value);
+            put(out, '"');
+        }
+        put(out, '}');
+    }
+
+private:
+    labels_view labels_;
+    stack_text<1024> pairs_;
+};
+
 template <text_output Out>
-std::uint64_t write_buckets(Out& out, std::string_view base, labels_view labels,
+void write_sample_start(Out& out, std::string_view base, std::string_view suffix, const series_labels& labels,
+                        std::string_view extra_name = {}, std::string_view extra_value = {}) {
+    put(out, base);
+    put(out, suffix);
+    labels.write(out, extra_name, extra_value);
+    put(out, ' ');
+}
+
+// The `_bucket` lines of a histogram (cumulative, ending with +Inf); returns the
+// total count, which is what `_count` must show. Allocates nothing.
+template <text_output Out>
+std::uint64_t write_buckets(Out& out, le_cache& cache, std::string_view base, const series_labels& labels,
                             std::span<const double> bounds, std::span<const std::uint64_t> counts) {
-    // The series' labels are escaped once and repeated on every bucket line.
-    thread_local std::string pairs;
-    pairs.clear();
-    write_label_pairs(pairs, labels);
-    if (!pairs.empty()) pairs += ',';
+    const bool cached = cache.prepare(bounds);
     std::uint64_t cumulative = 0;
     char le[number_buffer_size];
     for (std::size_t i = 0; i <= bounds.size(); ++i) {
         cumulative += i < counts.size() ? counts[i] : 0;
-        const std::size_t n =
-            format_canonical(le, i < bounds.size() ? bounds[i] : std::numeric_limits<double>::infinity());
-        put(out, base);
-        put(out, "_bucket{");
-        put(out, pairs);
-        put(out, "le=\"");
-        put(out, std::string_view(le, n));
-        put(out, "\"} ");
+        std::string_view le_text = "+Inf";
+        if (i < bounds.size()) le_text = cached ? cache[i] : std::string_view(le, format_canonical(le, bounds[i]));
+        write_sample_start(out, base, "_bucket", labels, "le", le_text);
         write_uint(out, cumulative);
         put(out, '\n');
     }
