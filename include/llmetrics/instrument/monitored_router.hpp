@@ -207,22 +207,31 @@ inline constexpr bool records_anything =
 
 inline std::atomic<std::uint64_t> next_router_id{1};
 
-// Equality for the short label values of the cache: inlined word compares
-// instead of a call to memcmp per value.
+// Equality for the short label values of the cache: a few overlapping word
+// loads instead of a call to memcmp (or a byte loop) per value.
+inline std::uint64_t load8(const char* p) noexcept {
+    std::uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+}
+inline std::uint32_t load4(const char* p) noexcept {
+    std::uint32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+}
 inline bool same_text(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
+    std::size_t n = a.size();
+    if (n != b.size()) return false;
     const char* p = a.data();
     const char* q = b.data();
-    std::size_t n = a.size();
-    for (; n >= 8; n -= 8, p += 8, q += 8) {
-        std::uint64_t x, y;
-        std::memcpy(&x, p, 8);
-        std::memcpy(&y, q, 8);
-        if (x != y) return false;
+    if (n >= 8) {
+        for (; n > 8; n -= 8, p += 8, q += 8)
+            if (load8(p) != load8(q)) return false;
+        return load8(p + n - 8) == load8(q + n - 8);  // the last 8 bytes, overlapping what was compared
     }
-    for (; n > 0; --n)
-        if (*p++ != *q++) return false;
-    return true;
+    if (n >= 4) return load4(p) == load4(q) && load4(p + n - 4) == load4(q + n - 4);
+    if (n == 0) return true;
+    return p[0] == q[0] && p[n / 2] == q[n / 2] && p[n - 1] == q[n - 1];
 }
 
 // --- async results ----------------------------------------------------------
@@ -520,6 +529,14 @@ private:
         return 1;
     }
 
+    // Whether any registry holds a GenAI family (the only users of provider and operation).
+    static constexpr bool uses_genai_labels =
+        ((registry_holds_v<Registries, genai::client_operation_duration> ||
+          registry_holds_v<Registries, genai::client_token_usage> ||
+          registry_holds_v<Registries, genai::server_time_to_first_token> ||
+          registry_holds_v<Registries, genai::server_time_per_output_token>) ||
+         ...);
+
     template <class Options>
     request_labels resolve(const Options& options) const noexcept {
         request_labels l = read_request_labels(options);
@@ -527,8 +544,13 @@ private:
         if (l.model.empty()) l.model = d.model;
         if (l.tenant_id.empty()) l.tenant_id = d.tenant_id;
         if (l.strategy.empty()) l.strategy = d.strategy;
-        if (l.provider.empty()) l.provider = d.provider;
-        if (l.operation.empty()) l.operation = d.operation;
+        if constexpr (uses_genai_labels) {
+            if (l.provider.empty()) l.provider = d.provider;
+            if (l.operation.empty()) l.operation = d.operation;
+        } else {
+            l.provider = {};  // not part of any series: keep them out of the cache key
+            l.operation = {};
+        }
         return l;
     }
 

@@ -1,0 +1,14 @@
+// expect: compiles
+#include <string_view>
+#include <llmetrics/instrument/monitored_router.hpp>
+namespace lm = llmetrics;
+struct a_router {
+    lm::inference_result process(std::string_view, const lm::request_options&) { return {}; }
+    void register_model(const lm::model_config&) {}
+};
+int main() {
+    a_router engine;
+    lm::catalog_registry metrics;
+    lm::monitored_router router{engine, metrics};
+    (void)router;
+}
