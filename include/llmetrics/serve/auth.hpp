@@ -1,0 +1,77 @@
+#pragma once
+// Credentials for the /metrics endpoint: a bearer token (RFC 6750) or HTTP Basic
+// (RFC 7617), checked against the Authorization header in time that depends only
+// on the length of what the client sent, never on where it first differs from the
+// secret.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "../exposition/negotiate.hpp"  // detail::iequals, detail::trim_http
+#include "base64.hpp"
+
+namespace llmetrics {
+
+// Equal contents, compared without an early exit. The loop runs over `presented`
+// (what the client sent) and reads `secret` cyclically, so neither the position
+// of the first difference nor the secret's length changes the running time.
+inline bool constant_time_equal(std::string_view presented, std::string_view secret) noexcept {
+    if (secret.empty()) return presented.empty();
+    unsigned diff = presented.size() == secret.size() ? 0u : 1u;
+    for (std::size_t i = 0; i < presented.size(); ++i)
+        diff |= static_cast<unsigned char>(presented[i]) ^ static_cast<unsigned char>(secret[i % secret.size()]);
+    // Keeps the compiler from turning the accumulation into an early exit.
+    volatile unsigned sink = diff;
+    return sink == 0;
+}
+
+struct http_auth {
+    enum class scheme { none, bearer, basic };
+
+    static http_auth none() { return {}; }
+    static http_auth bearer(std::string token) {
+        http_auth a;
+        a.scheme_ = token.empty() ? scheme::none : scheme::bearer;
+        a.expected_ = std::move(token);
+        return a;
+    }
+    static http_auth basic(std::string_view user, std::string_view password) {
+        http_auth a;
+        a.scheme_ = scheme::basic;
+        std::string pair(user);
+        pair += ':';
+        pair += password;
+        a.expected_ = base64_encode(pair);
+        return a;
+    }
+
+    bool enabled() const noexcept { return scheme_ != scheme::none; }
+    scheme kind() const noexcept { return scheme_; }
+
+    // True when the Authorization header value carries the configured credentials
+    // (always true when no credentials are configured).
+    bool check(std::string_view authorization) const noexcept {
+        if (scheme_ == scheme::none) return true;
+        authorization = detail::trim_http(authorization);
+        const std::size_t space = authorization.find(' ');
+        if (space == std::string_view::npos) return false;
+        const std::string_view name = authorization.substr(0, space);
+        const std::string_view credentials = detail::trim_http(authorization.substr(space + 1));
+        if (!detail::iequals(name, scheme_ == scheme::bearer ? "Bearer" : "Basic")) return false;
+        return constant_time_equal(credentials, expected_);
+    }
+
+    // The WWW-Authenticate challenge a 401 carries.
+    std::string_view challenge() const noexcept {
+        return scheme_ == scheme::basic ? std::string_view(R"(Basic realm="metrics", charset="UTF-8")")
+                                        : std::string_view(R"(Bearer realm="metrics")");
+    }
+
+private:
+    scheme scheme_ = scheme::none;
+    std::string expected_;  // the token, or base64("user:password")
+};
+
+}  // namespace llmetrics
