@@ -412,6 +412,42 @@ TEST_CASE("monitored_router: holds a router by reference, value or pointer", "[i
     CHECK(count("value") == 2);
 }
 
+TEST_CASE("monitored_router: families declared by hand under the tutorial's names", "[instrument]") {
+    // The README's example: full names in an unprefixed registry, no value_set on status.
+    using http_requests_total = lm::counter<"llm_router_http_requests_total", "Total number of HTTP requests",
+                                            lm::labels<"method", "route", "status_code", "tenant_id">>;
+    using inference_seconds =
+        lm::histogram<"llm_router_model_inference_duration_seconds", "Duration of model inference in seconds",
+                      lm::labels<"model_id", "strategy", "tenant_id">, lm::buckets<0.1, 0.5, 1, 2, 5, 10, 30, 60>>;
+    using inferences_total = lm::counter<"llm_router_model_inference_total", "Inferences",
+                                         lm::labels<"model_id", "strategy", "status", "tenant_id">>;
+    using unrelated_total = lm::counter<"errors_total", "Same name, other labels", lm::labels<"kind">>;
+    static_assert(std::is_same_v<lm::registry_role_t<lm::registry<inferences_total>, lm::catalog::model_inference_total>,
+                                 inferences_total>);
+    static_assert(!lm::registry_has_role_v<lm::registry<unrelated_total>, lm::catalog::errors_total>);
+
+    lm::registry<http_requests_total, inference_seconds, inferences_total, unrelated_total> metrics;
+    fake_router my_router;
+    lm::monitored_router router{my_router, metrics};
+    auto result = router.process("Hello", {.model = "gpt-4", .tenant_id = "tenant-a"});
+    CHECK(result.text == "Hello");
+    my_router.fail_with = 1;
+    CHECK_THROWS_AS(router.process("Hello", {.model = "gpt-4", .tenant_id = "tenant-a"}), acme::QuotaExceeded);
+    lm::http_request_timer timer{metrics};
+    timer.finish("GET", "/chat", 200, "tenant-a");
+
+    const std::string text = lm::render(metrics);
+    CHECK(sample(text, "llm_router_model_inference_duration_seconds_count{model_id=\"gpt-4\",strategy=\"balanced\","
+                       "tenant_id=\"tenant-a\"}") == 1);
+    CHECK(sample(text, "llm_router_model_inference_total{model_id=\"gpt-4\",strategy=\"balanced\",status=\"success\","
+                       "tenant_id=\"tenant-a\"}") == 1);
+    CHECK(sample(text, "llm_router_model_inference_total{model_id=\"gpt-4\",strategy=\"balanced\",status=\"error\","
+                       "tenant_id=\"tenant-a\"}") == 1);
+    CHECK(sample(text, "llm_router_http_requests_total{method=\"GET\",route=\"/chat\",status_code=\"200\","
+                       "tenant_id=\"tenant-a\"}") == 1);
+    CHECK(text.find("errors_total{kind") == std::string::npos);  // not taken for catalog::errors_total
+}
+
 // --- adapting a router that knows nothing of llmetrics ------------------------------
 
 namespace legacy {

@@ -69,10 +69,10 @@ public:
 private:
     template <class Registry>
     static gauge_series& series(Registry& metrics, std::string_view tenant_id) {
-        static_assert(registry_holds_v<Registry, catalog::active_connections>,
+        static_assert(registry_has_role_v<Registry, catalog::active_connections>,
                       "llmetrics: connection_guard needs a registry holding catalog::active_connections "
                       "(e.g. llmetrics::catalog_registry)");
-        return metrics.template get<catalog::active_connections>().labels(detail::or_unknown(tenant_id));
+        return metrics.template get<registry_role_t<Registry, catalog::active_connections>>().labels(detail::or_unknown(tenant_id));
     }
 };
 
@@ -87,10 +87,10 @@ public:
 private:
     template <class Registry>
     static gauge_series& series(Registry& metrics, std::string_view queue_type, std::string_view tenant_id) {
-        static_assert(registry_holds_v<Registry, catalog::queue_depth>,
+        static_assert(registry_has_role_v<Registry, catalog::queue_depth>,
                       "llmetrics: queue_guard needs a registry holding catalog::queue_depth "
                       "(e.g. llmetrics::catalog_registry)");
-        return metrics.template get<catalog::queue_depth>().labels(queue_type, detail::or_unknown(tenant_id));
+        return metrics.template get<registry_role_t<Registry, catalog::queue_depth>>().labels(queue_type, detail::or_unknown(tenant_id));
     }
 };
 

@@ -32,8 +32,8 @@ namespace llmetrics {
 
 template <class Registry>
 class http_request_timer {
-    static_assert(registry_holds_v<Registry, catalog::http_requests_total> ||
-                      registry_holds_v<Registry, catalog::http_request_duration_seconds>,
+    static_assert(registry_has_role_v<Registry, catalog::http_requests_total> ||
+                      registry_has_role_v<Registry, catalog::http_request_duration_seconds>,
                   "llmetrics: http_request_timer needs a registry holding catalog::http_requests_total and/or "
                   "catalog::http_request_duration_seconds (e.g. llmetrics::catalog_registry)");
 
@@ -55,10 +55,10 @@ public:
         finished_ = true;
         const double seconds = elapsed_seconds();
         const std::string_view tenant = detail::or_unknown(tenant_id);
-        if constexpr (registry_holds_v<Registry, catalog::http_requests_total>)
-            metrics_->template get<catalog::http_requests_total>().labels(method, route, status_code, tenant).inc();
-        if constexpr (registry_holds_v<Registry, catalog::http_request_duration_seconds>)
-            metrics_->template get<catalog::http_request_duration_seconds>().labels(method, route, tenant).observe(seconds);
+        if constexpr (registry_has_role_v<Registry, catalog::http_requests_total>)
+            metrics_->template get<registry_role_t<Registry, catalog::http_requests_total>>().labels(method, route, status_code, tenant).inc();
+        if constexpr (registry_has_role_v<Registry, catalog::http_request_duration_seconds>)
+            metrics_->template get<registry_role_t<Registry, catalog::http_request_duration_seconds>>().labels(method, route, tenant).observe(seconds);
         return true;
     }
 

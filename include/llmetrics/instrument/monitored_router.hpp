@@ -14,7 +14,10 @@
 //
 // What a call records is exactly what the tutorial records, in whichever of
 // these families the given registries hold (checked at compile time; a family a
-// registry does not hold costs nothing):
+// registry does not hold costs nothing). A registry holds a family when it
+// declares the catalog type, or a family of the same kind and label names whose
+// name ends in the catalog name (instrument/registry_holds.hpp), so families
+// declared by hand as `llm_router_model_inference_total` etc. work too:
 //
 //   process() succeeds   model_inference_total{model_id, strategy, "success", tenant_id} + 1
 //                        model_inference_duration_seconds{model_id, strategy, tenant_id} (seconds)
@@ -169,8 +172,17 @@ private:
 
 struct no_series {};
 
+template <class Registry, class F, bool = registry_has_role_v<Registry, F>>
+struct lazy_for {
+    using type = no_series;
+};
 template <class Registry, class F>
-using lazy_if = std::conditional_t<registry_holds_v<Registry, F>, lazy_series<F>, no_series>;
+struct lazy_for<Registry, F, true> {
+    using type = lazy_series<registry_role_t<Registry, F>>;
+};
+// The lazy handle of the family playing F's part in Registry, or nothing.
+template <class Registry, class F>
+using lazy_if = typename lazy_for<Registry, F>::type;
 
 // The handles of one label combination in one registry.
 template <class Registry>
@@ -193,17 +205,17 @@ struct registry_handles {
 
 template <class Registry>
 inline constexpr bool records_anything =
-    registry_holds_v<Registry, catalog::model_inference_total> ||
-    registry_holds_v<Registry, catalog::model_inference_duration_seconds> ||
-    registry_holds_v<Registry, catalog::model_inference_tokens> || registry_holds_v<Registry, catalog::request_cost_cents> ||
-    registry_holds_v<Registry, catalog::errors_total> || registry_holds_v<Registry, catalog::model_load_time_seconds> ||
-    registry_holds_v<Registry, catalog::streaming::time_to_first_token_seconds> ||
-    registry_holds_v<Registry, catalog::streaming::time_per_output_token_seconds> ||
-    registry_holds_v<Registry, catalog::streaming::tokens_total> ||
-    registry_holds_v<Registry, genai::client_operation_duration> ||
-    registry_holds_v<Registry, genai::client_token_usage> ||
-    registry_holds_v<Registry, genai::server_time_to_first_token> ||
-    registry_holds_v<Registry, genai::server_time_per_output_token>;
+    registry_has_role_v<Registry, catalog::model_inference_total> ||
+    registry_has_role_v<Registry, catalog::model_inference_duration_seconds> ||
+    registry_has_role_v<Registry, catalog::model_inference_tokens> || registry_has_role_v<Registry, catalog::request_cost_cents> ||
+    registry_has_role_v<Registry, catalog::errors_total> || registry_has_role_v<Registry, catalog::model_load_time_seconds> ||
+    registry_has_role_v<Registry, catalog::streaming::time_to_first_token_seconds> ||
+    registry_has_role_v<Registry, catalog::streaming::time_per_output_token_seconds> ||
+    registry_has_role_v<Registry, catalog::streaming::tokens_total> ||
+    registry_has_role_v<Registry, genai::client_operation_duration> ||
+    registry_has_role_v<Registry, genai::client_token_usage> ||
+    registry_has_role_v<Registry, genai::server_time_to_first_token> ||
+    registry_has_role_v<Registry, genai::server_time_per_output_token>;
 
 inline std::atomic<std::uint64_t> next_router_id{1};
 
@@ -531,10 +543,10 @@ private:
 
     // Whether any registry holds a GenAI family (the only users of provider and operation).
     static constexpr bool uses_genai_labels =
-        ((registry_holds_v<Registries, genai::client_operation_duration> ||
-          registry_holds_v<Registries, genai::client_token_usage> ||
-          registry_holds_v<Registries, genai::server_time_to_first_token> ||
-          registry_holds_v<Registries, genai::server_time_per_output_token>) ||
+        ((registry_has_role_v<Registries, genai::client_operation_duration> ||
+          registry_has_role_v<Registries, genai::client_token_usage> ||
+          registry_has_role_v<Registries, genai::server_time_to_first_token> ||
+          registry_has_role_v<Registries, genai::server_time_per_output_token>) ||
          ...);
 
     template <class Options>
@@ -603,7 +615,7 @@ private:
     }
 
     template <class Registry, class F>
-    static constexpr bool has = registry_holds_v<Registry, F>;
+    static constexpr bool has = registry_has_role_v<Registry, F>;
 
     static void record_success(const state& st, bundle& b, double seconds, const usage& u,
                                const stream_timing* timing) noexcept {
@@ -661,11 +673,11 @@ private:
             for_each_registry(st, b, [&](auto& metrics, auto& h) {
                 using reg = std::remove_cvref_t<decltype(metrics)>;
                 if constexpr (has<reg, catalog::errors_total>)
-                    metrics.template get<catalog::errors_total>().labels(error_type, b.model, b.tenant_id).inc();
+                    metrics.template get<registry_role_t<reg, catalog::errors_total>>().labels(error_type, b.model, b.tenant_id).inc();
                 if constexpr (has<reg, catalog::model_inference_total>)
                     h.inference_error.get(metrics, b.model, b.strategy, value<"error">, b.tenant_id).inc();
                 if constexpr (has<reg, genai::client_operation_duration>)
-                    metrics.template get<genai::client_operation_duration>()
+                    metrics.template get<registry_role_t<reg, genai::client_operation_duration>>()
                         .labels(b.operation, b.provider, b.model, error_type)
                         .observe(seconds);
             });
@@ -691,7 +703,7 @@ private:
                 ([&](auto& metrics) {
                     using reg = std::remove_cvref_t<decltype(metrics)>;
                     if constexpr (has<reg, catalog::model_load_time_seconds>)
-                        metrics.template get<catalog::model_load_time_seconds>().labels(id, format, loader).observe(seconds);
+                        metrics.template get<registry_role_t<reg, catalog::model_load_time_seconds>>().labels(id, format, loader).observe(seconds);
                 }(*std::get<I>(st.registries)),
                  ...);
             }(std::index_sequence_for<Registries...>{});
@@ -706,7 +718,7 @@ private:
                 ([&](auto& metrics) {
                     using reg = std::remove_cvref_t<decltype(metrics)>;
                     if constexpr (has<reg, catalog::errors_total>)
-                        metrics.template get<catalog::errors_total>().labels("ModelLoadError", id, "unknown").inc();
+                        metrics.template get<registry_role_t<reg, catalog::errors_total>>().labels("ModelLoadError", id, "unknown").inc();
                 }(*std::get<I>(st.registries)),
                  ...);
             }(std::index_sequence_for<Registries...>{});

@@ -28,11 +28,11 @@ namespace llmetrics {
 
 namespace detail {
 template <class Registry, class F>
-family<F>& catalog_family(Registry& metrics) {
-    static_assert(registry_holds_v<Registry, F>,
+auto& catalog_family(Registry& metrics) {
+    static_assert(registry_has_role_v<Registry, F>,
                   "llmetrics: this registry does not hold the catalog family the helper records; use "
                   "llmetrics::catalog_registry or add the family from llmetrics::catalog to registry<...>");
-    return metrics.template get<F>();
+    if constexpr (registry_has_role_v<Registry, F>) return metrics.template get<registry_role_t<Registry, F>>();
 }
 
 template <class Rep, class Period>
