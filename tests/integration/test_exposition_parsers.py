@@ -8,7 +8,8 @@ and OpenMetrics parsers of python3-prometheus-client and with json, and
 compares every family, label and value exactly with what the fixture says it
 holds. The label values it expects are repaired here, by Python's own UTF-8
 decoder (errors="replace" substitutes maximal subparts, as llmetrics does).
-`promtool check metrics` must accept the Prometheus text without a lint remark,
+Exemplars recorded through a registry must come back through the OpenMetrics
+parser too. `promtool check metrics` must accept the Prometheus text without a lint remark,
 and the le spelling is checked against an independent implementation of Go's
 strconv.FormatFloat(v, 'g', -1, 64) + ".0" on a sweep of values.
 
@@ -281,6 +282,28 @@ def test_json(bin_dir, families):
     return len(text)
 
 
+def test_exemplars(bin_dir):
+    """Exemplars recorded through a registry come back through the OpenMetrics parser."""
+    doc = json.loads(run(bin_dir, "--exemplars"))
+    got = {}
+    for metric in parse_openmetrics(doc["text"]):
+        for s in metric.samples:
+            if s.exemplar is not None:
+                got[(s.name, tuple(sorted(s.labels.items())))] = s.exemplar
+    for e in doc["expect"]:
+        key = (e["sample"], tuple(sorted(e["labels"].items())))
+        ex = got.pop(key, None)
+        if not check(ex is not None, "exemplars: none on %r" % (key,)):
+            continue
+        check(ex.labels == e["exemplar"], "exemplars %r: labels %r, expected %r" % (key, ex.labels, e["exemplar"]))
+        check(same_number(ex.value, e["value"]) or ex.value == e["value"],
+              "exemplars %r: value %r, expected %r" % (key, ex.value, e["value"]))
+        check(float(ex.timestamp) == e["timestamp"],
+              "exemplars %r: timestamp %r, expected %r" % (key, ex.timestamp, e["timestamp"]))
+    check(not got, "exemplars: unexpected %r" % got)
+    return len(doc["expect"])
+
+
 def test_canonical_numbers(bin_dir):
     rng = random.Random(20240611)
     values = [0.0, -0.0, math.inf, -math.inf, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308]
@@ -314,6 +337,7 @@ def main():
     print("prometheus text: %d bytes, %d series" % (test_prometheus(bin_dir, families), series))
     print("openmetrics: %d bytes" % test_openmetrics(bin_dir, families))
     print("json: %d bytes" % test_json(bin_dir, families))
+    print("openmetrics exemplars: %d compared" % test_exemplars(bin_dir))
     print("canonical numbers: %d values compared" % test_canonical_numbers(bin_dir))
     alloc = subprocess.run([os.path.join(bin_dir, "exposition_fixture"), "--check-no-alloc"],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)

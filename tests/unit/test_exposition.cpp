@@ -6,6 +6,7 @@
 #include <llmetrics/exposition/format.hpp>
 #include <llmetrics/exposition/number_format.hpp>
 #include <llmetrics/exposition/render.hpp>
+#include <llmetrics/registry/registry.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -495,4 +496,31 @@ llm_inference_seconds_sum{model_id="gpt-4",tenant_id="tenant-a"} 3.25
 llm_inference_seconds_count{model_id="gpt-4",tenant_id="tenant-a"} 4
 # EOF
 )");
+}
+
+namespace {
+using exemplar_requests_total = lm::counter<"ex_requests_total", "Requests.", lm::labels<"route">>;
+using exemplar_latency_seconds =
+    lm::histogram<"ex_latency_seconds", "Latency.", lm::labels<>, lm::buckets<0.1, 1>, lm::unit<"seconds">>;
+}  // namespace
+
+TEST_CASE("OpenMetrics writes exemplars from storage after their sample", "[exposition]") {
+    lm::registry<exemplar_requests_total, exemplar_latency_seconds> r;
+    r.get<exemplar_requests_total>().labels("/chat").inc(3, lm::exemplar{{{"trace_id", "a\"b\\c\nd"}}, 1700000000.5});
+    r.get<exemplar_requests_total>().labels("/none").inc();
+    auto& h = r.get<exemplar_latency_seconds>().labels();
+    h.observe(0.05);
+    h.observe(0.5, lm::exemplar{{{"trace_id", "t1"}, {"span_id", "s1"}}, 1700000001.25});
+    h.observe(7, lm::exemplar{{{"trace_id", "t2"}}, 1700000002});
+    const std::string text = lm::render(r, lm::format::openmetrics);
+    CHECK(text.find("ex_requests_total{route=\"/chat\"} 3 # {trace_id=\"a\\\"b\\\\c\\nd\"} 3 1700000000.5\n") !=
+          std::string::npos);
+    CHECK(text.find("ex_requests_total{route=\"/none\"} 1\n") != std::string::npos);
+    CHECK(text.find("ex_latency_seconds_bucket{le=\"0.1\"} 1\n"
+                    "ex_latency_seconds_bucket{le=\"1.0\"} 2 # {trace_id=\"t1\",span_id=\"s1\"} 0.5 1700000001.25\n"
+                    "ex_latency_seconds_bucket{le=\"+Inf\"} 3 # {trace_id=\"t2\"} 7 1700000002\n"
+                    "ex_latency_seconds_sum 7.55\n"
+                    "ex_latency_seconds_count 3\n") != std::string::npos);
+    // Prometheus text 0.0.4 has no exemplars.
+    CHECK(lm::render(r, lm::format::prometheus).find('#' + std::string(" {")) == std::string::npos);
 }

@@ -10,6 +10,8 @@
 //   ...
 //   # EOF
 //
+// Exemplars (storage/exemplar.hpp) follow the `_total` line of a counter and the
+// bucket line they fell into: `... 7 # {trace_id="abc"} 0.35 1700000000.5`.
 // Info families are named without the `_info` suffix (a trailing `_info` is
 // taken off) and always show the value 1.
 // Histograms: cumulative `_bucket` lines (canonical `le`, ending with +Inf), then
@@ -23,6 +25,7 @@
 #include <span>
 #include <string_view>
 
+#include "../storage/exemplar.hpp"
 #include "encoder.hpp"
 #include "number_format.hpp"
 #include "output.hpp"
@@ -53,15 +56,21 @@ public:
     }
 
     void counter(labels_view labels, counter_value value, double created) {
+        counter(labels, value, created, nullptr);
+    }
+
+    void counter(labels_view labels, counter_value value, double created, const exemplar_view* exemplar) {
         if (std::isnan(created)) {
             detail::write_sample_start(*out_, name_, "_total", labels);
             detail::write_counter(*out_, value);
+            if (exemplar) write_exemplar(*exemplar);
             detail::put(*out_, '\n');
             return;
         }
         const detail::series_labels escaped{labels};
         detail::write_sample_start(*out_, name_, "_total", escaped);
         detail::write_counter(*out_, value);
+        if (exemplar) write_exemplar(*exemplar);
         detail::put(*out_, '\n');
         write_created(escaped, created);
     }
@@ -79,8 +88,17 @@ public:
 
     void histogram(labels_view labels, std::span<const double> bounds, std::span<const std::uint64_t> counts,
                    double sum, double created) {
+        histogram(labels, bounds, counts, sum, created, {});
+    }
+
+    // `exemplars`: one per bucket (bounds.size() + 1, +Inf last), or empty.
+    void histogram(labels_view labels, std::span<const double> bounds, std::span<const std::uint64_t> counts,
+                   double sum, double created, std::span<const exemplar_view> exemplars) {
         const detail::series_labels escaped{labels};
-        const std::uint64_t total = detail::write_buckets(*out_, le_, name_, escaped, bounds, counts);
+        const std::uint64_t total =
+            detail::write_buckets(*out_, le_, name_, escaped, bounds, counts, [&](std::size_t bucket) {
+                if (bucket < exemplars.size()) write_exemplar(exemplars[bucket]);
+            });
         const bool negative_buckets = !bounds.empty() && bounds.front() < 0;
         if (!negative_buckets && sum >= 0) {  // false for NaN too
             detail::write_sample_start(*out_, name_, "_sum", escaped);
@@ -117,6 +135,18 @@ private:
         detail::put(*out_, ' ');
         detail::put(*out_, text);
         detail::put(*out_, '\n');
+    }
+
+    void write_exemplar(const exemplar_view& e) {
+        if (!e.present()) return;
+        detail::put(*out_, " # {");
+        detail::write_label_pairs(*out_, labels_view{e.names, e.values});
+        detail::put(*out_, "} ");
+        detail::write_double(*out_, e.value);
+        if (!std::isnan(e.timestamp)) {
+            detail::put(*out_, ' ');
+            detail::write_double(*out_, e.timestamp);
+        }
     }
 
     void write_created(const detail::series_labels& labels, double created) {

@@ -195,9 +195,11 @@ void write_sample_start(Out& out, std::string_view base, std::string_view suffix
 
 // The `_bucket` lines of a histogram (cumulative, ending with +Inf); returns the
 // total count, which is what `_count` must show. Allocates nothing.
-template <text_output Out>
+// `annotate(i)` may add to the end of bucket line i (OpenMetrics exemplars).
+template <text_output Out, class Annotate>
 std::uint64_t write_buckets(Out& out, le_cache& cache, std::string_view base, const series_labels& labels,
-                            std::span<const double> bounds, std::span<const std::uint64_t> counts) {
+                            std::span<const double> bounds, std::span<const std::uint64_t> counts,
+                            Annotate&& annotate) {
     const bool cached = cache.prepare(bounds);
     std::uint64_t cumulative = 0;
     char le[number_buffer_size];
@@ -207,9 +209,16 @@ std::uint64_t write_buckets(Out& out, le_cache& cache, std::string_view base, co
         if (i < bounds.size()) le_text = cached ? cache[i] : std::string_view(le, format_canonical(le, bounds[i]));
         write_sample_start(out, base, "_bucket", labels, "le", le_text);
         write_uint(out, cumulative);
+        annotate(i);
         put(out, '\n');
     }
     return cumulative;
+}
+
+template <text_output Out>
+std::uint64_t write_buckets(Out& out, le_cache& cache, std::string_view base, const series_labels& labels,
+                            std::span<const double> bounds, std::span<const std::uint64_t> counts) {
+    return write_buckets(out, cache, base, labels, bounds, counts, [](std::size_t) {});
 }
 
 }  // namespace llmetrics::detail

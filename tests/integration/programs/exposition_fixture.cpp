@@ -12,10 +12,14 @@
 //                                                    touched the heap
 //   exposition_fixture --canonical < numbers         one number a line in, its `le`
 //                                                    spelling (canonical_number) out
+//   exposition_fixture --exemplars                   {"text": OpenMetrics of a registry
+//                                                    whose samples carry exemplars,
+//                                                    "expect": those exemplars}
 
 #include <llmetrics/core/utf8.hpp>
 #include <llmetrics/exposition/number_format.hpp>
 #include <llmetrics/exposition/render.hpp>
+#include <llmetrics/registry/registry.hpp>
 
 #include <array>
 #include <atomic>
@@ -334,12 +338,67 @@ int print_canonical() {
     return 0;
 }
 
+// --- --exemplars ------------------------------------------------------------------
+using exemplar_requests_total =
+    lm::counter<"fixture_exemplar_requests_total", "Requests with exemplars.", lm::labels<"case">>;
+using exemplar_latency_seconds = lm::histogram<"fixture_exemplar_latency_seconds", "Latency with exemplars.",
+                                               lm::labels<"route">, lm::buckets<0.1, 1, 10>, lm::unit<"seconds">>;
+
+void append_json_string(std::string& out, std::string_view text) {
+    lm::detail::write_json_string(out, text);
+}
+
+int print_exemplars() {
+    lm::registry<exemplar_requests_total, exemplar_latency_seconds> r;
+    // No '}' in these values: prometheus_client 0.16 ends an exemplar's label set at
+    // the first '}', even one inside a quoted value (the spec allows it there).
+    const std::string_view values[] = {"plain", "q\"uote", "back\\slash\\", "new\nline", "\xE6\x97\xA5\xE6\x9C\xAC",
+                                       "{=,# x", ""};
+    std::string expect = "[";
+    double ts = 1700000000.0;
+    int i = 0;
+    for (const std::string_view v : values) {
+        const std::string name = "case" + std::to_string(i++);
+        ts += 0.25;
+        r.get<exemplar_requests_total>().labels(name).inc(2, lm::exemplar{{{"trace_id", v}}, ts});
+        expect += expect.size() > 1 ? "," : "";
+        expect += "{\"sample\":\"fixture_exemplar_requests_total\",\"labels\":{\"case\":\"" + name +
+                  "\"},\"exemplar\":{\"trace_id\":";
+        append_json_string(expect, v);
+        expect += "},\"value\":2,\"timestamp\":";
+        lm::detail::write_double(expect, ts);
+        expect += "}";
+    }
+    r.get<exemplar_requests_total>().labels("none").inc();  // no exemplar at all
+    auto& h = r.get<exemplar_latency_seconds>().labels("/chat");
+    const double observations[] = {0.05, 0.5, 5, 50};
+    const char* les[] = {"0.1", "1.0", "10.0", "+Inf"};
+    for (std::size_t b = 0; b < 4; ++b) {
+        const std::string trace = "t" + std::to_string(b);
+        h.observe(observations[b], lm::exemplar{{{"trace_id", trace}, {"span_id", "s\"" + std::to_string(b)}}, 1700000100.5});
+        expect += ",{\"sample\":\"fixture_exemplar_latency_seconds_bucket\",\"labels\":{\"route\":\"/chat\",\"le\":\"";
+        expect += les[b];
+        expect += "\"},\"exemplar\":{\"trace_id\":\"" + trace + "\",\"span_id\":";
+        append_json_string(expect, "s\"" + std::to_string(b));
+        expect += "},\"value\":";
+        lm::detail::write_double(expect, observations[b]);
+        expect += ",\"timestamp\":1700000100.5}";
+    }
+    expect += "]";
+    std::string out = "{\"text\":";
+    append_json_string(out, lm::render(r, lm::format::openmetrics));
+    out += ",\"expect\":" + expect + "}\n";
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     const std::string_view arg = argc > 1 ? argv[1] : "prometheus";
     if (arg == "--check-no-alloc") return check_no_alloc();
     if (arg == "--canonical") return print_canonical();
+    if (arg == "--exemplars") return print_exemplars();
     const auto raw = fixture();
     if (arg == "--expect") {
         print_expectation(raw);
@@ -350,7 +409,7 @@ int main(int argc, char** argv) {
     else if (arg == "openmetrics") f = lm::format::openmetrics;
     else if (arg == "json") f = lm::format::json;
     else {
-        std::fprintf(stderr, "usage: %s prometheus|openmetrics|json|--expect|--check-no-alloc|--canonical\n", argv[0]);
+        std::fprintf(stderr, "usage: %s prometheus|openmetrics|json|--expect|--check-no-alloc|--canonical|--exemplars\n", argv[0]);
         return 2;
     }
     const std::string text = lm::render(to_source(raw), f);
