@@ -50,10 +50,10 @@ struct dashboard_options {
 
 // One query of one panel.
 struct dashboard_query {
-    std::string panel;     // panel title
-    std::string ref_id;    // "A", "B", ...
-    std::string expr;      // PromQL with Grafana variables ($tenant, $model, $__rate_interval)
-    std::string legend;    // legendFormat
+    std::string panel;                 // panel title
+    std::string ref_id;                // "A", "B", ...
+    std::string expr;                  // PromQL with Grafana variables ($tenant, $model, $__rate_interval)
+    std::string legend;                // legendFormat
     std::vector<std::string> metrics;  // the series names it reads (recorded ones for SLO panels)
 };
 
@@ -91,14 +91,15 @@ struct dashboard_builder {
     }
     template <class F>
     static std::string rate(std::string_view suffix = {}, std::vector<std::string> extra = {}) {
-        return "rate(" + sel<F>(suffix, std::move(extra)) + "[$__rate_interval])";
+        return std::string("rate(") + sel<F>(suffix, std::move(extra)) + "[$__rate_interval])";
     }
 
     void row(std::string title) { panels.push_back({std::move(title), "row", "", "", 24, 1, {}, {}}); }
 
     dashboard_panel& panel(std::string title, std::string type, std::string unit, std::string description,
                            int width = 12, int height = 8) {
-        panels.push_back({std::move(title), std::move(type), std::move(unit), std::move(description), width, height, {}, {}});
+        panels.push_back(
+            {std::move(title), std::move(type), std::move(unit), std::move(description), width, height, {}, {}});
         return panels.back();
     }
 
@@ -113,7 +114,8 @@ struct dashboard_builder {
             std::vector<std::string> labels = by;
             labels.push_back("le");
             const std::string pq = q == std::string_view("0.5") ? "p50" : q == std::string_view("0.95") ? "p95" : "p99";
-            query(p, "histogram_quantile(" + std::string(q) + ", " + sum_by(labels, rate<H>("_bucket")) + ")",
+            query(p,
+                  std::string("histogram_quantile(") + std::string(q) + ", " + sum_by(labels, rate<H>("_bucket")) + ")",
                   pq + std::string(legend_suffix), {name<H>()});
         }
     }
@@ -129,22 +131,25 @@ struct dashboard_builder {
         row("Overview");
         {
             auto& p = panel("Request rate", "stat", "reqps", "HTTP requests per second.", 6, 4);
-            query(p, "sum(" + rate<cat::http_requests_total>() + ")", "requests/s", {http});
+            query(p, std::string("sum(") + rate<cat::http_requests_total>() + ")", "requests/s", {http});
         }
         {
             auto& p = panel("Inference error ratio", "stat", "percentunit",
                             "Share of model inferences whose status is not \"success\".", 6, 4);
-            query(p, "(sum(" + bad_inference + ") or vector(0))\n/\nsum(" + rate<cat::model_inference_total>() + ")",
+            query(p,
+                  std::string("(sum(") + bad_inference + ") or vector(0))\n/\nsum(" +
+                      rate<cat::model_inference_total>() + ")",
                   "errors", {inference});
             p.thresholds = {0.01, 0.05};
         }
         {
             auto& p = panel("Active connections", "stat", "short", "Connections open now.", 6, 4);
-            query(p, "sum(" + sel<cat::active_connections>() + ")", "connections", {name<cat::active_connections>()});
+            query(p, std::string("sum(") + sel<cat::active_connections>() + ")", "connections",
+                  {name<cat::active_connections>()});
         }
         {
             auto& p = panel("Cache hit ratio", "stat", "percentunit", "Cache hits / (hits + misses).", 6, 4);
-            const std::string h = "sum(" + rate<cat::cache_hits_total>() + ")";
+            const std::string h = std::string("sum(") + rate<cat::cache_hits_total>() + ")";
             query(p, h + "\n/\n(" + h + " + (sum(" + rate<cat::cache_misses_total>() + ") or vector(0)))", "hit ratio",
                   {hits});
         }
@@ -188,8 +193,10 @@ struct dashboard_builder {
             auto& p = panel("Inference error ratio by model", "timeseries", "percentunit",
                             "Share of each model's inferences whose status is not \"success\".");
             const std::string all = sum_by({"model_id"}, rate<cat::model_inference_total>());
-            query(p, "(\n  " + sum_by({"model_id"}, bad_inference) + "\n  or\n  0 * " + all + "\n)\n/\n" + all,
-                  "{{model_id}}", {inference});
+            query(
+                p,
+                std::string("(\n  ") + sum_by({"model_id"}, bad_inference) + "\n  or\n  0 * " + all + "\n)\n/\n" + all,
+                "{{model_id}}", {inference});
             p.thresholds = {0.05};
         }
 
@@ -206,10 +213,12 @@ struct dashboard_builder {
                   {name<cat::request_cost_cents>()});
         }
         {
-            auto& p = panel("Cache hit ratio by cache", "timeseries", "percentunit", "Hits / (hits + misses) per cache.", 8);
+            auto& p =
+                panel("Cache hit ratio by cache", "timeseries", "percentunit", "Hits / (hits + misses) per cache.", 8);
             const std::string h = sum_by({"cache_type"}, rate<cat::cache_hits_total>());
-            query(p, h + "\n/\n(\n  " + h + "\n  +\n  (" + sum_by({"cache_type"}, rate<cat::cache_misses_total>()) +
-                         " or 0 * " + h + ")\n)",
+            query(p,
+                  h + "\n/\n(\n  " + h + "\n  +\n  (" + sum_by({"cache_type"}, rate<cat::cache_misses_total>()) +
+                      std::string(" or 0 * ") + h + ")\n)",
                   "{{cache_type}}", {hits});
         }
 
@@ -228,7 +237,7 @@ struct dashboard_builder {
         {
             const std::string cpu = process_prefix + "process_cpu_seconds_total";
             auto& p = panel("Process CPU", "timeseries", "short", "CPU seconds used per second (cores busy).");
-            query(p, "rate(" + cpu + "[$__rate_interval])", "{{instance}}", {cpu});
+            query(p, std::string("rate(") + cpu + "[$__rate_interval])", "{{instance}}", {cpu});
         }
         {
             const std::string rss = process_prefix + "process_resident_memory_bytes";
@@ -239,16 +248,16 @@ struct dashboard_builder {
         if (slos.empty()) return;
         row("SLOs");
         for (const slo_spec& s : slos.specs()) {
-            auto& p = panel("Burn rate: " + s.name(), "timeseries", "short",
+            auto& p = panel(std::string("Burn rate: ") + s.name(), "timeseries", "short",
                             slo_promise(s) + ". Burn rate = error ratio / budget (" + short_number(s.budget()) +
-                                "); 1 spends the budget exactly." +
-                                (s.description().empty() ? "" : " " + s.description()));
+                                std::string("); 1 spends the budget exactly.") +
+                                (s.description().empty() ? "" : std::string(" ") + s.description()));
             std::vector<std::string> filter{matcher("slo", "=", s.name())};
             std::string legend_groups;
             for (const std::string& l : s.group_by()) {
                 if (l == "tenant_id") filter.push_back("tenant_id=~\"$tenant\"");
                 if (l == "model_id") filter.push_back("model_id=~\"$model\"");
-                legend_groups += " {{" + l + "}}";
+                legend_groups += std::string(" {{") + l + "}}";
             }
             for (const burn_rate_alert& a : o.burn_rate_alerts)
                 for (const burn_window& w : a.windows) {
@@ -287,22 +296,23 @@ inline nlohmann::json panel_json(const dashboard_panel& p, int id, int x, int y)
     json defaults = {{"unit", p.unit}, {"thresholds", {{"mode", "absolute"}, {"steps", steps}}}};
     if (p.type == "timeseries") {
         defaults["color"] = {{"mode", "palette-classic"}};
-        defaults["custom"] = {{"drawStyle", "line"},
-                              {"lineWidth", 1},
-                              {"fillOpacity", 10},
-                              {"showPoints", "never"},
-                              {"spanNulls", false},
-                              {"thresholdsStyle", {{"mode", p.thresholds.empty() ? "off" : "line"}}}};
-        out["options"] = {{"legend", {{"displayMode", "list"}, {"placement", "bottom"}, {"showLegend", true}, {"calcs", json::array()}}},
-                          {"tooltip", {{"mode", "multi"}, {"sort", "desc"}}}};
+        defaults["custom"] = {
+            {"drawStyle", "line"}, {"lineWidth", 1},
+            {"fillOpacity", 10},   {"showPoints", "never"},
+            {"spanNulls", false},  {"thresholdsStyle", {{"mode", p.thresholds.empty() ? "off" : "line"}}}};
+        out["options"] = {
+            {"legend",
+             {{"displayMode", "list"}, {"placement", "bottom"}, {"showLegend", true}, {"calcs", json::array()}}},
+            {"tooltip", {{"mode", "multi"}, {"sort", "desc"}}}};
     } else {
         defaults["color"] = {{"mode", "thresholds"}};
-        out["options"] = {{"reduceOptions", {{"calcs", json::array({"lastNotNull"})}, {"fields", ""}, {"values", false}}},
-                          {"colorMode", "value"},
-                          {"graphMode", "area"},
-                          {"justifyMode", "auto"},
-                          {"orientation", "auto"},
-                          {"textMode", "auto"}};
+        out["options"] = {
+            {"reduceOptions", {{"calcs", json::array({"lastNotNull"})}, {"fields", ""}, {"values", false}}},
+            {"colorMode", "value"},
+            {"graphMode", "area"},
+            {"justifyMode", "auto"},
+            {"orientation", "auto"},
+            {"textMode", "auto"}};
     }
     out["fieldConfig"] = {{"defaults", defaults}, {"overrides", json::array()}};
     json targets = json::array();
@@ -318,35 +328,38 @@ inline nlohmann::json panel_json(const dashboard_panel& p, int id, int x, int y)
 }
 
 inline nlohmann::json query_variable(std::string name, std::string label, std::string query) {
-    return {{"name", std::move(name)},
-            {"label", std::move(label)},
-            {"type", "query"},
-            {"datasource", datasource_ref()},
-            {"definition", query},
-            {"query", {{"query", query}, {"refId", "PrometheusVariableQueryEditor-VariableQuery"}}},
-            {"refresh", 2},
-            {"includeAll", true},
-            {"allValue", ".*"},
-            {"multi", true},
-            {"sort", 1},
-            {"regex", ""},
-            {"hide", 0},
-            {"current", {{"selected", true}, {"text", nlohmann::json::array({"All"})}, {"value", nlohmann::json::array({"$__all"})}}},
-            {"options", nlohmann::json::array()}};
+    return {
+        {"name", std::move(name)},
+        {"label", std::move(label)},
+        {"type", "query"},
+        {"datasource", datasource_ref()},
+        {"definition", query},
+        {"query", {{"query", query}, {"refId", "PrometheusVariableQueryEditor-VariableQuery"}}},
+        {"refresh", 2},
+        {"includeAll", true},
+        {"allValue", ".*"},
+        {"multi", true},
+        {"sort", 1},
+        {"regex", ""},
+        {"hide", 0},
+        {"current",
+         {{"selected", true}, {"text", nlohmann::json::array({"All"})}, {"value", nlohmann::json::array({"$__all"})}}},
+        {"options", nlohmann::json::array()}};
 }
 
 template <class R>
 void require_catalog() {
     namespace cat = catalog;
-    static_assert(registry_holds_v<R, cat::http_requests_total> && registry_holds_v<R, cat::http_request_duration_seconds> &&
-                      registry_holds_v<R, cat::model_inference_total> &&
-                      registry_holds_v<R, cat::model_inference_duration_seconds> &&
-                      registry_holds_v<R, cat::model_inference_tokens> && registry_holds_v<R, cat::active_connections> &&
-                      registry_holds_v<R, cat::queue_depth> && registry_holds_v<R, cat::cache_hits_total> &&
-                      registry_holds_v<R, cat::cache_misses_total> && registry_holds_v<R, cat::request_cost_cents> &&
-                      registry_holds_v<R, cat::model_load_time_seconds> && registry_holds_v<R, cat::errors_total>,
-                  "llmetrics: the dashboard draws the catalog's twelve families; use a registry that holds "
-                  "them (catalog_registry or llm_router_registry<...>)");
+    static_assert(
+        registry_holds_v<R, cat::http_requests_total> && registry_holds_v<R, cat::http_request_duration_seconds> &&
+            registry_holds_v<R, cat::model_inference_total> &&
+            registry_holds_v<R, cat::model_inference_duration_seconds> &&
+            registry_holds_v<R, cat::model_inference_tokens> && registry_holds_v<R, cat::active_connections> &&
+            registry_holds_v<R, cat::queue_depth> && registry_holds_v<R, cat::cache_hits_total> &&
+            registry_holds_v<R, cat::cache_misses_total> && registry_holds_v<R, cat::request_cost_cents> &&
+            registry_holds_v<R, cat::model_load_time_seconds> && registry_holds_v<R, cat::errors_total>,
+        "llmetrics: the dashboard draws the catalog's twelve families; use a registry that holds "
+        "them (catalog_registry or llm_router_registry<...>)");
 }
 
 }  // namespace detail
@@ -396,9 +409,9 @@ nlohmann::json grafana_dashboard(const slo_set<Registry>& slos, const dashboard_
         if (uid.size() > 40) uid.resize(40);  // Grafana's limit
     }
 
-    const std::string tenants = "label_values(" + std::string(Registry::template name_of<cat::http_requests_total>()) +
-                                ", tenant_id)";
-    const std::string models = "label_values(" +
+    const std::string tenants = std::string("label_values(") +
+                                std::string(Registry::template name_of<cat::http_requests_total>()) + ", tenant_id)";
+    const std::string models = std::string("label_values(") +
                                std::string(Registry::template name_of<cat::model_inference_total>()) + ", model_id)";
     const json builtin_annotations = {{"builtIn", 1},
                                       {"datasource", {{"type", "grafana"}, {"uid", "-- Grafana --"}}},

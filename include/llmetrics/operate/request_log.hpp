@@ -84,25 +84,37 @@ inline void append_json_string(std::string& out, std::string_view s) {
         const auto c = static_cast<unsigned char>(s[i]);
         if (c >= 0x80) {
             std::size_t consumed;
-            if (utf8_sequence(s, i, consumed) != 0) out.append(s.data() + i, consumed);
-            else out += "\xEF\xBF\xBD";
+            if (utf8_sequence(s, i, consumed) != 0)
+                out.append(s.data() + i, consumed);
+            else
+                out += "\xEF\xBF\xBD";
             i += consumed;
             continue;
         }
         switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (c < 0x20 || c == 0x7f) {
-                out += "\\u00";
-                out += hex[c >> 4];
-                out += hex[c & 15];
-            } else {
-                out += static_cast<char>(c);
-            }
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            default:
+                if (c < 0x20 || c == 0x7f) {
+                    out += "\\u00";
+                    out += hex[c >> 4];
+                    out += hex[c & 15];
+                } else {
+                    out += static_cast<char>(c);
+                }
         }
         ++i;
     }
@@ -254,10 +266,15 @@ public:
         : stats_(std::move(stats)), prefix_(std::move(prefix)) {}
 
     void collect(std::vector<family_snapshot>& out) override {
-        out.push_back({prefix_ + "request_log_lines_total", "Request log lines written", "", metric_type::counter,
+        out.push_back({prefix_ + "request_log_lines_total",
+                       "Request log lines written",
+                       "",
+                       metric_type::counter,
                        {{{}, counter_value{stats_->written.load(std::memory_order_relaxed), 0.0}}}});
         out.push_back({prefix_ + "request_log_dropped_total",
-                       "Request log lines dropped (queue full or write failed)", "", metric_type::counter,
+                       "Request log lines dropped (queue full or write failed)",
+                       "",
+                       metric_type::counter,
                        {{{}, counter_value{stats_->dropped.load(std::memory_order_relaxed), 0.0}}}});
     }
 
@@ -313,7 +330,9 @@ public:
 private:
     static std::FILE* open(const std::filesystem::path& file) {
         std::FILE* f = std::fopen(file.c_str(), "ab");
-        if (!f) throw std::system_error(errno, std::generic_category(), "llmetrics: cannot open request log " + file.string());
+        if (!f)
+            throw std::system_error(errno, std::generic_category(),
+                                    std::string("llmetrics: cannot open request log ") + file.string());
         return f;
     }
 
@@ -342,7 +361,8 @@ private:
     }
 
     void write(const std::string& batch, std::size_t lines) {
-        const bool ok = std::fwrite(batch.data(), 1, batch.size(), stream_) == batch.size() && std::fflush(stream_) == 0;
+        const bool ok =
+            std::fwrite(batch.data(), 1, batch.size(), stream_) == batch.size() && std::fflush(stream_) == 0;
         (ok ? stats_->written : stats_->dropped).fetch_add(lines, std::memory_order_relaxed);
     }
 

@@ -68,8 +68,8 @@ struct rules_options {
     // Group names are "<group>-slo-recording" etc.; empty: the registry prefix
     // without its trailing '_' ("llm_router"), or "llmetrics" without a prefix.
     std::string group{};
-    std::chrono::seconds evaluation_interval{0};  // 0: Prometheus's global interval
-    std::string dashboard_url{};                    // linked from every annotation when set
+    std::chrono::seconds evaluation_interval{0};                      // 0: Prometheus's global interval
+    std::string dashboard_url{};                                      // linked from every annotation when set
     std::vector<std::pair<std::string, std::string>> alert_labels{};  // added to every alert, e.g. team
 
     // Plain alerts.
@@ -148,7 +148,7 @@ inline std::string group_text(const std::vector<std::string>& labels) {
     if (labels.empty()) return {};
     std::vector<std::string> parts;
     for (const std::string& l : labels) parts.push_back(l + "={{ $labels." + l + " }}");
-    return " (" + join(parts, ", ") + ")";
+    return std::string(" (") + join(parts, ", ") + ")";
 }
 
 // The dashboard link, narrowed to the alert's tenant or model when it has one.
@@ -158,15 +158,16 @@ inline std::string dashboard_link(const std::string& url, const std::vector<std:
         std::string_view var = l == "tenant_id" ? "tenant" : l == "model_id" ? "model" : "";
         if (var.empty()) continue;
         out += out.find('?') == std::string::npos ? '?' : '&';
-        out += "var-" + std::string(var) + "={{ $labels." + l + " }}";
+        out += std::string("var-") + std::string(var) + "={{ $labels." + l + " }}";
     }
     return out;
 }
 
 inline std::string burn_condition(std::string_view prefix, const slo_spec& s, const burn_window& w) {
-    const std::string slo = "{slo=" + promql_string(s.name()) + "}";
-    const std::string threshold = " > (" + short_number(w.burn_rate) + " * " + short_number(s.budget()) + ")";
-    return "(\n  " + slo_record_name(prefix, w.long_window) + slo + threshold + "\nand\n  " +
+    const std::string slo = std::string("{slo=") + promql_string(s.name()) + "}";
+    const std::string threshold =
+        std::string(" > (") + short_number(w.burn_rate) + " * " + short_number(s.budget()) + ")";
+    return std::string("(\n  ") + slo_record_name(prefix, w.long_window) + slo + threshold + "\nand\n  " +
            slo_record_name(prefix, w.short_window) + slo + threshold + "\n)";
 }
 
@@ -185,18 +186,20 @@ inline prometheus_rule burn_rate_rule(std::string_view prefix, const slo_spec& s
                                       const rules_options& o) {
     prometheus_rule r;
     r.alert = a.alert;
-    for (std::size_t i = 0; i < a.windows.size(); ++i) r.expr += (i ? "\nor\n" : "") + burn_condition(prefix, s, a.windows[i]);
+    for (std::size_t i = 0; i < a.windows.size(); ++i)
+        r.expr += (i ? "\nor\n" : "") + burn_condition(prefix, s, a.windows[i]);
     r.for_duration = a.for_duration;
     r.labels.emplace_back("severity", a.severity);
     r.labels.emplace_back("slo", s.name());
     r.labels.insert(r.labels.end(), o.alert_labels.begin(), o.alert_labels.end());
-    r.annotations.emplace_back("summary", "SLO " + s.name() + group_text(s.group_by()) + ": error budget burning (" +
-                                              a.severity + ")");
-    std::string d = "The error budget of SLO " + s.name() + " (" + slo_promise(s) + "; budget " +
+    r.annotations.emplace_back("summary", std::string("SLO ") + s.name() + group_text(s.group_by()) +
+                                              ": error budget burning (" + a.severity + ")");
+    std::string d = std::string("The error budget of SLO ") + s.name() + " (" + slo_promise(s) + "; budget " +
                     short_number(s.budget() * 100) + "% bad) burned at " + burn_windows_text(a.windows) + ".";
-    if (!s.description().empty()) d += " " + s.description();
+    if (!s.description().empty()) d += std::string(" ") + s.description();
     r.annotations.emplace_back("description", std::move(d));
-    if (!o.dashboard_url.empty()) r.annotations.emplace_back("dashboard", dashboard_link(o.dashboard_url, s.group_by()));
+    if (!o.dashboard_url.empty())
+        r.annotations.emplace_back("dashboard", dashboard_link(o.dashboard_url, s.group_by()));
     return r;
 }
 
@@ -211,21 +214,25 @@ template <class R>
 std::vector<prometheus_rule> plain_alerts(const rules_options& o) {
     namespace cat = catalog;
     std::vector<prometheus_rule> out;
-    const std::string w = "[" + prometheus_duration(o.rate_window) + "]";
+    const std::string w = std::string("[") + prometheus_duration(o.rate_window) + "]";
     if constexpr (registry_holds_v<R, cat::model_inference_total>) {
         const std::string m(R::template name_of<cat::model_inference_total>());
-        const std::string all = sum_by({"model_id"}, "rate(" + m + w + ")");
-        const std::string bad = sum_by({"model_id"}, "rate(" + selector(m, {matcher("status", "!=", "success")}) + w + ")");
+        const std::string all = sum_by({"model_id"}, std::string("rate(") + m + w + ")");
+        const std::string bad =
+            sum_by({"model_id"}, std::string("rate(") + selector(m, {matcher("status", "!=", "success")}) + w + ")");
         prometheus_rule r;
         r.alert = "ModelErrorRateHigh";
         r.expr = bad + "\n/\n" + all + "\n> " + short_number(o.model_error_ratio);
         r.for_duration = o.model_error_for;
-        r.annotations.emplace_back("summary", "Model {{ $labels.model_id }}: {{ $value | humanizePercentage }} of "
-                                              "inferences fail");
-        r.annotations.emplace_back("description", "More than " + short_number(o.model_error_ratio * 100) +
-                                                      "% of " + m + " for model {{ $labels.model_id }} had a status "
-                                                      "other than \"success\" over " + prometheus_duration(o.rate_window) +
-                                                      ", for " + prometheus_duration(o.model_error_for) + ".");
+        r.annotations.emplace_back("summary",
+                                   "Model {{ $labels.model_id }}: {{ $value | humanizePercentage }} of "
+                                   "inferences fail");
+        r.annotations.emplace_back("description", std::string("More than ") + short_number(o.model_error_ratio * 100) +
+                                                      std::string("% of ") + m +
+                                                      " for model {{ $labels.model_id }} had a status "
+                                                      "other than \"success\" over " +
+                                                      prometheus_duration(o.rate_window) + std::string(", for ") +
+                                                      prometheus_duration(o.model_error_for) + ".");
         add_common(r, "page", o, {"model_id"});
         out.push_back(std::move(r));
     }
@@ -233,14 +240,18 @@ std::vector<prometheus_rule> plain_alerts(const rules_options& o) {
         const std::string m(R::template name_of<cat::model_inference_duration_seconds>());
         prometheus_rule r;
         r.alert = "InferenceLatencyP95High";
-        r.expr = "histogram_quantile(0.95, " + sum_by({"model_id", "le"}, "rate(" + m + "_bucket" + w + ")") +
-                 ")\n> " + short_number(o.p95_latency_seconds);
+        r.expr = std::string("histogram_quantile(0.95, ") +
+                 sum_by({"model_id", "le"}, std::string("rate(") + m + "_bucket" + w + ")") + std::string(")\n> ") +
+                 short_number(o.p95_latency_seconds);
         r.for_duration = o.latency_for;
-        r.annotations.emplace_back("summary", "Model {{ $labels.model_id }}: p95 inference latency "
-                                              "{{ $value | humanizeDuration }}");
-        r.annotations.emplace_back("description", "The 95th percentile of " + m + " for model {{ $labels.model_id }} "
-                                                      "was above " + short_number(o.p95_latency_seconds) +
-                                                      "s over " + prometheus_duration(o.rate_window) + ", for " +
+        r.annotations.emplace_back("summary",
+                                   "Model {{ $labels.model_id }}: p95 inference latency "
+                                   "{{ $value | humanizeDuration }}");
+        r.annotations.emplace_back("description", std::string("The 95th percentile of ") + m +
+                                                      " for model {{ $labels.model_id }} "
+                                                      "was above " +
+                                                      short_number(o.p95_latency_seconds) + std::string("s over ") +
+                                                      prometheus_duration(o.rate_window) + ", for " +
                                                       prometheus_duration(o.latency_for) + ".");
         add_common(r, "ticket", o, {"model_id"});
         out.push_back(std::move(r));
@@ -252,9 +263,11 @@ std::vector<prometheus_rule> plain_alerts(const rules_options& o) {
         r.expr = sum_by({"queue_type"}, m) + " > " + short_number(o.queue_depth);
         r.for_duration = o.queue_depth_for;
         r.annotations.emplace_back("summary", "Queue {{ $labels.queue_type }}: {{ $value }} waiting");
-        r.annotations.emplace_back("description", "The " + m + " of queue {{ $labels.queue_type }}, summed over "
-                                                      "tenants, stayed above " + short_number(o.queue_depth) +
-                                                      " for " + prometheus_duration(o.queue_depth_for) + ".");
+        r.annotations.emplace_back("description", std::string("The ") + m +
+                                                      " of queue {{ $labels.queue_type }}, summed over "
+                                                      "tenants, stayed above " +
+                                                      short_number(o.queue_depth) + std::string(" for ") +
+                                                      prometheus_duration(o.queue_depth_for) + ".");
         add_common(r, "ticket", o, {});
         out.push_back(std::move(r));
     }
@@ -265,9 +278,10 @@ std::vector<prometheus_rule> plain_alerts(const rules_options& o) {
                  " == 0";
         r.for_duration = o.target_down_for;
         r.annotations.emplace_back("summary", "Target {{ $labels.instance }} of job {{ $labels.job }} is down");
-        r.annotations.emplace_back("description", "Prometheus could not scrape {{ $labels.instance }} (job "
-                                                  "{{ $labels.job }}) for " +
-                                                      prometheus_duration(o.target_down_for) + ".");
+        r.annotations.emplace_back("description",
+                                   "Prometheus could not scrape {{ $labels.instance }} (job "
+                                   "{{ $labels.job }}) for " +
+                                       prometheus_duration(o.target_down_for) + ".");
         add_common(r, "page", o, {});
         out.push_back(std::move(r));
     }
@@ -283,18 +297,26 @@ inline std::string yaml_string(std::string_view v) {
     for (char ch : v) {
         const auto c = static_cast<unsigned char>(ch);
         switch (ch) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (c < 0x20 || c == 0x7f) {
-                out += "\\x";
-                out += hex[c >> 4];
-                out += hex[c & 15];
-            } else {
-                out += ch;
-            }
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            default:
+                if (c < 0x20 || c == 0x7f) {
+                    out += "\\x";
+                    out += hex[c >> 4];
+                    out += hex[c & 15];
+                } else {
+                    out += ch;
+                }
         }
     }
     return out + "\"";
@@ -305,7 +327,7 @@ inline void yaml_text(std::string& out, std::string_view indent, std::string_vie
     out += indent;
     out += key;
     if (text.find('\n') == std::string_view::npos) {
-        out += ": " + yaml_string(text) + "\n";
+        out += std::string(": ") + yaml_string(text) + "\n";
         return;
     }
     out += ": |-\n";
@@ -331,8 +353,7 @@ inline void yaml_map(std::string& out, std::string_view indent, std::string_view
 
 // The rule groups, as data (to_yaml() writes them).
 template <class Registry>
-std::vector<prometheus_rule_group> prometheus_rule_groups(const slo_set<Registry>& slos,
-                                                          const rules_options& o = {}) {
+std::vector<prometheus_rule_group> prometheus_rule_groups(const slo_set<Registry>& slos, const rules_options& o = {}) {
     constexpr std::string_view prefix = Registry::prefix();
     const std::string group = detail::group_name(prefix, o.group);
     std::vector<prometheus_rule_group> out;
@@ -354,8 +375,7 @@ std::vector<prometheus_rule_group> prometheus_rule_groups(const slo_set<Registry
                 if (!a.windows.empty()) alerts.rules.push_back(detail::burn_rate_rule(prefix, s, a, o));
         out.push_back(std::move(alerts));
     }
-    if (o.plain_alerts)
-        out.push_back({group + "-alerts", o.evaluation_interval, detail::plain_alerts<Registry>(o)});
+    if (o.plain_alerts) out.push_back({group + "-alerts", o.evaluation_interval, detail::plain_alerts<Registry>(o)});
     return out;
 }
 
@@ -364,14 +384,17 @@ inline std::string to_yaml(const std::vector<prometheus_rule_group>& groups) {
     using detail::yaml_string;
     std::string out = "# Generated by llmetrics from the registry's family types; do not edit.\ngroups:\n";
     for (const prometheus_rule_group& g : groups) {
-        out += "  - name: " + yaml_string(g.name) + "\n";
-        if (g.interval.count() > 0) out += "    interval: " + prometheus_duration(g.interval) + "\n";
+        out += std::string("  - name: ") + yaml_string(g.name) + "\n";
+        if (g.interval.count() > 0) out += std::string("    interval: ") + prometheus_duration(g.interval) + "\n";
         out += "    rules:\n";
         for (const prometheus_rule& r : g.rules) {
-            if (!r.record.empty()) out += "      - record: " + yaml_string(r.record) + "\n";
-            else out += "      - alert: " + yaml_string(r.alert) + "\n";
+            if (!r.record.empty())
+                out += std::string("      - record: ") + yaml_string(r.record) + "\n";
+            else
+                out += std::string("      - alert: ") + yaml_string(r.alert) + "\n";
             detail::yaml_text(out, "        ", "expr", r.expr);
-            if (r.for_duration.count() > 0) out += "        for: " + prometheus_duration(r.for_duration) + "\n";
+            if (r.for_duration.count() > 0)
+                out += std::string("        for: ") + prometheus_duration(r.for_duration) + "\n";
             detail::yaml_map(out, "        ", "labels", r.labels);
             detail::yaml_map(out, "        ", "annotations", r.annotations);
         }

@@ -95,14 +95,18 @@ constexpr bool is_bucket_bound(double v) {
 
 template <class F>
 constexpr bool is_histogram_family() {
-    if constexpr (family_descriptor<F>) return F::type == metric_type::histogram;
-    else return false;
+    if constexpr (family_descriptor<F>)
+        return F::type == metric_type::histogram;
+    else
+        return false;
 }
 
 template <class F>
 constexpr bool is_counter_family() {
-    if constexpr (family_descriptor<F>) return F::type == metric_type::counter;
-    else return false;
+    if constexpr (family_descriptor<F>)
+        return F::type == metric_type::counter;
+    else
+        return false;
 }
 
 }  // namespace detail
@@ -134,11 +138,13 @@ struct availability {
                   "llmetrics: by<...> names a label that is not a label of the family; group by "
                   "labels the family declares");
     static_assert(detail::group_labels_unique<By>(), "llmetrics: by<...> names a label twice");
-    static_assert([] {
-        for (std::string_view l : By::names)
-            if (l == Label.view()) return false;
-        return true;
-    }(), "llmetrics: an availability SLO cannot be grouped by its own good/bad label; drop it from by<...>");
+    static_assert(
+        [] {
+            for (std::string_view l : By::names)
+                if (l == Label.view()) return false;
+            return true;
+        }(),
+        "llmetrics: an availability SLO cannot be grouped by its own good/bad label; drop it from by<...>");
 };
 
 // Good events: observations of `Histogram` at or under `Threshold` (a bucket
@@ -177,13 +183,12 @@ concept slo_indicator = requires {
 // One objective: `objective` of the indicator's events are good, e.g. 0.999.
 template <class Indicator>
 struct slo {
-    static_assert(detail::slo_indicator<Indicator>,
-                  "llmetrics: slo<I> takes availability<...> or latency<...>");
+    static_assert(detail::slo_indicator<Indicator>, "llmetrics: slo<I> takes availability<...> or latency<...>");
     using indicator = Indicator;
 
-    std::string name{};          // the `slo` label of recorded series and alerts: [a-zA-Z0-9_.-]+
-    double objective = 0.999;  // 0 < objective < 1; the error budget is 1 - objective
-    std::string description{};   // optional, quoted in alert annotations and panel descriptions
+    std::string name{};         // the `slo` label of recorded series and alerts: [a-zA-Z0-9_.-]+
+    double objective = 0.999;   // 0 < objective < 1; the error budget is 1 - objective
+    std::string description{};  // optional, quoted in alert annotations and panel descriptions
 };
 
 // An objective resolved against a registry: full metric names, ready to write
@@ -220,8 +225,8 @@ namespace detail {
 inline bool valid_slo_name(std::string_view s) noexcept {
     if (s.empty()) return false;
     return std::all_of(s.begin(), s.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-               c == '-' || c == '.';
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+               c == '.';
     });
 }
 }  // namespace detail
@@ -238,14 +243,17 @@ public:
     slo_set& add(const slo<Indicator>& s) {
         using F = typename Indicator::family;
         if (!detail::valid_slo_name(s.name))
-            throw std::invalid_argument("llmetrics: an SLO name must be non-empty and use only "
-                                        "[a-zA-Z0-9_.-], not '" + s.name + "'");
+            throw std::invalid_argument(
+                "llmetrics: an SLO name must be non-empty and use only "
+                "[a-zA-Z0-9_.-], not '" +
+                s.name + "'");
         if (!(s.objective > 0.0 && s.objective < 1.0))
-            throw std::invalid_argument("llmetrics: SLO '" + s.name + "' needs an objective between 0 and 1 "
+            throw std::invalid_argument(std::string("llmetrics: SLO '") + s.name +
+                                        "' needs an objective between 0 and 1 "
                                         "(exclusive), e.g. 0.999");
         for (const slo_spec& e : specs_)
             if (e.name() == s.name)
-                throw std::invalid_argument("llmetrics: two SLOs are named '" + s.name + "'; rename one");
+                throw std::invalid_argument(std::string("llmetrics: two SLOs are named '") + s.name + "'; rename one");
         slo_spec spec;
         spec.name_ = s.name;
         spec.description_ = s.description;

@@ -153,7 +153,7 @@ inline std::string trace_context::parent_id_hex() const { return detail::to_hex(
 
 inline std::string trace_context::to_traceparent() const {
     const std::array<std::uint8_t, 1> f{flags};
-    return "00-" + trace_id_hex() + "-" + parent_id_hex() + "-" + detail::to_hex(f);
+    return std::string("00-") + trace_id_hex() + "-" + parent_id_hex() + "-" + detail::to_hex(f);
 }
 
 inline trace_context trace_context::child() const {
