@@ -39,9 +39,15 @@
 //     result reports them);
 //   - the OpenTelemetry GenAI families (instrument/genai_catalog.hpp), labelled
 //     with gen_ai_operation_name / gen_ai_provider_name (from the options, else
-//     the defaults "chat" / "unknown") and gen_ai_request_model; pass a
-//     genai_registry beside or instead of the tutorial's:
+//     the defaults "chat" / "unknown") and gen_ai_request_model: the operation
+//     duration of every call (error_type empty, or the exception's type name),
+//     input and output token usage, and on streaming calls the time to first
+//     token and per output token. Pass a genai_registry beside or instead of the
+//     tutorial's:
 //         llmetrics::monitored_router router{engine, metrics, genai};
+//
+// Durations come from std::chrono::steady_clock, or from the clock given to
+// set_time_source() (tests and simulations: instrument/time_source.hpp).
 //
 // Paths:
 //   process(prompt, options)                    synchronous
