@@ -11,6 +11,26 @@
 //     llmetrics-demo                         the tutorial's run (10 requests, seed 42)
 //     llmetrics-demo --requests 100 --seed 7
 //     llmetrics-demo --format openmetrics    only the whole registry, in that format
+//     llmetrics-demo --listen 127.0.0.1:9464 the router as an HTTP service (below)
+//     llmetrics-demo --push http://127.0.0.1:9091   push the registry to a Pushgateway at the end
+//
+// Service mode (--listen HOST:PORT, port 0 picks a free one; the bound address is
+// printed as `llmetrics-demo listening on http://HOST:PORT`):
+//   POST /v1/chat/completions   an OpenAI-style body (examples/chat_request.hpp),
+//                               tenant from X-Tenant-ID ("unknown" when absent),
+//                               answered by the simulated router through
+//                               monitored_router; the HTTP request timer records
+//                               both HTTP families. A malformed or wrong-shaped body
+//                               gets 400 with a JSON error, counted in
+//                               http_requests_total{status_code="400"} and
+//                               errors_total{error_type="InvalidRequestError"}.
+//   GET /metrics, /healthz, /readyz   llmetrics::exposer (serve/exposer.hpp)
+// It runs until SIGINT or SIGTERM, then pushes if --push was given. Tenant values
+// are label values as sent (escaped on output; cut at 4 KiB by the library), and
+// each family holds at most 10,000 label sets (llmetrics::default_max_series; set
+// max_series<N> on a family to change it): further tenants share one
+// tenant_id="__overflow__" series and are counted in llmetrics_series_dropped_total,
+// so a flood of tenants cannot grow memory without bound.
 //
 // Time is simulated: the router advances a fake clock by each call's simulated
 // latency instead of sleeping, and the decorator and the HTTP timer read that
@@ -23,6 +43,7 @@
 // one more case.
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -36,7 +57,13 @@
 #include <typeinfo>
 #include <vector>
 
+#include <mutex>
+
 #include <llmetrics/llmetrics.hpp>
+#include <llmetrics/serve.hpp>
+#include <nlohmann/json.hpp>
+
+#include "chat_request.hpp"
 
 namespace lm = llmetrics;
 
@@ -44,13 +71,21 @@ namespace {
 
 // --- command line ----------------------------------------------------------
 
-enum class demo_mode { tutorial, print_format, help };
+enum class demo_mode { tutorial, print_format, serve, help };
 
 struct demo_options {
     demo_mode mode = demo_mode::tutorial;
     lm::format format = lm::format::prometheus;
     std::uint64_t requests = 10;
     std::uint64_t seed = 42;
+    // service mode
+    std::string listen_host;
+    std::uint16_t listen_port = 0;
+    std::uint64_t threads = 1;
+    std::uint64_t preload = 0;
+    bool instrumented = true;
+    // all modes
+    std::string push_url;
 };
 
 bool parse_count(std::string_view text, std::uint64_t& out) {
@@ -92,6 +127,44 @@ const option_spec option_table[] = {
     {"--seed", "S", "seed of the simulation (default 42); the same seed gives the same metrics",
      [](demo_options& o, std::string_view v) -> std::string {
          if (!parse_count(v, o.seed)) return "--seed needs a whole number, not '" + std::string(v) + "'";
+         return {};
+     }},
+    {"--listen", "HOST:PORT",
+     "serve /v1/chat/completions, /metrics, /healthz and /readyz until SIGINT/SIGTERM (port 0: any free port)",
+     [](demo_options& o, std::string_view v) -> std::string {
+         const std::size_t colon = v.rfind(':');
+         std::uint64_t port = 0;
+         if (colon == std::string_view::npos || colon == 0 || !parse_count(v.substr(colon + 1), port) || port > 65535)
+             return "--listen needs HOST:PORT (e.g. 127.0.0.1:9464), not '" + std::string(v) + "'";
+         std::string_view host = v.substr(0, colon);
+         if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+         o.listen_host = std::string(host);
+         o.listen_port = static_cast<std::uint16_t>(port);
+         o.mode = demo_mode::serve;
+         return {};
+     }},
+    {"--push", "URL", "push the registry to the Pushgateway at URL (http://host:port) at the end",
+     [](demo_options& o, std::string_view v) -> std::string {
+         if (v.empty()) return "--push needs a URL, e.g. http://127.0.0.1:9091";
+         o.push_url = std::string(v);
+         return {};
+     }},
+    {"--threads", "N", "with --listen: I/O threads of the HTTP server (default 1)",
+     [](demo_options& o, std::string_view v) -> std::string {
+         if (!parse_count(v, o.threads) || o.threads < 1 || o.threads > 64)
+             return "--threads needs a whole number from 1 to 64, not '" + std::string(v) + "'";
+         return {};
+     }},
+    {"--preload", "N", "with --listen: simulate N requests from 128 tenants before serving (fills /metrics)",
+     [](demo_options& o, std::string_view v) -> std::string {
+         if (!parse_count(v, o.preload) || o.preload > 10'000'000)
+             return "--preload needs a whole number from 0 to 10000000, not '" + std::string(v) + "'";
+         return {};
+     }},
+    {"--no-instrument", "", "with --listen: answer chat requests without monitored_router and the HTTP timer "
+                            "(the baseline of the load test)",
+     [](demo_options& o, std::string_view) -> std::string {
+         o.instrumented = false;
          return {};
      }},
     {"--help", "", "show this help",
@@ -309,6 +382,8 @@ outcome simulate(const demo_options& options, lm::catalog_registry& metrics, std
     return result;
 }
 
+int push_if_asked(const demo_options& options, const lm::catalog_registry& metrics, std::string_view instance);
+
 int run_tutorial(const demo_options& options) {
     lm::catalog_registry metrics;
     metrics.add_collector(std::make_shared<lm::process_collector>("llm_router_"));
@@ -334,7 +409,22 @@ int run_tutorial(const demo_options& options) {
     std::printf("\nTotal metrics lines: %zu\n", lines.size());
     std::printf("Requests: %llu successful, %llu failed\n", static_cast<unsigned long long>(result.succeeded),
                 static_cast<unsigned long long>(result.failed));
-    return 0;
+    std::fflush(stdout);
+    return push_if_asked(options, metrics, "batch");
+}
+
+// --push: the registry to a Pushgateway, grouped by job and instance.
+int push_if_asked(const demo_options& options, const lm::catalog_registry& metrics, std::string_view instance) {
+    if (options.push_url.empty()) return 0;
+    try {
+        lm::pushgateway gateway{options.push_url, "llmetrics-demo", {{"instance", std::string(instance)}}};
+        gateway.push(metrics);
+        std::fprintf(stderr, "llmetrics-demo: pushed to %s%s\n", options.push_url.c_str(), gateway.path().c_str());
+        return 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "llmetrics-demo: %s\n", e.what());
+        return 1;
+    }
 }
 
 int run_print_format(const demo_options& options) {
@@ -343,7 +433,151 @@ int run_print_format(const demo_options& options) {
     simulate(options, metrics, nullptr);
     const std::string body = lm::render(metrics, options.format);
     std::fwrite(body.data(), 1, body.size(), stdout);
-    return 0;
+    std::fflush(stdout);
+    return push_if_asked(options, metrics, "batch");
+}
+
+// --- the service (--listen) ------------------------------------------------
+
+// The simulated router behind monitored_router, shared by the server's threads:
+// the router and its simulated clock are not thread-safe, so each call holds the
+// mutex (the HTTP timer reads the real clock and needs no lock).
+class chat_service {
+public:
+    chat_service(const demo_options& options, lm::catalog_registry& metrics)
+        : options_(options), metrics_(&metrics), engine_(options.seed, clock_), router_(engine_, metrics) {
+        router_.set_time_source(lm::time_source::of(clock_));
+        router_.initialize();
+        router_.register_model({.id = "gpt-4", .format = "api", .loader = "openai"});
+        router_.register_model({.id = "gpt-3.5-turbo", .format = "api", .loader = "openai"});
+        router_.register_model({.id = "llama-2-7b", .format = "gguf", .source = "models/llama-2-7b.Q4_K_M.gguf"});
+        ready_ = true;
+    }
+
+    bool ready() const noexcept { return ready_; }
+
+    lm::http_response handle(const lm::http_request& req) {
+        std::string_view tenant = req.header("X-Tenant-ID");
+        if (!options_.instrumented) return answer(req.body(), tenant, nullptr);
+        lm::http_request_timer timer{*metrics_};
+        lm::connection_guard connection{*metrics_, tenant};
+        lm::http_response response = answer(req.body(), tenant, &timer);
+        timer.finish("POST", "/v1/chat/completions", static_cast<int>(response.status), tenant);
+        return response;
+    }
+
+    // What --preload sends: chat requests from 128 tenants, in-process.
+    void preload(std::uint64_t n) {
+        for (std::uint64_t i = 0; i < n; ++i) {
+            const std::string tenant = "preload-" + std::to_string(i % 128);
+            const std::string body = R"({"model":")" + std::string(i % 3 == 0 ? "gpt-4" : "gpt-3.5-turbo") +
+                                     R"(","messages":[{"role":"user","content":"warm up"}],"max_tokens":64})";
+            lm::http_request::message_type message{boost::beast::http::verb::post, "/v1/chat/completions", 11};
+            message.set("X-Tenant-ID", tenant);
+            message.body() = body;
+            handle(lm::http_request(message, "127.0.0.1"));
+        }
+    }
+
+private:
+    lm::http_response answer(std::string_view body, std::string_view tenant, lm::http_request_timer<lm::catalog_registry>* timer) {
+        llmetrics_demo::chat_request chat;
+        if (std::string error = llmetrics_demo::parse_chat_request(body, chat); !error.empty()) {
+            if (timer) lm::record_error(*metrics_, "InvalidRequestError", {}, tenant);
+            return error_response(400, "invalid_request_error", error);
+        }
+        const lm::request_options call{.model = chat.model,
+                                       .tenant_id = tenant,
+                                       .max_tokens = static_cast<std::size_t>(chat.max_tokens),
+                                       .stream = chat.stream};
+        lm::inference_result result;
+        try {
+            std::lock_guard lock(mutex_);
+            if (timer) {
+                lm::queue_guard queued{*metrics_, "inference", tenant};
+                clock_.advance(engine_.random().uniform(0.0005, 0.004));  // waiting for a worker
+                queued.release();
+                lm::record_cache_operation(*metrics_, "model", engine_.random().uniform(0, 1) < 0.3, tenant);
+                result = router_.process(chat.prompt, call);
+            } else {
+                clock_.advance(engine_.random().uniform(0.0005, 0.004));
+                (void)engine_.random().uniform(0, 1);
+                result = engine_.process(chat.prompt, call);
+            }
+        } catch (const RateLimitError& e) {
+            return error_response(429, "rate_limit_error", e.what());
+        } catch (const TimeoutError& e) {
+            return error_response(504, "timeout", e.what());
+        } catch (const ModelNotFoundError& e) {
+            return error_response(404, "model_not_found", e.what());
+        } catch (const std::exception& e) {
+            return error_response(500, "server_error", e.what());
+        }
+        return completion(chat, result);
+    }
+
+    lm::http_response completion(const llmetrics_demo::chat_request& chat, const lm::inference_result& result) {
+        const std::uint64_t id = ++completions_;
+        const auto created = std::chrono::duration_cast<std::chrono::seconds>(
+                                 std::chrono::system_clock::now().time_since_epoch()).count();
+        const nlohmann::json message{{"role", "assistant"}, {"content", result.text}};
+        nlohmann::json usage{{"prompt_tokens", result.metrics.input_tokens.value_or(0)},
+                             {"completion_tokens", result.metrics.output_tokens.value_or(0)},
+                             {"total_tokens", result.metrics.total_tokens.value_or(0)}};
+        if (!chat.stream) {
+            const nlohmann::json body{{"id", "chatcmpl-" + std::to_string(id)},
+                                      {"object", "chat.completion"},
+                                      {"created", created},
+                                      {"model", result.model},
+                                      {"choices", {{{"index", 0}, {"message", message}, {"finish_reason", "stop"}}}},
+                                      {"usage", std::move(usage)}};
+            return lm::http_response::json(200, body.dump());
+        }
+        // stream: the answer as server-sent events, one chunk then [DONE].
+        const nlohmann::json chunk{{"id", "chatcmpl-" + std::to_string(id)},
+                                   {"object", "chat.completion.chunk"},
+                                   {"created", created},
+                                   {"model", result.model},
+                                   {"choices", {{{"index", 0}, {"delta", message}, {"finish_reason", "stop"}}}}};
+        return {200, "text/event-stream", "data: " + chunk.dump() + "\n\ndata: [DONE]\n\n", {}};
+    }
+
+    static lm::http_response error_response(unsigned status, std::string_view type, std::string_view message) {
+        const nlohmann::json body{{"error", {{"message", message}, {"type", type}}}};
+        return lm::http_response::json(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
+
+    const demo_options& options_;
+    lm::catalog_registry* metrics_;
+    fake_clock clock_;
+    simulated_router engine_;
+    lm::monitored_router<simulated_router&, lm::catalog_registry> router_;
+    std::mutex mutex_;
+    std::atomic<std::uint64_t> completions_{0};
+    bool ready_ = false;
+};
+
+int run_service(const demo_options& options) {
+    lm::catalog_registry metrics;  // declared first: the exposer reads it until it stops
+    metrics.add_collector(std::make_shared<lm::process_collector>("llm_router_"));
+    chat_service service(options, metrics);
+    service.preload(options.preload);
+
+    lm::exposer exposer{metrics, {.address = options.listen_host,
+                                  .port = options.listen_port,
+                                  .threads = static_cast<unsigned>(options.threads),
+                                  .handle_signals = true}};
+    metrics.add_collector(exposer.make_collector());
+    exposer.add_readiness_check("router", [&] { return service.ready(); }, std::chrono::milliseconds(500));
+    exposer.add_route("POST", "/v1/chat/completions", [&](const lm::http_request& req) { return service.handle(req); });
+
+    const auto endpoint = exposer.endpoint();
+    const std::string address = endpoint.address().is_v6() ? "[" + endpoint.address().to_string() + "]"
+                                                           : endpoint.address().to_string();
+    std::printf("llmetrics-demo listening on http://%s:%u\n", address.c_str(), static_cast<unsigned>(endpoint.port()));
+    std::fflush(stdout);
+    exposer.wait();  // until SIGINT or SIGTERM
+    return push_if_asked(options, metrics, address + ":" + std::to_string(endpoint.port()));
 }
 
 }  // namespace
@@ -359,6 +593,7 @@ int main(int argc, char** argv) {
         case demo_mode::help: print_usage(stdout); return 0;
         case demo_mode::print_format: return run_print_format(options);
         case demo_mode::tutorial: return run_tutorial(options);
+        case demo_mode::serve: return run_service(options);
         }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "llmetrics-demo: %s\n", e.what());

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """The Pushgateway client against a real prometheus-pushgateway.
 
-Starts `prometheus-pushgateway` on a free 127.0.0.1 port (no persistence, temp
-dir), drives programs/push_fixture to push (PUT), push_add (POST) and delete
-groups whose grouping key holds a value with '/', an empty value and a job name
+Starts `prometheus-pushgateway` on a free 127.0.0.1 port in a temp dir, with
+`--persistence.file=` (Debian's default persists to /var/lib/prometheus),
+drives programs/push_fixture to push (PUT), push_add (POST) and delete groups
+whose grouping key holds a value with '/', an empty value and a job name
 with '/', reads the values back from the gateway's /metrics with
 prometheus_client's parser and compares them exactly; then checks that a gateway
 that refuses a push (HTTP 400), a wrong path (404) and an unreachable address
@@ -84,8 +85,8 @@ def main():
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = open(os.path.join(tmp, "pushgateway.log"), "w")
-    proc = subprocess.Popen([gateway, f"--web.listen-address=127.0.0.1:{port}"], cwd=tmp, stdout=log,
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([gateway, f"--web.listen-address=127.0.0.1:{port}", "--persistence.file="], cwd=tmp,
+                            stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.time() + 20
         while True:
