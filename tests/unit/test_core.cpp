@@ -300,8 +300,14 @@ TEST_CASE("remove() and reset() take series out of exposition; handles stay usab
     c = scrape(r);
     CHECK(c.order.empty() == false);  // other families still there
     for (const auto& key : c.order) CHECK(key.rfind("requests_total{", 0) != 0);
-    b.inc();  // still valid memory
-    CHECK(fam.labels("GET", "/b", "200", "t").value().integral == 1);
+
+    // A handle kept from before brings its series back on the next write.
+    b.inc();
+    c = scrape(r);
+    CHECK(c.samples.at("requests_total{method=GET,route=/b,status_code=200,tenant_id=t}").counter.integral == 1);
+    CHECK(c.samples.count("requests_total{method=GET,route=/a,status_code=200,tenant_id=t}") == 0);
+    CHECK(&fam.labels("GET", "/b", "200", "t") == &b);
+    CHECK(b.value().integral == 1);
 }
 
 TEST_CASE("unlabelled families exist from the start; exposition order is stable", "[core]") {

@@ -67,8 +67,9 @@
 // max_cached_label_sets combinations are cached per decorator; past that, calls
 // still record correctly but resolve their series each time.
 //
-// Cached handles outlive family.remove() / reset(): after removing series that
-// this decorator writes, call clear_cache() so it resolves (and revives) them.
+// Cached handles outlive family.remove() / reset(): the next write through them
+// brings the removed series back from zero (storage/family.hpp), so no call is
+// lost. clear_cache() only frees the cached handle sets.
 //
 // Thread safety: process(), process_stream(), process_async() and
 // register_model() may be called from any number of threads at once;

@@ -116,9 +116,11 @@ public:
         return series_for(values, closed_ok);
     }
 
-    // Removes a label set from exposition and zeroes it. Handles to it stay valid;
-    // using the label set again revives it from zero. With value sets, every
-    // combination sharing the free-form values goes. Returns whether it existed.
+    // Removes a label set from exposition and zeroes it. Handles to it stay valid:
+    // the series comes back (from zero) when labels(...) asks for it again or when
+    // a handle kept from before writes to it (a gauge: sets it to non-zero), so
+    // cached handles never write into the void. With value sets, every combination
+    // sharing the free-form values goes. Returns whether it existed.
     template <class... A>
     bool remove(const A&... args) {
         const auto [values, closed_ok] = resolve(args...);
@@ -145,7 +147,8 @@ public:
         e.begin_family({name, F::help, F::unit, F::type});
         std::array<std::string_view, label_count> values;
         const labels_view view{std::span<const std::string_view>(F::label_names::names), values};
-        series_.for_each_live([&](const node_type& n) {
+        series_.for_each([&](const node_type& n) {
+            if (!n.live.load(std::memory_order_acquire) && !has_data(n)) return;
             const double created = n.created.load(std::memory_order_relaxed);
             if (n.overflow) {
                 values.fill(overflow_label_value);
@@ -283,6 +286,22 @@ private:
             for (std::size_t pos = 0; pos < label_count; ++pos)
                 if (layout::closed_sizes[pos]) combo += layout::closed_index(pos, values[pos]) * radix[pos];
         return n->slots()[combo];
+    }
+
+    // Whether a removed node was written through a handle kept from before.
+    static bool has_data(const node_type& n) noexcept {
+        for (std::size_t i = 0; i < (n.overflow ? 1 : combinations); ++i) {
+            const series_type& s = n.slots()[i];
+            if constexpr (F::type == metric_type::counter) {
+                const counter_value v = s.value();
+                if (v.integral != 0 || v.fractional != 0.0) return true;
+            } else if constexpr (F::type == metric_type::gauge) {
+                if (s.value() != 0.0) return true;
+            } else {
+                if (s.value().count() != 0) return true;
+            }
+        }
+        return false;
     }
 
     // Encoders that take exemplars (OpenMetrics) get them through the longer

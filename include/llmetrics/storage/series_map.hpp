@@ -246,10 +246,10 @@ public:
             if (n->live.load(std::memory_order_relaxed)) kill(n);
     }
 
+    // Every node in creation order, removed ones included (see family::visit).
     template <class F>
-    void for_each_live(F&& f) const {
-        for (node* n = head_.load(std::memory_order_acquire); n; n = n->next.load(std::memory_order_acquire))
-            if (n->live.load(std::memory_order_acquire)) f(*n);
+    void for_each(F&& f) const {
+        for (node* n = head_.load(std::memory_order_acquire); n; n = n->next.load(std::memory_order_acquire)) f(*n);
     }
 
     std::size_t size() const noexcept { return count_.load(std::memory_order_relaxed); }
@@ -375,6 +375,7 @@ private:
     }
 
     void kill(node* n) {
+        n->created.store(unix_now(), std::memory_order_relaxed);  // a write after this restarts from zero
         n->live.store(false, std::memory_order_release);
         for (std::size_t i = 0; i < Slots; ++i) n->slots()[i].clear();
     }
