@@ -13,6 +13,12 @@
 //     llmetrics-demo --format openmetrics    only the whole registry, in that format
 //     llmetrics-demo --listen 127.0.0.1:9464 the router as an HTTP service (below)
 //     llmetrics-demo --push http://127.0.0.1:9091   push the registry to a Pushgateway at the end
+//     llmetrics-demo --emit-rules rules.yml --emit-dashboard dashboard.json
+//                                            the Prometheus rules (SLO burn rates and alerts)
+//                                            and the Grafana dashboard for the demo's registry
+//                                            and SLOs, then exit (unless a mode is given too)
+//     llmetrics-demo --listen 127.0.0.1:0 --log requests.jsonl --failure-rate 0.5
+//                                            a JSON-lines request log, and more failures
 //
 // Service mode (--listen HOST:PORT, port 0 picks a free one; the bound address is
 // printed as `llmetrics-demo listening on http://HOST:PORT`):
@@ -44,10 +50,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -86,6 +95,10 @@ struct demo_options {
     bool instrumented = true;
     // all modes
     std::string push_url;
+    double failure_rate = 0.12;  // half timeouts, half rate limits (the tutorial's 12%)
+    // operate
+    std::string emit_rules, emit_dashboard, log_path;
+    double rules_scale = 1;
 };
 
 bool parse_count(std::string_view text, std::uint64_t& out) {
@@ -95,6 +108,14 @@ bool parse_count(std::string_view text, std::uint64_t& out) {
         if (c < '0' || c > '9') return false;
         v = v * 10 + static_cast<std::uint64_t>(c - '0');
     }
+    out = v;
+    return true;
+}
+
+bool parse_fraction(std::string_view text, double& out) {
+    double v = 0;
+    const auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (r.ec != std::errc{} || r.ptr != text.data() + text.size() || !(v >= 0 && v <= 1)) return false;
     out = v;
     return true;
 }
@@ -165,6 +186,35 @@ const option_spec option_table[] = {
                             "(the baseline of the load test)",
      [](demo_options& o, std::string_view) -> std::string {
          o.instrumented = false;
+         return {};
+     }},
+    {"--failure-rate", "R", "share of simulated requests that fail, 0 to 1 (default 0.12: half time out, half are "
+                            "rate limited)",
+     [](demo_options& o, std::string_view v) -> std::string {
+         if (!parse_fraction(v, o.failure_rate))
+             return "--failure-rate needs a number from 0 to 1, not '" + std::string(v) + "'";
+         return {};
+     }},
+    {"--emit-rules", "FILE", "write the Prometheus rules (SLO recording rules, burn-rate and plain alerts) to FILE",
+     [](demo_options& o, std::string_view v) -> std::string {
+         o.emit_rules = std::string(v);
+         return {};
+     }},
+    {"--rules-scale", "F", "with --emit-rules: multiply every rule window by F, e.g. 0.0166667 turns hours into "
+                           "minutes (tests)",
+     [](demo_options& o, std::string_view v) -> std::string {
+         if (!parse_fraction(v, o.rules_scale) || o.rules_scale == 0)
+             return "--rules-scale needs a number above 0 and at most 1, not '" + std::string(v) + "'";
+         return {};
+     }},
+    {"--emit-dashboard", "FILE", "write the Grafana dashboard (JSON) to FILE",
+     [](demo_options& o, std::string_view v) -> std::string {
+         o.emit_dashboard = std::string(v);
+         return {};
+     }},
+    {"--log", "FILE", "with --listen: append a JSON line per chat request to FILE (- for stdout)",
+     [](demo_options& o, std::string_view v) -> std::string {
+         o.log_path = std::string(v);
          return {};
      }},
     {"--help", "", "show this help",
@@ -266,7 +316,8 @@ struct model_profile {
 
 class simulated_router {
 public:
-    simulated_router(std::uint64_t seed, fake_clock& clock) : random_(seed), clock_(&clock) {}
+    simulated_router(std::uint64_t seed, fake_clock& clock, double failure_rate = 0.12)
+        : random_(seed), clock_(&clock), failure_rate_(failure_rate) {}
 
     void initialize() { initialized_ = true; }
 
@@ -284,11 +335,11 @@ public:
         if (!model) throw ModelNotFoundError("no model " + std::string(options.model));
 
         const double roll = random_.uniform(0.0, 1.0);
-        if (roll < 0.06) {
+        if (roll < failure_rate_ / 2) {
             clock_->advance(30.0);
             throw TimeoutError("inference timed out after 30 s");
         }
-        if (roll < 0.12) {
+        if (roll < failure_rate_) {
             clock_->advance(random_.uniform(0.005, 0.05));
             throw RateLimitError("rate limit exceeded for " + std::string(options.tenant_id));
         }
@@ -322,6 +373,7 @@ private:
     fake_clock* clock_;
     std::vector<model_profile> models_;
     bool initialized_ = false;
+    double failure_rate_;
 };
 
 // --- the tutorial's demonstration ------------------------------------------
@@ -335,7 +387,7 @@ struct outcome {
 outcome simulate(const demo_options& options, lm::catalog_registry& metrics, std::FILE* log) {
     fake_clock clock;
     const lm::time_source time = lm::time_source::of(clock);
-    simulated_router engine(options.seed, clock);
+    simulated_router engine(options.seed, clock, options.failure_rate);
     lm::monitored_router router{engine, metrics};
     router.set_time_source(time);
 
@@ -445,7 +497,10 @@ int run_print_format(const demo_options& options) {
 class chat_service {
 public:
     chat_service(const demo_options& options, lm::catalog_registry& metrics)
-        : options_(options), metrics_(&metrics), engine_(options.seed, clock_), router_(engine_, metrics) {
+        : options_(options),
+          metrics_(&metrics),
+          engine_(options.seed, clock_, options.failure_rate),
+          router_(engine_, metrics) {
         router_.set_time_source(lm::time_source::of(clock_));
         router_.initialize();
         router_.register_model({.id = "gpt-4", .format = "api", .loader = "openai"});
@@ -455,10 +510,15 @@ public:
     }
 
     bool ready() const noexcept { return ready_; }
+    void set_log(lm::request_log* log) noexcept { log_ = log; }
 
     lm::http_response handle(const lm::http_request& req) {
         std::string_view tenant = req.header("X-Tenant-ID");
         if (!options_.instrumented) return answer(req.body(), tenant, nullptr);
+        // A valid W3C traceparent makes this request a span of the caller's trace
+        // (the request log and exemplars read the current context).
+        std::optional<lm::scoped_trace_context> trace;
+        if (const auto parent = lm::parse_traceparent(req.header("traceparent"))) trace.emplace(parent->child());
         lm::http_request_timer timer{*metrics_};
         lm::connection_guard connection{*metrics_, tenant};
         lm::http_response response = answer(req.body(), tenant, &timer);
@@ -491,8 +551,24 @@ private:
                                        .max_tokens = static_cast<std::size_t>(chat.max_tokens),
                                        .stream = chat.stream};
         lm::inference_result result;
+        double seconds = 0;  // simulated time of the call, as the inference duration records it
+        const auto logged = [&](lm::http_response response, std::string_view status) {
+            if (log_)
+                log_->log({.tenant = tenant, .model = result.model.empty() ? chat.model : result.model,
+                           .strategy = call.strategy.empty() ? "balanced" : call.strategy, .status = status,
+                           .duration_seconds = seconds, .tokens = static_cast<std::uint64_t>(
+                                                            result.metrics.total_tokens.value_or(0)),
+                           .cost_cents = result.metrics.cost.value_or(0) * 100});
+            return response;
+        };
         try {
             std::lock_guard lock(mutex_);
+            struct stopwatch {  // reads the clock on every way out, under the lock
+                const fake_clock& clock;
+                std::chrono::nanoseconds start;
+                double& out;
+                ~stopwatch() { out = std::chrono::duration<double>(clock.now() - start).count(); }
+            } watch{clock_, clock_.now(), seconds};
             if (timer) {
                 lm::queue_guard queued{*metrics_, "inference", tenant};
                 clock_.advance(engine_.random().uniform(0.0005, 0.004));  // waiting for a worker
@@ -505,15 +581,15 @@ private:
                 result = engine_.process(chat.prompt, call);
             }
         } catch (const RateLimitError& e) {
-            return error_response(429, "rate_limit_error", e.what());
+            return logged(error_response(429, "rate_limit_error", e.what()), "error");
         } catch (const TimeoutError& e) {
-            return error_response(504, "timeout", e.what());
+            return logged(error_response(504, "timeout", e.what()), "error");
         } catch (const ModelNotFoundError& e) {
-            return error_response(404, "model_not_found", e.what());
+            return logged(error_response(404, "model_not_found", e.what()), "error");
         } catch (const std::exception& e) {
-            return error_response(500, "server_error", e.what());
+            return logged(error_response(500, "server_error", e.what()), "error");
         }
-        return completion(chat, result);
+        return logged(completion(chat, result), "success");
     }
 
     lm::http_response completion(const llmetrics_demo::chat_request& chat, const lm::inference_result& result) {
@@ -555,12 +631,20 @@ private:
     std::mutex mutex_;
     std::atomic<std::uint64_t> completions_{0};
     bool ready_ = false;
+    lm::request_log* log_ = nullptr;
 };
 
 int run_service(const demo_options& options) {
     lm::catalog_registry metrics;  // declared first: the exposer reads it until it stops
     metrics.add_collector(std::make_shared<lm::process_collector>("llm_router_"));
+    std::unique_ptr<lm::request_log> log;  // before the service: written until the exposer stops
+    if (!options.log_path.empty()) {
+        log = options.log_path == "-" ? std::make_unique<lm::request_log>(stdout)
+                                      : std::make_unique<lm::request_log>(std::filesystem::path(options.log_path));
+        metrics.add_collector(log->make_collector("llm_router_"));
+    }
     chat_service service(options, metrics);
+    service.set_log(log.get());
     service.preload(options.preload);
 
     lm::exposer exposer{metrics, {.address = options.listen_host,
@@ -580,6 +664,38 @@ int run_service(const demo_options& options) {
     return push_if_asked(options, metrics, address + ":" + std::to_string(endpoint.port()));
 }
 
+// --- operate: the demo's SLOs, rules and dashboard ------------------------
+
+lm::slo_set<lm::catalog_registry> demo_slos() {
+    namespace cat = lm::catalog;
+    lm::slo_set<lm::catalog_registry> slos;
+    slos.add(lm::slo<lm::availability<cat::model_inference_total, "status", "success", lm::by<"tenant_id">>>{
+            .name = "inference-availability", .objective = 0.999})
+        .add(lm::slo<lm::latency<cat::model_inference_duration_seconds, 10>>{.name = "inference-latency",
+                                                                            .objective = 0.99});
+    return slos;
+}
+
+// Writes the files --emit-rules and --emit-dashboard ask for; false on an I/O error.
+bool emit_operate_files(const demo_options& options) {
+    const auto write = [](const std::string& path, const std::string& text) {
+        std::ofstream out(path, std::ios::binary | std::ios::trunc);
+        out << text;
+        out.close();
+        if (!out) std::fprintf(stderr, "llmetrics-demo: cannot write %s\n", path.c_str());
+        return static_cast<bool>(out);
+    };
+    bool ok = true;
+    if (!options.emit_rules.empty()) {
+        lm::rules_options rules{.dashboard_url = "http://localhost:3000/d/llm-router", .job = "llm-router"};
+        if (options.rules_scale != 1) rules = lm::scaled(rules, options.rules_scale);
+        ok = write(options.emit_rules, lm::prometheus_rules(demo_slos(), rules)) && ok;
+    }
+    if (!options.emit_dashboard.empty())
+        ok = write(options.emit_dashboard, lm::grafana_dashboard(demo_slos()).dump(2) + "\n") && ok;
+    return ok;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -589,6 +705,10 @@ int main(int argc, char** argv) {
         return 2;
     }
     try {
+        if (!emit_operate_files(options)) return 1;
+        // Emitting alone is a run of its own; with a mode, the mode runs too.
+        if (options.mode == demo_mode::tutorial && (!options.emit_rules.empty() || !options.emit_dashboard.empty()))
+            return 0;
         switch (options.mode) {
         case demo_mode::help: print_usage(stdout); return 0;
         case demo_mode::print_format: return run_print_format(options);
