@@ -83,7 +83,7 @@ TEST_CASE("concurrent writers lose nothing and scrapes stay consistent", "[concu
             for (int i = 0; i < per_thread; ++i) {
                 shared.inc();
                 h.observe(i % 200);
-                m.get<hits_total>().labels("w" + std::to_string((t * 7 + i) % 50)).inc();
+                m.get<hits_total>().labels(std::string("w") + std::to_string((t * 7 + i) % 50)).inc();
                 m.get<level>().labels().add(1);
             }
         });
@@ -98,7 +98,7 @@ TEST_CASE("concurrent writers lose nothing and scrapes stay consistent", "[concu
     CHECK(m.get<sizes>().labels().value().count() == std::uint64_t{threads} * per_thread);
     CHECK(m.get<level>().labels().value() == double(threads * per_thread));
     std::uint64_t hits = 0;
-    for (int w = 0; w < 50; ++w) hits += m.get<hits_total>().labels("w" + std::to_string(w)).value().integral;
+    for (int w = 0; w < 50; ++w) hits += m.get<hits_total>().labels(std::string("w") + std::to_string(w)).value().integral;
     CHECK(hits == std::uint64_t{threads} * per_thread);
     CHECK(m.get<hits_total>().size() == 50);
 
@@ -116,7 +116,7 @@ TEST_CASE("many threads creating the same and different series agree on handles"
     for (int t = 0; t < threads; ++t) {
         workers.emplace_back([&, t] {
             for (int i = 0; i < 2000; ++i) {
-                auto& s = m.get<hits_total>().labels("series-" + std::to_string(i));
+                auto& s = m.get<hits_total>().labels(std::string("series-") + std::to_string(i));
                 s.inc();
                 seen[t].push_back(&s);
             }
@@ -126,7 +126,7 @@ TEST_CASE("many threads creating the same and different series agree on handles"
     for (int t = 1; t < threads; ++t) CHECK(seen[t] == seen[0]);
     CHECK(m.get<hits_total>().size() == 2000);
     for (int i = 0; i < 2000; i += 97)
-        CHECK(m.get<hits_total>().labels("series-" + std::to_string(i)).value().integral == threads);
+        CHECK(m.get<hits_total>().labels(std::string("series-") + std::to_string(i)).value().integral == threads);
 }
 
 TEST_CASE("remove and reset while writers run never crash or corrupt", "[concurrency]") {

@@ -255,7 +255,7 @@ TEST_CASE("value sets: a fixed table of combinations, checked values", "[core]")
 TEST_CASE("the cardinality bound sends new label sets to one overflow series", "[core]") {
     test_registry r;
     auto& fam = r.get<small_total>();
-    for (int i = 0; i < 10; ++i) fam.labels("tenant-" + std::to_string(i)).inc();
+    for (int i = 0; i < 10; ++i) fam.labels(std::string("tenant-") + std::to_string(i)).inc();
     CHECK(fam.size() == 3);
     CHECK(fam.dropped() == 7);
     const capture c = scrape(r);
@@ -270,7 +270,7 @@ TEST_CASE("the cardinality bound sends new label sets to one overflow series", "
 
     // Memory stays bounded however many distinct values arrive.
     const std::size_t before = fam.memory_bytes();
-    for (int i = 0; i < 20000; ++i) fam.labels("attacker-" + std::to_string(i)).inc();
+    for (int i = 0; i < 20000; ++i) fam.labels(std::string("attacker-") + std::to_string(i)).inc();
     CHECK(fam.memory_bytes() == before);
 }
 
