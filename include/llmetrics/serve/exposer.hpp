@@ -298,6 +298,7 @@ private:
                 } else {
                     body.assign(plain);
                 }
+                if (plain.capacity() > 16 * 1024 * 1024) std::string().swap(plain);  // keep no giant buffer
             } else {
                 render_(f, body);
             }
@@ -390,6 +391,7 @@ private:
     bool close_after_write_ = false;
     std::atomic<phase_t> phase_{idle};
     std::size_t drained_ = 0;
+    static constexpr std::size_t retained_body_bytes = 4 * 1024 * 1024;
 };
 
 // State shared by the acceptor and the connections; outlives the exposer object
@@ -661,9 +663,11 @@ inline void exposer_connection::handle() {
     parser_.reset();
     have_request_ = true;
     close_after_write_ = !req_.keep_alive();
-    // Reuse the body's capacity from one response to the next.
+    // Reuse the body's capacity from one response to the next, up to a bound:
+    // an idle keep-alive connection must not sit on a huge scrape's buffer.
     std::string body = std::move(res_.body());
     body.clear();
+    if (body.capacity() > retained_body_bytes) body = std::string();
     res_ = {};
     res_.body() = std::move(body);
 
