@@ -663,7 +663,9 @@ concept family_descriptor = requires {
 
 #include <cstdint>
 #include <limits>
+#include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -682,6 +684,16 @@ struct histogram_value {
     std::vector<double> bounds;         // finite upper bounds, strictly increasing; +Inf implied
     std::vector<std::uint64_t> counts;  // per bucket, NOT cumulative; size() == bounds.size() + 1
     double sum = 0.0;
+};
+
+// An exemplar as handed to an encoder (OpenMetrics renders it after its sample);
+// the strings stay valid for the duration of the encoder call.
+struct exemplar_view {
+    std::span<const std::string_view> names;
+    std::span<const std::string_view> values;
+    double value = 0.0;
+    double timestamp = std::numeric_limits<double>::quiet_NaN();
+    bool present() const noexcept { return !names.empty(); }
 };
 
 struct series_snapshot {
@@ -890,15 +902,6 @@ struct exemplar_label {
 struct exemplar {
     std::initializer_list<exemplar_label> labels;
     double timestamp = std::numeric_limits<double>::quiet_NaN();
-};
-
-// An exemplar as read back for exposition; points into an exemplar_reading.
-struct exemplar_view {
-    std::span<const std::string_view> names;
-    std::span<const std::string_view> values;
-    double value = 0.0;
-    double timestamp = std::numeric_limits<double>::quiet_NaN();
-    bool present() const noexcept { return !names.empty(); }
 };
 
 namespace detail {
@@ -3125,7 +3128,7 @@ public:
         if (h.type == metric_type::counter && name_.ends_with("_total"))
             name_.remove_suffix(sizeof("_total") - 1);
         if (h.type == metric_type::info) name_ = detail::info_base_name(name_);
-        write_meta("TYPE", type_name(h.type));
+        write_meta("TYPE", to_string(h.type));
         if (!h.unit.empty() && h.type != metric_type::info) write_meta("UNIT", h.unit);
         if (!h.help.empty()) {
             detail::put(*out_, "# HELP ");
@@ -3197,17 +3200,6 @@ public:
     void finish() { detail::put(*out_, "# EOF\n"); }
 
 private:
-    static constexpr std::string_view type_name(metric_type t) noexcept {
-        switch (t) {
-        case metric_type::counter: return "counter";
-        case metric_type::gauge: return "gauge";
-        case metric_type::histogram: return "histogram";
-        case metric_type::info: return "info";
-        case metric_type::unknown: break;
-        }
-        return "unknown";
-    }
-
     void write_meta(std::string_view keyword, std::string_view text) {
         detail::put(*out_, "# ");
         detail::put(*out_, keyword);

@@ -25,7 +25,6 @@
 #include <span>
 #include <string_view>
 
-#include "../storage/exemplar.hpp"
 #include "encoder.hpp"
 #include "number_format.hpp"
 #include "output.hpp"
@@ -44,7 +43,7 @@ public:
         if (h.type == metric_type::counter && name_.ends_with("_total"))
             name_.remove_suffix(sizeof("_total") - 1);
         if (h.type == metric_type::info) name_ = detail::info_base_name(name_);
-        write_meta("TYPE", type_name(h.type));
+        write_meta("TYPE", to_string(h.type));
         if (!h.unit.empty() && h.type != metric_type::info) write_meta("UNIT", h.unit);
         if (!h.help.empty()) {
             detail::put(*out_, "# HELP ");
@@ -116,17 +115,6 @@ public:
     void finish() { detail::put(*out_, "# EOF\n"); }
 
 private:
-    static constexpr std::string_view type_name(metric_type t) noexcept {
-        switch (t) {
-        case metric_type::counter: return "counter";
-        case metric_type::gauge: return "gauge";
-        case metric_type::histogram: return "histogram";
-        case metric_type::info: return "info";
-        case metric_type::unknown: break;
-        }
-        return "unknown";
-    }
-
     void write_meta(std::string_view keyword, std::string_view text) {
         detail::put(*out_, "# ");
         detail::put(*out_, keyword);

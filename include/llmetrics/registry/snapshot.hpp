@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <limits>
+#include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -26,6 +28,16 @@ struct histogram_value {
     std::vector<double> bounds;         // finite upper bounds, strictly increasing; +Inf implied
     std::vector<std::uint64_t> counts;  // per bucket, NOT cumulative; size() == bounds.size() + 1
     double sum = 0.0;
+};
+
+// An exemplar as handed to an encoder (OpenMetrics renders it after its sample);
+// the strings stay valid for the duration of the encoder call.
+struct exemplar_view {
+    std::span<const std::string_view> names;
+    std::span<const std::string_view> values;
+    double value = 0.0;
+    double timestamp = std::numeric_limits<double>::quiet_NaN();
+    bool present() const noexcept { return !names.empty(); }
 };
 
 struct series_snapshot {

@@ -31,6 +31,7 @@
 
 #include "../core/name_rules.hpp"
 #include "../core/utf8.hpp"
+#include "../registry/snapshot.hpp"
 
 namespace llmetrics {
 
@@ -47,15 +48,6 @@ struct exemplar_label {
 struct exemplar {
     std::initializer_list<exemplar_label> labels;
     double timestamp = std::numeric_limits<double>::quiet_NaN();
-};
-
-// An exemplar as read back for exposition; points into an exemplar_reading.
-struct exemplar_view {
-    std::span<const std::string_view> names;
-    std::span<const std::string_view> values;
-    double value = 0.0;
-    double timestamp = std::numeric_limits<double>::quiet_NaN();
-    bool present() const noexcept { return !names.empty(); }
 };
 
 namespace detail {
