@@ -2,14 +2,28 @@
 #include <llmetrics/llmetrics.hpp>
 
 #include <cstdio>
+#include <string>
 #include <string_view>
 
+namespace lm = llmetrics;
+
+using jobs_total = lm::counter<"consumer_jobs_total", "Jobs run", lm::labels<"queue">>;
+
 int main() {
-    using namespace std::string_view_literals;
-    if (llmetrics::to_string(llmetrics::metric_type::counter) != "counter"sv) {
-        std::puts("unexpected metric type name");
+    lm::registry<jobs_total> metrics;
+    metrics.get<jobs_total>().labels("default").inc();
+    const std::string body = lm::render(metrics, lm::format::prometheus);
+    if (body.find("consumer_jobs_total{queue=\"default\"} 1\n") == std::string::npos) {
+        std::fputs(body.c_str(), stdout);
+        std::puts("package: unexpected exposition");
         return 1;
     }
-    std::puts("llmetrics package OK");
+    // The CMake package and the headers must agree on the version.
+    if (lm::version_string != std::string_view{LLMETRICS_PACKAGE_VERSION}) {
+        std::printf("package: headers say %s, CMake package says %s\n",
+                    std::string(lm::version_string).c_str(), LLMETRICS_PACKAGE_VERSION);
+        return 1;
+    }
+    std::printf("llmetrics %s package OK\n", LLMETRICS_PACKAGE_VERSION);
     return 0;
 }

@@ -30,7 +30,8 @@ step(${CMAKE_COMMAND} -S ${LLMETRICS_CONSUMER_DIR} -B ${build} ${generator}
     -DEXPECTED_PREFIX=${prefix}
     -DCMAKE_CXX_COMPILER=${LLMETRICS_CXX}
     "-DCMAKE_CXX_FLAGS=${LLMETRICS_CXX_FLAGS}"
-    -DCMAKE_BUILD_TYPE=${LLMETRICS_BUILD_TYPE}
+    -DCMAKE_BUILD_TYPE=
     -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
-step(${CMAKE_COMMAND} --build ${build})
+step(${CMAKE_COMMAND} --build ${build} --parallel 2)
 step(${build}/llmetrics-package-test)
+step(${build}/llmetrics-package-serve-test)

@@ -4,28 +4,26 @@
 #include <cstdio>
 #include <string>
 #include <string_view>
-#include <vector>
 
-namespace {
+namespace lm = llmetrics;
 
-// A runtime collector is part of the public API; implement one to make sure the
-// interface is complete in the single header.
-struct constant_collector final : llmetrics::collector {
-    void collect(std::vector<llmetrics::family_snapshot>& out) override { out.emplace_back(); }
-};
-
-static_assert(llmetrics::text_output<std::string>);
-
-}  // namespace
+using requests_total = lm::counter<"app_requests_total", "Requests", lm::labels<"method">>;
+using latency_seconds = lm::histogram<"app_latency_seconds", "Latency", lm::labels<>,
+                                      lm::buckets<0.1, 1, 10>>;
 
 int main() {
-    using namespace std::string_view_literals;
-    constant_collector c;
-    std::vector<llmetrics::family_snapshot> families;
-    c.collect(families);
-    if (families.size() != 1 ||
-        llmetrics::to_string(llmetrics::metric_type::histogram) != "histogram"sv) {
-        std::puts("single header: unexpected result");
+    lm::registry<requests_total, latency_seconds> metrics;
+    metrics.get<requests_total>().labels("GET").inc(3);
+    metrics.get<latency_seconds>().labels().observe(0.5);
+
+    const std::string text = lm::render(metrics, lm::format::prometheus);
+    const std::string om = lm::render(metrics, lm::format::openmetrics);
+    const bool ok = text.find("app_requests_total{method=\"GET\"} 3\n") != std::string::npos &&
+                    text.find("app_latency_seconds_count 1\n") != std::string::npos &&
+                    om.ends_with("# EOF\n") && lm::version_string == LLMETRICS_VERSION;
+    std::fputs(text.c_str(), stdout);
+    if (!ok) {
+        std::puts("single header: unexpected exposition");
         return 1;
     }
     std::puts("single header OK");
