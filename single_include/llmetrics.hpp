@@ -5343,6 +5343,12 @@ concept async_llm_router = llm_router<R> && requires(R& r, const std::string& pr
 //     tutorial's:
 //         llmetrics::monitored_router router{engine, metrics, genai};
 //
+// Exemplars: while a trace context is current on the thread that records
+// (scoped_trace_context, instrument/trace_context.hpp), every sample recorded
+// for the call carries {trace_id="<32 hex digits>"} as its exemplar. Async
+// results are recorded on the thread that obtains them, so scope the context
+// there too.
+//
 // Durations come from std::chrono::steady_clock, or from the clock given to
 // set_time_source() (tests and simulations: instrument/time_source.hpp).
 //
@@ -5528,7 +5534,7 @@ public:
     }
 
     double seconds_since(std::int64_t start_ns) const noexcept {
-        return static_cast<double>(now_ns() - start_ns) * 1e-9;
+        return static_cast<double>(now_ns() - start_ns) / 1e9;  // one rounding: 133059 ns prints 0.000133059
     }
 
     bool is_steady_clock() const noexcept { return fn_ == nullptr; }
@@ -5540,6 +5546,248 @@ private:
 
 }  // namespace llmetrics
 // ---- end llmetrics/instrument/time_source.hpp ----
+
+// ---- begin llmetrics/instrument/trace_context.hpp ----
+// W3C Trace Context `traceparent` (https://www.w3.org/TR/trace-context/):
+//
+//     00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
+//     version trace-id (16 bytes)       parent-id (8 bytes) flags
+//
+// parse_traceparent() accepts a header only when it is well formed, and
+// otherwise returns std::nullopt: a header from outside is never trusted, so
+// a bad one starts a new trace instead of being repaired. Hex must be lower
+// case; all-zero ids and version ff are invalid; version 00 must be exactly 55
+// characters. A later version is read as the specification asks (the 00 fields
+// at the same places, then the end or a '-'), and passed on as version 00.
+// Flags other than `sampled` are reserved and dropped.
+//
+// generate_trace_context() makes fresh random ids (a per-thread generator, no
+// lock); child() keeps the trace id and makes a new parent id. The "current"
+// context is thread-local: set it for the duration of a request with
+// scoped_trace_context, and read it anywhere below: monitored_router and
+// http_request_timer attach its trace id as an exemplar ({trace_id="..."}) to
+// what they record, and the request log writes it.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+
+
+namespace llmetrics {
+
+struct trace_context {
+    std::array<std::uint8_t, 16> trace_id{};
+    std::array<std::uint8_t, 8> parent_id{};
+    std::uint8_t flags = 0;
+
+    static constexpr std::uint8_t sampled_flag = 0x01;
+    bool sampled() const noexcept { return (flags & sampled_flag) != 0; }
+
+    // 32 lower-case hex digits, as exemplars and logs carry it.
+    std::string trace_id_hex() const;
+    // 16 lower-case hex digits.
+    std::string parent_id_hex() const;
+    // The header to send downstream: always version 00.
+    std::string to_traceparent() const;
+    // Same trace, new parent id (the span this process starts).
+    trace_context child() const;
+
+    friend bool operator==(const trace_context&, const trace_context&) = default;
+};
+
+namespace detail {
+
+constexpr int lower_hex_value(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+// Reads 2*N lower-case hex digits into `out`; false on any other character.
+template <std::size_t N>
+constexpr bool read_hex(std::string_view s, std::array<std::uint8_t, N>& out) noexcept {
+    for (std::size_t i = 0; i < N; ++i) {
+        const int hi = lower_hex_value(s[2 * i]), lo = lower_hex_value(s[2 * i + 1]);
+        if (hi < 0 || lo < 0) return false;
+        out[i] = static_cast<std::uint8_t>(hi * 16 + lo);
+    }
+    return true;
+}
+
+template <std::size_t N>
+constexpr bool all_zero(const std::array<std::uint8_t, N>& a) noexcept {
+    for (std::uint8_t b : a)
+        if (b) return false;
+    return true;
+}
+
+template <std::size_t N>
+std::string to_hex(const std::array<std::uint8_t, N>& a) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out(2 * N, '0');
+    for (std::size_t i = 0; i < N; ++i) {
+        out[2 * i] = digits[a[i] >> 4];
+        out[2 * i + 1] = digits[a[i] & 15];
+    }
+    return out;
+}
+
+inline std::mt19937_64& trace_random() {
+    thread_local std::mt19937_64 engine = [] {
+        std::random_device rd;
+        std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
+        return std::mt19937_64(seq);
+    }();
+    return engine;
+}
+
+// Random bytes, never all zero (an all-zero id is invalid).
+template <std::size_t N>
+void random_id(std::array<std::uint8_t, N>& out) {
+    do {
+        for (std::size_t i = 0; i < N; i += 8) {
+            std::uint64_t r = trace_random()();
+            for (std::size_t j = i; j < N && j < i + 8; ++j, r >>= 8) out[j] = static_cast<std::uint8_t>(r);
+        }
+    } while (all_zero(out));
+}
+
+inline std::optional<trace_context>& current_trace_slot() noexcept {
+    thread_local std::optional<trace_context> current;
+    return current;
+}
+
+}  // namespace detail
+
+// The context a `traceparent` header carries, or std::nullopt when the header
+// is not a valid one. Surrounding spaces and tabs (HTTP optional whitespace)
+// are ignored.
+inline std::optional<trace_context> parse_traceparent(std::string_view h) noexcept {
+    while (!h.empty() && (h.front() == ' ' || h.front() == '\t')) h.remove_prefix(1);
+    while (!h.empty() && (h.back() == ' ' || h.back() == '\t')) h.remove_suffix(1);
+    // vv-<32>-<16>-ff: 2 + 1 + 32 + 1 + 16 + 1 + 2
+    constexpr std::size_t v00_size = 55;
+    if (h.size() < v00_size) return std::nullopt;
+    std::array<std::uint8_t, 1> version{};
+    if (!detail::read_hex(h.substr(0, 2), version) || version[0] == 0xff) return std::nullopt;
+    if (version[0] == 0x00 && h.size() != v00_size) return std::nullopt;
+    // A later version may append fields, each after a '-'.
+    if (h.size() > v00_size && h[v00_size] != '-') return std::nullopt;
+    if (h[2] != '-' || h[35] != '-' || h[52] != '-') return std::nullopt;
+
+    trace_context c;
+    std::array<std::uint8_t, 1> flags{};
+    if (!detail::read_hex(h.substr(3, 32), c.trace_id) || !detail::read_hex(h.substr(36, 16), c.parent_id) ||
+        !detail::read_hex(h.substr(53, 2), flags))
+        return std::nullopt;
+    if (detail::all_zero(c.trace_id) || detail::all_zero(c.parent_id)) return std::nullopt;
+    // Only the sampled bit is defined; the others are reserved and must be
+    // sent as zero, so they are not passed on.
+    c.flags = static_cast<std::uint8_t>(flags[0] & trace_context::sampled_flag);
+    return c;
+}
+
+// A new trace: random trace and parent ids.
+inline trace_context generate_trace_context(bool sampled = true) {
+    trace_context c;
+    detail::random_id(c.trace_id);
+    detail::random_id(c.parent_id);
+    c.flags = sampled ? trace_context::sampled_flag : 0;
+    return c;
+}
+
+inline std::string trace_context::trace_id_hex() const { return detail::to_hex(trace_id); }
+inline std::string trace_context::parent_id_hex() const { return detail::to_hex(parent_id); }
+
+inline std::string trace_context::to_traceparent() const {
+    const std::array<std::uint8_t, 1> f{flags};
+    return std::string("00-") + trace_id_hex() + "-" + parent_id_hex() + "-" + detail::to_hex(f);
+}
+
+inline trace_context trace_context::child() const {
+    trace_context c = *this;
+    do detail::random_id(c.parent_id);
+    while (c.parent_id == parent_id);
+    return c;
+}
+
+// The continued trace of an incoming request: the header's trace as a child
+// span when it is valid, a new trace otherwise.
+inline trace_context continue_or_start_trace(std::string_view traceparent_header) {
+    if (auto c = parse_traceparent(traceparent_header)) return c->child();
+    return generate_trace_context();
+}
+
+// This thread's current trace context, if a scoped_trace_context set one.
+inline const std::optional<trace_context>& current_trace_context() noexcept { return detail::current_trace_slot(); }
+
+// The current trace id as 32 hex digits, or an empty string without a context.
+inline std::string current_trace_id() {
+    const auto& c = current_trace_context();
+    return c ? c->trace_id_hex() : std::string();
+}
+
+// Makes `c` the current context until the end of the scope, then restores the
+// one before (so scopes nest).
+class scoped_trace_context {
+public:
+    explicit scoped_trace_context(const trace_context& c) noexcept : previous_(detail::current_trace_slot()) {
+        detail::current_trace_slot() = c;
+    }
+    scoped_trace_context(const scoped_trace_context&) = delete;
+    scoped_trace_context& operator=(const scoped_trace_context&) = delete;
+    ~scoped_trace_context() { detail::current_trace_slot() = previous_; }
+
+private:
+    std::optional<trace_context> previous_;
+};
+
+namespace detail {
+
+// The current trace id, copied to the stack for one recording (no allocation
+// on the request path); empty without a current context.
+class current_trace_id_text {
+public:
+    current_trace_id_text() noexcept {
+        const auto& c = current_trace_context();
+        if (!c) return;
+        static constexpr char digits[] = "0123456789abcdef";
+        for (std::size_t i = 0; i < c->trace_id.size(); ++i) {
+            text_[2 * i] = digits[c->trace_id[i] >> 4];
+            text_[2 * i + 1] = digits[c->trace_id[i] & 15];
+        }
+        present_ = true;
+    }
+    explicit operator bool() const noexcept { return present_; }
+    std::string_view view() const noexcept { return {text_.data(), present_ ? text_.size() : 0}; }
+
+private:
+    std::array<char, 32> text_{};
+    bool present_ = false;
+};
+
+// Records with the exemplar when there is one, plainly otherwise.
+template <class Series>
+void inc_traced(Series& s, const exemplar* e) noexcept {
+    e ? s.inc(*e) : s.inc();
+}
+template <class Series, class T>
+void inc_traced(Series& s, T amount, const exemplar* e) noexcept {
+    e ? s.inc(amount, *e) : s.inc(amount);
+}
+template <class Series>
+void observe_traced(Series& s, double v, const exemplar* e) noexcept {
+    e ? s.observe(v, *e) : s.observe(v);
+}
+
+}  // namespace detail
+
+}  // namespace llmetrics
+// ---- end llmetrics/instrument/trace_context.hpp ----
 
 namespace llmetrics {
 
@@ -6065,47 +6313,54 @@ private:
     static void record_success(const state& st, bundle& b, double seconds, const usage& u,
                                const stream_timing* timing) noexcept {
         try {
+            const detail::current_trace_id_text trace;
+            const exemplar traced{{{"trace_id", trace.view()}}};
+            const exemplar* ex = trace ? &traced : nullptr;
             for_each_registry(st, b, [&](auto& metrics, auto& h) {
                 using reg = std::remove_cvref_t<decltype(metrics)>;
                 if constexpr (has<reg, catalog::model_inference_total>)
-                    h.inference_ok.get(metrics, b.model, b.strategy, value<"success">, b.tenant_id).inc();
+                    detail::inc_traced(h.inference_ok.get(metrics, b.model, b.strategy, value<"success">, b.tenant_id), ex);
                 if constexpr (has<reg, catalog::model_inference_duration_seconds>)
-                    h.duration.get(metrics, b.model, b.strategy, b.tenant_id).observe(seconds);
+                    detail::observe_traced(h.duration.get(metrics, b.model, b.strategy, b.tenant_id), seconds, ex);
                 if constexpr (has<reg, catalog::model_inference_tokens>)
-                    h.tokens.get(metrics, b.model, b.strategy, b.tenant_id).observe(u.total().value_or(0.0));
+                    detail::observe_traced(h.tokens.get(metrics, b.model, b.strategy, b.tenant_id), u.total().value_or(0.0), ex);
                 if constexpr (has<reg, catalog::request_cost_cents>)
-                    if (u.cost) h.cost.get(metrics, b.model, b.tenant_id).observe(*u.cost * 100.0);
+                    if (u.cost) detail::observe_traced(h.cost.get(metrics, b.model, b.tenant_id), *u.cost * 100.0, ex);
                 if constexpr (has<reg, catalog::streaming::tokens_total>) {
                     if (u.input_tokens)
-                        h.input_tokens.get(metrics, b.model, b.tenant_id, value<"input">).inc(*u.input_tokens);
+                        detail::inc_traced(h.input_tokens.get(metrics, b.model, b.tenant_id, value<"input">), *u.input_tokens, ex);
                     if (u.output_tokens)
-                        h.output_tokens.get(metrics, b.model, b.tenant_id, value<"output">).inc(*u.output_tokens);
+                        detail::inc_traced(h.output_tokens.get(metrics, b.model, b.tenant_id, value<"output">), *u.output_tokens, ex);
                 }
                 if constexpr (has<reg, catalog::streaming::time_to_first_token_seconds>)
                     if (timing)
-                        h.first_token.get(metrics, b.model, b.strategy, b.tenant_id).observe(timing->first_token_seconds);
+                        detail::observe_traced(h.first_token.get(metrics, b.model, b.strategy, b.tenant_id),
+                                               timing->first_token_seconds, ex);
                 if constexpr (has<reg, catalog::streaming::time_per_output_token_seconds>)
                     if (timing && timing->per_output_token_seconds)
-                        h.per_output_token.get(metrics, b.model, b.strategy, b.tenant_id)
-                            .observe(*timing->per_output_token_seconds);
+                        detail::observe_traced(h.per_output_token.get(metrics, b.model, b.strategy, b.tenant_id),
+                                               *timing->per_output_token_seconds, ex);
                 if constexpr (has<reg, genai::client_operation_duration>)
-                    h.genai_duration.get(metrics, b.operation, b.provider, b.model, std::string_view{}).observe(seconds);
+                    detail::observe_traced(h.genai_duration.get(metrics, b.operation, b.provider, b.model, std::string_view{}),
+                                           seconds, ex);
                 if constexpr (has<reg, genai::client_token_usage>) {
                     if (u.input_tokens)
-                        h.genai_input_tokens.get(metrics, b.operation, b.provider, b.model, value<"input">)
-                            .observe(*u.input_tokens);
+                        detail::observe_traced(
+                            h.genai_input_tokens.get(metrics, b.operation, b.provider, b.model, value<"input">),
+                            *u.input_tokens, ex);
                     if (u.output_tokens)
-                        h.genai_output_tokens.get(metrics, b.operation, b.provider, b.model, value<"output">)
-                            .observe(*u.output_tokens);
+                        detail::observe_traced(
+                            h.genai_output_tokens.get(metrics, b.operation, b.provider, b.model, value<"output">),
+                            *u.output_tokens, ex);
                 }
                 if constexpr (has<reg, genai::server_time_to_first_token>)
                     if (timing)
-                        h.genai_first_token.get(metrics, b.operation, b.provider, b.model)
-                            .observe(timing->first_token_seconds);
+                        detail::observe_traced(h.genai_first_token.get(metrics, b.operation, b.provider, b.model),
+                                               timing->first_token_seconds, ex);
                 if constexpr (has<reg, genai::server_time_per_output_token>)
                     if (timing && timing->per_output_token_seconds)
-                        h.genai_per_output_token.get(metrics, b.operation, b.provider, b.model)
-                            .observe(*timing->per_output_token_seconds);
+                        detail::observe_traced(h.genai_per_output_token.get(metrics, b.operation, b.provider, b.model),
+                                               *timing->per_output_token_seconds, ex);
             });
         } catch (...) {
             // Recording must never turn a served request into a failed one (the
@@ -6115,16 +6370,21 @@ private:
 
     static void record_failure(const state& st, bundle& b, double seconds, std::string_view error_type) noexcept {
         try {
+            const detail::current_trace_id_text trace;
+            const exemplar traced{{{"trace_id", trace.view()}}};
+            const exemplar* ex = trace ? &traced : nullptr;
             for_each_registry(st, b, [&](auto& metrics, auto& h) {
                 using reg = std::remove_cvref_t<decltype(metrics)>;
                 if constexpr (has<reg, catalog::errors_total>)
-                    metrics.template get<registry_role_t<reg, catalog::errors_total>>().labels(error_type, b.model, b.tenant_id).inc();
+                    detail::inc_traced(metrics.template get<registry_role_t<reg, catalog::errors_total>>().labels(
+                                           error_type, b.model, b.tenant_id),
+                                       ex);
                 if constexpr (has<reg, catalog::model_inference_total>)
-                    h.inference_error.get(metrics, b.model, b.strategy, value<"error">, b.tenant_id).inc();
+                    detail::inc_traced(h.inference_error.get(metrics, b.model, b.strategy, value<"error">, b.tenant_id), ex);
                 if constexpr (has<reg, genai::client_operation_duration>)
-                    metrics.template get<registry_role_t<reg, genai::client_operation_duration>>()
-                        .labels(b.operation, b.provider, b.model, error_type)
-                        .observe(seconds);
+                    detail::observe_traced(metrics.template get<registry_role_t<reg, genai::client_operation_duration>>()
+                                               .labels(b.operation, b.provider, b.model, error_type),
+                                           seconds, ex);
             });
         } catch (...) {
         }
@@ -6243,7 +6503,7 @@ public:
             : state_(&st), b_(std::move(b)), start_(start) {}
 
         std::int64_t end_or_now(const state& st) const noexcept { return end_ >= 0 ? end_ : st.clock.now_ns(); }
-        double seconds_to(const state&, std::int64_t t) const noexcept { return static_cast<double>(t - start_) * 1e-9; }
+        double seconds_to(const state&, std::int64_t t) const noexcept { return static_cast<double>(t - start_) / 1e9; }
 
         void finish_success(usage u) noexcept {
             if (!state_) return;
@@ -6252,9 +6512,9 @@ public:
             if (first_ < 0) return record_success(st, *b_, seconds, u, nullptr);
             if (!u.output_tokens) u.output_tokens = static_cast<double>(tokens_);
             stream_timing timing;
-            timing.first_token_seconds = static_cast<double>(first_ - start_) * 1e-9;
+            timing.first_token_seconds = static_cast<double>(first_ - start_) / 1e9;
             if (*u.output_tokens > 1 && last_ > first_)
-                timing.per_output_token_seconds = static_cast<double>(last_ - first_) * 1e-9 / (*u.output_tokens - 1);
+                timing.per_output_token_seconds = static_cast<double>(last_ - first_) / 1e9 / (*u.output_tokens - 1);
             record_success(st, *b_, seconds, u, &timing);
         }
 
@@ -6629,6 +6889,9 @@ void update_queue_depth(Registry& metrics, std::string_view queue_type, double d
 //     auto response = handle(request);
 //     timer.finish(request.method_string(), "/api/inference", response.result_int(), tenant);
 //
+// While a trace context is current (scoped_trace_context) both records carry
+// its trace id as an exemplar, shown in OpenMetrics output.
+//
 // A timer records once: later finish() calls return false and do nothing. A
 // timer that is never finished records nothing. It is a small value (copy it into
 // an asynchronous completion handler freely; each copy records at most once).
@@ -6665,10 +6928,17 @@ public:
         finished_ = true;
         const double seconds = elapsed_seconds();
         const std::string_view tenant = detail::or_unknown(tenant_id);
+        const detail::current_trace_id_text trace;
+        const exemplar traced{{{"trace_id", trace.view()}}};
+        const exemplar* ex = trace ? &traced : nullptr;
         if constexpr (registry_has_role_v<Registry, catalog::http_requests_total>)
-            metrics_->template get<registry_role_t<Registry, catalog::http_requests_total>>().labels(method, route, status_code, tenant).inc();
+            detail::inc_traced(metrics_->template get<registry_role_t<Registry, catalog::http_requests_total>>().labels(
+                                   method, route, status_code, tenant),
+                               ex);
         if constexpr (registry_has_role_v<Registry, catalog::http_request_duration_seconds>)
-            metrics_->template get<registry_role_t<Registry, catalog::http_request_duration_seconds>>().labels(method, route, tenant).observe(seconds);
+            detail::observe_traced(metrics_->template get<registry_role_t<Registry, catalog::http_request_duration_seconds>>()
+                                       .labels(method, route, tenant),
+                                   seconds, ex);
         return true;
     }
 
@@ -9702,205 +9972,6 @@ std::vector<dashboard_query> dashboard_queries(const dashboard_options& o = {}) 
 
 }  // namespace llmetrics
 // ---- end llmetrics/operate/dashboard.hpp ----
-
-// ---- begin llmetrics/operate/traceparent.hpp ----
-// W3C Trace Context `traceparent` (https://www.w3.org/TR/trace-context/):
-//
-//     00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
-//     version trace-id (16 bytes)       parent-id (8 bytes) flags
-//
-// parse_traceparent() accepts a header only when it is well formed, and
-// otherwise returns std::nullopt: a header from outside is never trusted, so
-// a bad one starts a new trace instead of being repaired. Hex must be lower
-// case; all-zero ids and version ff are invalid; version 00 must be exactly 55
-// characters. A later version is read as the specification asks (the 00 fields
-// at the same places, then the end or a '-'), and passed on as version 00.
-// Flags other than `sampled` are reserved and dropped.
-//
-// generate_trace_context() makes fresh random ids (a per-thread generator, no
-// lock); child() keeps the trace id and makes a new parent id. The "current"
-// context is thread-local: set it for the duration of a request with
-// scoped_trace_context, and read it anywhere below (an exemplar, a log line).
-
-#include <array>
-#include <cstddef>
-#include <cstdint>
-#include <optional>
-#include <random>
-#include <string>
-#include <string_view>
-
-namespace llmetrics {
-
-struct trace_context {
-    std::array<std::uint8_t, 16> trace_id{};
-    std::array<std::uint8_t, 8> parent_id{};
-    std::uint8_t flags = 0;
-
-    static constexpr std::uint8_t sampled_flag = 0x01;
-    bool sampled() const noexcept { return (flags & sampled_flag) != 0; }
-
-    // 32 lower-case hex digits, as exemplars and logs carry it.
-    std::string trace_id_hex() const;
-    // 16 lower-case hex digits.
-    std::string parent_id_hex() const;
-    // The header to send downstream: always version 00.
-    std::string to_traceparent() const;
-    // Same trace, new parent id (the span this process starts).
-    trace_context child() const;
-
-    friend bool operator==(const trace_context&, const trace_context&) = default;
-};
-
-namespace detail {
-
-constexpr int lower_hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
-
-// Reads 2*N lower-case hex digits into `out`; false on any other character.
-template <std::size_t N>
-constexpr bool read_hex(std::string_view s, std::array<std::uint8_t, N>& out) noexcept {
-    for (std::size_t i = 0; i < N; ++i) {
-        const int hi = lower_hex_value(s[2 * i]), lo = lower_hex_value(s[2 * i + 1]);
-        if (hi < 0 || lo < 0) return false;
-        out[i] = static_cast<std::uint8_t>(hi * 16 + lo);
-    }
-    return true;
-}
-
-template <std::size_t N>
-constexpr bool all_zero(const std::array<std::uint8_t, N>& a) noexcept {
-    for (std::uint8_t b : a)
-        if (b) return false;
-    return true;
-}
-
-template <std::size_t N>
-std::string to_hex(const std::array<std::uint8_t, N>& a) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out(2 * N, '0');
-    for (std::size_t i = 0; i < N; ++i) {
-        out[2 * i] = digits[a[i] >> 4];
-        out[2 * i + 1] = digits[a[i] & 15];
-    }
-    return out;
-}
-
-inline std::mt19937_64& trace_random() {
-    thread_local std::mt19937_64 engine = [] {
-        std::random_device rd;
-        std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
-        return std::mt19937_64(seq);
-    }();
-    return engine;
-}
-
-// Random bytes, never all zero (an all-zero id is invalid).
-template <std::size_t N>
-void random_id(std::array<std::uint8_t, N>& out) {
-    do {
-        for (std::size_t i = 0; i < N; i += 8) {
-            std::uint64_t r = trace_random()();
-            for (std::size_t j = i; j < N && j < i + 8; ++j, r >>= 8) out[j] = static_cast<std::uint8_t>(r);
-        }
-    } while (all_zero(out));
-}
-
-inline std::optional<trace_context>& current_trace_slot() noexcept {
-    thread_local std::optional<trace_context> current;
-    return current;
-}
-
-}  // namespace detail
-
-// The context a `traceparent` header carries, or std::nullopt when the header
-// is not a valid one. Surrounding spaces and tabs (HTTP optional whitespace)
-// are ignored.
-inline std::optional<trace_context> parse_traceparent(std::string_view h) noexcept {
-    while (!h.empty() && (h.front() == ' ' || h.front() == '\t')) h.remove_prefix(1);
-    while (!h.empty() && (h.back() == ' ' || h.back() == '\t')) h.remove_suffix(1);
-    // vv-<32>-<16>-ff: 2 + 1 + 32 + 1 + 16 + 1 + 2
-    constexpr std::size_t v00_size = 55;
-    if (h.size() < v00_size) return std::nullopt;
-    std::array<std::uint8_t, 1> version{};
-    if (!detail::read_hex(h.substr(0, 2), version) || version[0] == 0xff) return std::nullopt;
-    if (version[0] == 0x00 && h.size() != v00_size) return std::nullopt;
-    // A later version may append fields, each after a '-'.
-    if (h.size() > v00_size && h[v00_size] != '-') return std::nullopt;
-    if (h[2] != '-' || h[35] != '-' || h[52] != '-') return std::nullopt;
-
-    trace_context c;
-    std::array<std::uint8_t, 1> flags{};
-    if (!detail::read_hex(h.substr(3, 32), c.trace_id) || !detail::read_hex(h.substr(36, 16), c.parent_id) ||
-        !detail::read_hex(h.substr(53, 2), flags))
-        return std::nullopt;
-    if (detail::all_zero(c.trace_id) || detail::all_zero(c.parent_id)) return std::nullopt;
-    // Only the sampled bit is defined; the others are reserved and must be
-    // sent as zero, so they are not passed on.
-    c.flags = static_cast<std::uint8_t>(flags[0] & trace_context::sampled_flag);
-    return c;
-}
-
-// A new trace: random trace and parent ids.
-inline trace_context generate_trace_context(bool sampled = true) {
-    trace_context c;
-    detail::random_id(c.trace_id);
-    detail::random_id(c.parent_id);
-    c.flags = sampled ? trace_context::sampled_flag : 0;
-    return c;
-}
-
-inline std::string trace_context::trace_id_hex() const { return detail::to_hex(trace_id); }
-inline std::string trace_context::parent_id_hex() const { return detail::to_hex(parent_id); }
-
-inline std::string trace_context::to_traceparent() const {
-    const std::array<std::uint8_t, 1> f{flags};
-    return std::string("00-") + trace_id_hex() + "-" + parent_id_hex() + "-" + detail::to_hex(f);
-}
-
-inline trace_context trace_context::child() const {
-    trace_context c = *this;
-    do detail::random_id(c.parent_id);
-    while (c.parent_id == parent_id);
-    return c;
-}
-
-// The continued trace of an incoming request: the header's trace as a child
-// span when it is valid, a new trace otherwise.
-inline trace_context continue_or_start_trace(std::string_view traceparent_header) {
-    if (auto c = parse_traceparent(traceparent_header)) return c->child();
-    return generate_trace_context();
-}
-
-// This thread's current trace context, if a scoped_trace_context set one.
-inline const std::optional<trace_context>& current_trace_context() noexcept { return detail::current_trace_slot(); }
-
-// The current trace id as 32 hex digits, or an empty string without a context.
-inline std::string current_trace_id() {
-    const auto& c = current_trace_context();
-    return c ? c->trace_id_hex() : std::string();
-}
-
-// Makes `c` the current context until the end of the scope, then restores the
-// one before (so scopes nest).
-class scoped_trace_context {
-public:
-    explicit scoped_trace_context(const trace_context& c) noexcept : previous_(detail::current_trace_slot()) {
-        detail::current_trace_slot() = c;
-    }
-    scoped_trace_context(const scoped_trace_context&) = delete;
-    scoped_trace_context& operator=(const scoped_trace_context&) = delete;
-    ~scoped_trace_context() { detail::current_trace_slot() = previous_; }
-
-private:
-    std::optional<trace_context> previous_;
-};
-
-}  // namespace llmetrics
-// ---- end llmetrics/operate/traceparent.hpp ----
 
 // ---- begin llmetrics/operate/request_log.hpp ----
 // A JSON-lines request log: one line per request, written by a background

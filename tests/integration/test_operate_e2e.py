@@ -17,7 +17,9 @@
      Prometheus, although the recorded error ratios are there (and 0).
    Each time, after the demo stops, its request log has one valid JSON line per
    request sent, as many as llm_router_model_inference_total counted, and the
-   requests sent with a traceparent are logged with its trace id.
+   requests sent with a traceparent are logged with its trace id; their trace
+   id is also the exemplar of the HTTP and inference series (OpenMetrics), and
+   Prometheus (exemplar storage on) returns it from /api/v1/query_exemplars.
 
 Usage: /usr/bin/python3 test_operate_e2e.py --bin-dir <build>/bin
 """
@@ -213,7 +215,7 @@ def scenario(bin_dir, tmp, rules_path, failure_rate, expect_alert, quiet_seconds
         prom_log = open(os.path.join(work, "prometheus.log"), "w")
         prom = subprocess.Popen(["prometheus", f"--config.file={work}/prometheus.yml",
                                  f"--storage.tsdb.path={work}/data", f"--web.listen-address=127.0.0.1:{prom_port}",
-                                 "--log.level=warn"], stdout=prom_log, stderr=subprocess.STDOUT)
+                                 "--enable-feature=exemplar-storage", "--log.level=warn"], stdout=prom_log, stderr=subprocess.STDOUT)
         procs.append(("prometheus", prom))
         base = f"http://127.0.0.1:{prom_port}"
 
@@ -255,6 +257,23 @@ def scenario(bin_dir, tmp, rules_path, failure_rate, expect_alert, quiet_seconds
             pending = [a for a in get_json(f"{base}/api/v1/alerts")["data"]["alerts"]
                        if a["labels"]["alertname"].startswith("ErrorBudgetBurn")]
             check(not pending, f"{name}: no burn-rate alert pending or firing in Prometheus: {pending}")
+
+        # Traced requests leave their trace id as exemplars, which Prometheus
+        # scrapes (it asks for OpenMetrics) and stores.
+        def traced_exemplars():
+            q = urllib.parse.urlencode({"query": "llm_router_http_request_duration_seconds_bucket",
+                                        "start": start - 60, "end": time.time() + 60})
+            found = get_json(f"{base}/api/v1/query_exemplars?{q}")["data"]
+            return [e for series in found for e in series["exemplars"] if e["labels"].get("trace_id") == TRACE_ID]
+        wait_until(f"{name}: Prometheus to store exemplars with the trace id", traced_exemplars, 30, procs)
+        c = http.client.HTTPConnection("127.0.0.1", demo_port, timeout=10)
+        c.request("GET", "/metrics", headers={"Accept": "application/openmetrics-text;version=1.0.0"})
+        om_text = c.getresponse().read().decode()
+        c.close()
+        for family in ("llm_router_http_requests_total", "llm_router_model_inference_total",
+                       "llm_router_model_inference_duration_seconds_bucket"):
+            check(any(l.startswith(family + "{") and f' # {{trace_id="{TRACE_ID}"}} ' in l for l in om_text.splitlines()),
+                  f"{name}: {family} carries the trace id as an exemplar")
 
         rules = get_json(f"{base}/api/v1/rules")["data"]["groups"]
         for g in rules:

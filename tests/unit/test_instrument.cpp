@@ -971,6 +971,76 @@ TEST_CASE("http_request_timer: records both HTTP families once", "[instrument]")
     CHECK(real.elapsed_seconds() < 60.0);
 }
 
+namespace {
+// The line of `text` that starts with `prefix`, or "".
+std::string line_starting(const std::string& text, std::string_view prefix) {
+    std::size_t pos = 0;
+    while ((pos = text.find(prefix, pos)) != std::string::npos) {
+        if (pos == 0 || text[pos - 1] == '\n') return text.substr(pos, text.find('\n', pos) - pos);
+        pos += prefix.size();
+    }
+    return {};
+}
+}  // namespace
+
+TEST_CASE("exemplars: monitored_router and http_request_timer attach the current trace id", "[instrument]") {
+    fake_clock clock;
+    fake_router engine{.clock = &clock};
+    lm::catalog_registry metrics;
+    lm::monitored_router router{engine, metrics};
+    router.set_time_source(lm::time_source::of(clock));
+
+    // No current trace: nothing to attach.
+    router.process("untraced", {.model = "gpt-4", .tenant_id = "tenant-a"});
+    lm::http_request_timer{metrics, lm::time_source::of(clock)}.finish("GET", "/health", 200);
+    CHECK(lm::render(metrics, lm::format::openmetrics).find(" # {") == std::string::npos);
+
+    const auto incoming = lm::parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    REQUIRE(incoming);
+    {
+        lm::scoped_trace_context scope(incoming->child());
+        router.process("traced", {.model = "gpt-4", .tenant_id = "tenant-a"});
+        lm::http_request_timer timer{metrics, lm::time_source::of(clock)};
+        clock.advance(0.03);
+        timer.finish("POST", "/v1/chat/completions", 200, "tenant-a");
+    }
+    const lm::trace_context failing = lm::generate_trace_context();
+    engine.fail_with = 3;
+    {
+        lm::scoped_trace_context scope(failing);
+        CHECK_THROWS_AS(router.process("traced", {.model = "gpt-4", .tenant_id = "tenant-a"}), acme::QuotaExceeded);
+    }
+
+    const std::string om = lm::render(metrics, lm::format::openmetrics);
+    const std::string traced = " # {trace_id=\"4bf92f3577b34da6a3ce929d0e0e4736\"} ";
+    const std::string mst = "{model_id=\"gpt-4\",strategy=\"balanced\"";
+    // Counters: the exemplar of the last traced increment (value 1).
+    CHECK_THAT(line_starting(om, "llm_router_model_inference_total" + mst + ",status=\"success\",tenant_id=\"tenant-a\"} 2"),
+               Catch::Contains(traced + "1"));
+    CHECK_THAT(line_starting(om, "llm_router_http_requests_total{method=\"POST\",route=\"/v1/chat/completions\","
+                                 "status_code=\"200\",tenant_id=\"tenant-a\"} 1"),
+               Catch::Contains(traced + "1"));
+    // Histograms: on the bucket the traced observation fell in, with its value.
+    CHECK_THAT(line_starting(om, "llm_router_model_inference_duration_seconds_bucket" + mst +
+                                     ",tenant_id=\"tenant-a\",le=\"2.0\"} 2"),
+               Catch::Contains(traced + "1.5 "));
+    CHECK(line_starting(om, "llm_router_model_inference_duration_seconds_bucket" + mst + ",tenant_id=\"tenant-a\",le=\"5.0\"}")
+              .find(" # {") == std::string::npos);
+    CHECK_THAT(line_starting(om, "llm_router_model_inference_tokens_bucket" + mst + ",tenant_id=\"tenant-a\",le=\"200.0\"}"),
+               Catch::Contains(traced + "120"));
+    CHECK_THAT(line_starting(om, "llm_router_http_request_duration_seconds_bucket{method=\"POST\","
+                                 "route=\"/v1/chat/completions\",tenant_id=\"tenant-a\",le=\"0.05\"}"),
+               Catch::Contains(traced + "0.03"));
+    // The failing call carries its own trace.
+    const std::string failed = " # {trace_id=\"" + failing.trace_id_hex() + "\"} 1";
+    CHECK_THAT(line_starting(om, "llm_router_errors_total{error_type=\"QuotaExceeded\",model_id=\"gpt-4\",tenant_id=\"tenant-a\"}"),
+               Catch::Contains(failed));
+    CHECK_THAT(line_starting(om, "llm_router_model_inference_total" + mst + ",status=\"error\",tenant_id=\"tenant-a\"}"),
+               Catch::Contains(failed));
+    // Prometheus text carries no exemplars.
+    CHECK(lm::render(metrics).find("trace_id") == std::string::npos);
+}
+
 TEST_CASE("recorders: the tutorial's helpers", "[instrument]") {
     lm::catalog_registry metrics;
     lm::record_cache_operation(metrics, "model", true, "t");

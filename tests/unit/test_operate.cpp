@@ -25,7 +25,7 @@
 #include <llmetrics/operate/request_log.hpp>
 #include <llmetrics/operate/rules.hpp>
 #include <llmetrics/operate/slo.hpp>
-#include <llmetrics/operate/traceparent.hpp>
+#include <llmetrics/instrument/trace_context.hpp>
 
 namespace lm = llmetrics;
 namespace cat = lm::catalog;

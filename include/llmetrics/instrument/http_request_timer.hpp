@@ -15,6 +15,9 @@
 //     auto response = handle(request);
 //     timer.finish(request.method_string(), "/api/inference", response.result_int(), tenant);
 //
+// While a trace context is current (scoped_trace_context) both records carry
+// its trace id as an exemplar, shown in OpenMetrics output.
+//
 // A timer records once: later finish() calls return false and do nothing. A
 // timer that is never finished records nothing. It is a small value (copy it into
 // an asynchronous completion handler freely; each copy records at most once).
@@ -27,6 +30,7 @@
 #include "guards.hpp"
 #include "registry_holds.hpp"
 #include "time_source.hpp"
+#include "trace_context.hpp"
 
 namespace llmetrics {
 
@@ -55,10 +59,17 @@ public:
         finished_ = true;
         const double seconds = elapsed_seconds();
         const std::string_view tenant = detail::or_unknown(tenant_id);
+        const detail::current_trace_id_text trace;
+        const exemplar traced{{{"trace_id", trace.view()}}};
+        const exemplar* ex = trace ? &traced : nullptr;
         if constexpr (registry_has_role_v<Registry, catalog::http_requests_total>)
-            metrics_->template get<registry_role_t<Registry, catalog::http_requests_total>>().labels(method, route, status_code, tenant).inc();
+            detail::inc_traced(metrics_->template get<registry_role_t<Registry, catalog::http_requests_total>>().labels(
+                                   method, route, status_code, tenant),
+                               ex);
         if constexpr (registry_has_role_v<Registry, catalog::http_request_duration_seconds>)
-            metrics_->template get<registry_role_t<Registry, catalog::http_request_duration_seconds>>().labels(method, route, tenant).observe(seconds);
+            detail::observe_traced(metrics_->template get<registry_role_t<Registry, catalog::http_request_duration_seconds>>()
+                                       .labels(method, route, tenant),
+                                   seconds, ex);
         return true;
     }
 

@@ -47,7 +47,7 @@
 #include "../core/utf8.hpp"
 #include "../registry/collector.hpp"
 #include "../registry/snapshot.hpp"
-#include "traceparent.hpp"
+#include "../instrument/trace_context.hpp"
 
 namespace llmetrics {
 

@@ -15,7 +15,9 @@
 // generate_trace_context() makes fresh random ids (a per-thread generator, no
 // lock); child() keeps the trace id and makes a new parent id. The "current"
 // context is thread-local: set it for the duration of a request with
-// scoped_trace_context, and read it anywhere below (an exemplar, a log line).
+// scoped_trace_context, and read it anywhere below: monitored_router and
+// http_request_timer attach its trace id as an exemplar ({trace_id="..."}) to
+// what they record, and the request log writes it.
 
 #include <array>
 #include <cstddef>
@@ -24,6 +26,8 @@
 #include <random>
 #include <string>
 #include <string_view>
+
+#include "../storage/exemplar.hpp"
 
 namespace llmetrics {
 
@@ -193,5 +197,45 @@ public:
 private:
     std::optional<trace_context> previous_;
 };
+
+namespace detail {
+
+// The current trace id, copied to the stack for one recording (no allocation
+// on the request path); empty without a current context.
+class current_trace_id_text {
+public:
+    current_trace_id_text() noexcept {
+        const auto& c = current_trace_context();
+        if (!c) return;
+        static constexpr char digits[] = "0123456789abcdef";
+        for (std::size_t i = 0; i < c->trace_id.size(); ++i) {
+            text_[2 * i] = digits[c->trace_id[i] >> 4];
+            text_[2 * i + 1] = digits[c->trace_id[i] & 15];
+        }
+        present_ = true;
+    }
+    explicit operator bool() const noexcept { return present_; }
+    std::string_view view() const noexcept { return {text_.data(), present_ ? text_.size() : 0}; }
+
+private:
+    std::array<char, 32> text_{};
+    bool present_ = false;
+};
+
+// Records with the exemplar when there is one, plainly otherwise.
+template <class Series>
+void inc_traced(Series& s, const exemplar* e) noexcept {
+    e ? s.inc(*e) : s.inc();
+}
+template <class Series, class T>
+void inc_traced(Series& s, T amount, const exemplar* e) noexcept {
+    e ? s.inc(amount, *e) : s.inc(amount);
+}
+template <class Series>
+void observe_traced(Series& s, double v, const exemplar* e) noexcept {
+    e ? s.observe(v, *e) : s.observe(v);
+}
+
+}  // namespace detail
 
 }  // namespace llmetrics
