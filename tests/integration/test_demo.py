@@ -25,13 +25,7 @@ import time
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families as parse_prometheus
 
-failures = []
-
-
-def check(condition, message):
-    if not condition:
-        failures.append(message)
-    return condition
+from support import check, exit_status
 
 
 def run(demo, *args, timeout=60):
@@ -239,12 +233,7 @@ def main():
     r = run(demo, "--requests", "0")
     check(r.returncode == 0, "zero requests")
 
-    if failures:
-        for f in failures:
-            print("FAIL:", f)
-        return 1
-    print("test_demo: all checks passed")
-    return 0
+    return exit_status("test_demo: all checks passed")
 
 
 if __name__ == "__main__":

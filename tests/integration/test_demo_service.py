@@ -30,13 +30,14 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 import urllib.request
 
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families as parse_prometheus
+
+from support import check, exit_status, free_port
 
 PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
                      "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
@@ -54,21 +55,6 @@ HOSTILE = [
 # quarantines (ASan holds freed blocks back; TSan's shadow is several times the
 # heap), so there the check only guards against unbounded growth.
 RSS_LIMIT_MB = {"": 128, "address": 640, "thread": 1024}.get(os.environ.get("LLMETRICS_SANITIZER", ""), 128)
-
-failures = []
-
-
-def check(condition, message):
-    if not condition:
-        failures.append(message)
-        print("FAIL:", message)
-    return condition
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_http(url, deadline_s=30, proc=None):
@@ -406,11 +392,7 @@ def main():
         print(f"timings: prometheus {t1 - t0:.1f} s, flood {t2 - t1:.1f} s, push {time.time() - t2:.1f} s")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    if failures:
-        print(f"{len(failures)} check(s) failed")
-        return 1
-    print("demo service: all checks passed")
-    return 0
+    return exit_status("demo service: all checks passed")
 
 
 if __name__ == "__main__":

@@ -30,13 +30,7 @@ from prometheus_client.parser import text_string_to_metric_families as parse_pro
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.utils import floatToGoString
 
-failures = []
-
-
-def check(condition, message):
-    if not condition:
-        failures.append(message)
-    return condition
+from support import check, exit_status, failures
 
 
 def same_number(a, b):
@@ -343,13 +337,7 @@ def main():
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
     check(alloc.returncode == 0, "encoders allocated: " + alloc.stdout.decode(errors="replace"))
 
-    for f in failures[:40]:
-        print("FAIL:", f[:600])
-    if failures:
-        print("%d failure(s)" % len(failures))
-        return 1
-    print("all exposition parser checks passed")
-    return 0
+    return exit_status("all exposition parser checks passed")
 
 
 if __name__ == "__main__":

@@ -29,10 +29,8 @@ import http.client
 import http.server
 import json
 import os
-import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,25 +41,13 @@ import urllib.request
 
 import yaml
 
-failures = []
+from support import check, exit_status, failures, free_port
+
 ROUTE = "/v1/chat/completions"
 TENANTS = ["tenant-a", "tenant-b"]
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 JOB = "llm-router"
 SCALE = "0.0166667"  # 1/60
-
-
-def check(condition, message):
-    if not condition:
-        failures.append(message)
-        print("FAIL:", message)
-    return condition
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get_json(url):
@@ -371,11 +357,7 @@ def main():
         # Quiet long enough that the page would have reached the receiver twice over.
         quiet = max(8.0, 2 * took) if took else 15.0
         scenario(args.bin_dir, tmp, rules_path, 0, expect_alert=False, quiet_seconds=quiet)
-    if failures:
-        print(f"{len(failures)} failure(s)")
-        return 1
-    print("PASS")
-    return 0
+    return exit_status("PASS")
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,16 +38,10 @@ import urllib.request
 
 import yaml
 
-failures = []
+from support import check, exit_status, free_port
+
 DASHBOARD_URL = "https://grafana.example/d/llm-router"
 JOB = "llm-router"
-
-
-def check(condition, message):
-    if not condition:
-        failures.append(message)
-        print("FAIL:", message)
-    return condition
 
 
 def fixture(bin_dir, *args):
@@ -57,12 +50,6 @@ def fixture(bin_dir, *args):
     if r.returncode != 0:
         sys.exit(f"operate_fixture {' '.join(args)} failed ({r.returncode}): {r.stderr}")
     return r.stdout
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # --- 1. promtool check rules ------------------------------------------------------
@@ -340,11 +327,7 @@ def main():
         check_rules(rules_path)
         unit_test_rules(tmp, rules_path)
         dashboard_against_prometheus(args.bin_dir, tmp, rules_path)
-    if failures:
-        print(f"{len(failures)} failure(s)")
-        return 1
-    print("PASS")
-    return 0
+    return exit_status("PASS")
 
 
 if __name__ == "__main__":

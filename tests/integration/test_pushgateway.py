@@ -25,20 +25,7 @@ import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families as parse_prometheus
 
-failures = []
-
-
-def check(condition, message):
-    if not condition:
-        failures.append(message)
-        print("FAIL:", message)
-    return condition
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from support import check, exit_status, free_port
 
 
 def http_get(url, timeout=5):
@@ -183,11 +170,7 @@ def main():
         log.close()
         shutil.rmtree(tmp, ignore_errors=True)
 
-    if failures:
-        print(f"{len(failures)} check(s) failed")
-        return 1
-    print("pushgateway: all checks passed")
-    return 0
+    return exit_status("pushgateway: all checks passed")
 
 
 if __name__ == "__main__":

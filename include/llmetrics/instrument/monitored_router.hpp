@@ -290,6 +290,36 @@ decltype(auto) get_awaiter(A&& a) {
     else return static_cast<A&&>(a);
 }
 
+// Returns fn()'s result as fn returned it (a reference stays a reference), after
+// on_success(result) (or on_success() for void); when fn throws, on_failure()
+// runs and the same exception propagates.
+template <class Fn, class OnFailure, class OnSuccess>
+decltype(auto) call_observed(Fn&& fn, OnFailure&& on_failure, OnSuccess&& on_success) {
+    using result_t = decltype(std::forward<Fn>(fn)());
+    if constexpr (std::is_void_v<result_t>) {
+        try {
+            std::forward<Fn>(fn)();
+        } catch (...) {
+            on_failure();
+            throw;
+        }
+        on_success();
+    } else {
+        auto call = [&]() -> result_t {
+            try {
+                return std::forward<Fn>(fn)();
+            } catch (...) {
+                on_failure();
+                throw;
+            }
+        };
+        result_t result = call();
+        on_success(result);
+        if constexpr (std::is_reference_v<result_t>) return static_cast<result_t>(result);
+        else return result;
+    }
+}
+
 }  // namespace detail
 
 template <class R, class... Registries>
@@ -396,32 +426,12 @@ public:
 
     template <class Config = model_config_type>
     decltype(auto) register_model(const Config& config) {
-        using result_t = decltype(traits::register_model(router(), config));
         const model_labels labels = read_model_labels(config);
         const state& st = *state_;
         const std::int64_t start = st.clock.now_ns();
-        if constexpr (std::is_void_v<result_t>) {
-            try {
-                traits::register_model(router(), config);
-            } catch (...) {
-                record_load_failure(st, labels);
-                throw;
-            }
-            record_load(st, labels, st.clock.seconds_since(start));
-        } else {
-            auto call = [&]() -> result_t {
-                try {
-                    return traits::register_model(router(), config);
-                } catch (...) {
-                    record_load_failure(st, labels);
-                    throw;
-                }
-            };
-            result_t result = call();
-            record_load(st, labels, st.clock.seconds_since(start));
-            if constexpr (std::is_reference_v<result_t>) return static_cast<result_t>(result);
-            else return result;
-        }
+        return detail::call_observed([&]() -> decltype(auto) { return traits::register_model(router(), config); },
+                                     [&] { record_load_failure(st, labels); },
+                                     [&](const auto&...) { record_load(st, labels, st.clock.seconds_since(start)); });
     }
 
     // --- manual and streaming ------------------------------------------------
@@ -437,29 +447,11 @@ public:
     decltype(auto) process_stream(Prompt&& prompt, const Options& options, OnChunk&& on_chunk) {
         scope s = start(options);
         chunk_counter<std::remove_reference_t<OnChunk>> counting{&s, &on_chunk};
-        using result_t = decltype(traits::process_stream(router(), std::forward<Prompt>(prompt), options, counting));
-        if constexpr (std::is_void_v<result_t>) {
-            try {
-                traits::process_stream(router(), std::forward<Prompt>(prompt), options, counting);
-            } catch (...) {
-                s.fail();
-                throw;
-            }
-            s.succeed();
-        } else {
-            auto call = [&]() -> result_t {
-                try {
-                    return traits::process_stream(router(), std::forward<Prompt>(prompt), options, counting);
-                } catch (...) {
-                    s.fail();
-                    throw;
-                }
-            };
-            result_t result = call();
-            s.succeed(result);
-            if constexpr (std::is_reference_v<result_t>) return static_cast<result_t>(result);
-            else return result;
-        }
+        return detail::call_observed(
+            [&]() -> decltype(auto) {
+                return traits::process_stream(router(), std::forward<Prompt>(prompt), options, counting);
+            },
+            [&] { s.fail(); }, [&](const auto&... result) { s.succeed(result...); });
     }
 
     // --- asynchronous --------------------------------------------------------
@@ -482,15 +474,8 @@ public:
         using pending_t = std::remove_cvref_t<decltype(std::invoke(std::forward<Make>(make)))>;
         static_assert(detail::std_future<pending_t> || detail::awaitable<pending_t>,
                       "llmetrics: an asynchronous call must return a std::future<T> or an awaitable");
-        auto call = [&]() -> pending_t {
-            try {
-                return std::invoke(std::forward<Make>(make));
-            } catch (...) {
-                s.fail();
-                throw;
-            }
-        };
-        pending_t pending = call();
+        pending_t pending = detail::call_observed([&]() -> pending_t { return std::invoke(std::forward<Make>(make)); },
+                                                  [&] { s.fail(); }, [](const auto&) {});
         if constexpr (detail::std_future<pending_t>)
             return future<typename detail::future_value<pending_t>::type>(std::move(pending), std::move(s));
         else
@@ -874,29 +859,8 @@ public:
         }
 
         decltype(auto) get() {
-            using result_t = decltype(inner_.get());
-            if constexpr (std::is_void_v<result_t>) {
-                try {
-                    inner_.get();
-                } catch (...) {
-                    scope_.fail();
-                    throw;
-                }
-                scope_.succeed();
-            } else {
-                auto call = [&]() -> result_t {
-                    try {
-                        return inner_.get();
-                    } catch (...) {
-                        scope_.fail();
-                        throw;
-                    }
-                };
-                result_t result = call();
-                scope_.succeed(result);
-                if constexpr (std::is_reference_v<result_t>) return static_cast<result_t>(result);
-                else return result;
-            }
+            return detail::call_observed([&]() -> decltype(auto) { return inner_.get(); }, [&] { scope_.fail(); },
+                                         [&](const auto&... result) { scope_.succeed(result...); });
         }
 
         bool valid() const noexcept { return inner_.valid(); }
@@ -945,29 +909,8 @@ public:
                 return inner.await_suspend(h);
             }
             decltype(auto) await_resume() {
-                using result_t = decltype(inner.await_resume());
-                if constexpr (std::is_void_v<result_t>) {
-                    try {
-                        inner.await_resume();
-                    } catch (...) {
-                        s->fail();
-                        throw;
-                    }
-                    s->succeed();
-                } else {
-                    auto call = [&]() -> result_t {
-                        try {
-                            return inner.await_resume();
-                        } catch (...) {
-                            s->fail();
-                            throw;
-                        }
-                    };
-                    result_t result = call();
-                    s->succeed(result);
-                    if constexpr (std::is_reference_v<result_t>) return static_cast<result_t>(result);
-                    else return result;
-                }
+                return detail::call_observed([&]() -> decltype(auto) { return inner.await_resume(); },
+                                             [&] { s->fail(); }, [&](const auto&... result) { s->succeed(result...); });
             }
         };
 

@@ -45,6 +45,7 @@
 
 #include "../core/metric_type.hpp"
 #include "../core/utf8.hpp"
+#include "../exposition/json.hpp"
 #include "../registry/collector.hpp"
 #include "../registry/snapshot.hpp"
 #include "../instrument/trace_context.hpp"
@@ -78,47 +79,10 @@ struct request_log_stats {
 
 // A JSON string (quotes included); invalid UTF-8 becomes U+FFFD.
 inline void append_json_string(std::string& out, std::string_view s) {
-    static constexpr char hex[] = "0123456789abcdef";
-    out += '"';
-    for (std::size_t i = 0; i < s.size();) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x80) {
-            std::size_t consumed;
-            if (utf8_sequence(s, i, consumed) != 0)
-                out.append(s.data() + i, consumed);
-            else
-                out += "\xEF\xBF\xBD";
-            i += consumed;
-            continue;
-        }
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (c < 0x20 || c == 0x7f) {
-                    out += "\\u00";
-                    out += hex[c >> 4];
-                    out += hex[c & 15];
-                } else {
-                    out += static_cast<char>(c);
-                }
-        }
-        ++i;
-    }
-    out += '"';
+    if (is_valid_utf8(s))
+        write_json_string(out, s);
+    else
+        write_json_string(out, sanitize_utf8(s));
 }
 
 // Shortest round-trip spelling; JSON has no NaN or infinity, so those are null.

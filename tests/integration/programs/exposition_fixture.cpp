@@ -20,6 +20,7 @@
 #include <llmetrics/exposition/number_format.hpp>
 #include <llmetrics/exposition/render.hpp>
 #include <llmetrics/registry/registry.hpp>
+#include "allocation_counter.hpp"
 
 #include <array>
 #include <atomic>
@@ -37,31 +38,6 @@
 #include <vector>
 
 namespace lm = llmetrics;
-
-// --- allocation counting, for --check-no-alloc -----------------------------------
-namespace {
-std::atomic<long> allocations{0};
-}  // namespace
-
-// Every replaceable form but the aligned ones (which keep their own matching pair).
-// None is inlined: GCC 12 would otherwise pair an inlined malloc with a delete
-// and warn (-Wmismatched-new-delete).
-[[gnu::noinline]] void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-    allocations.fetch_add(1, std::memory_order_relaxed);
-    return std::malloc(n ? n : 1);
-}
-[[gnu::noinline]] void* operator new(std::size_t n) {
-    if (void* p = operator new(n, std::nothrow)) return p;
-    throw std::bad_alloc();
-}
-[[gnu::noinline]] void* operator new[](std::size_t n) { return operator new(n); }
-[[gnu::noinline]] void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return operator new(n, std::nothrow); }
-[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete[](void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace {
 
@@ -283,12 +259,12 @@ void stream_families(Encoder& e) {
 int check_no_alloc() {
     bool ok = true;
     const auto run = [&](const char* what, auto make_encoder, auto& out, auto size) {
-        const long before = allocations.load();
+        const long before = llmetrics_test::allocations.load();
         {
             auto e = make_encoder(out);
             stream_families(e);
         }
-        const long used = allocations.load() - before;
+        const long used = llmetrics_test::allocations.load() - before;
         std::printf("%s: %ld allocations, %zu bytes\n", what, used, static_cast<std::size_t>(size(out)));
         if (used != 0) ok = false;
     };
@@ -310,13 +286,13 @@ int check_no_alloc() {
         }
     }
     // Control: the counter must see the allocations of a growing string.
-    const long before = allocations.load();
+    const long before = llmetrics_test::allocations.load();
     std::string growing;
     {
         lm::prometheus_text_encoder<std::string> e{growing};
         stream_families(e);
     }
-    if (allocations.load() == before) {
+    if (llmetrics_test::allocations.load() == before) {
         std::printf("allocation counting does not work\n");
         ok = false;
     }

@@ -12,31 +12,9 @@
 #include <string_view>
 
 #include <llmetrics/llmetrics.hpp>
+#include "allocation_counter.hpp"
 
 namespace lm = llmetrics;
-
-namespace {
-std::atomic<long> allocations{0};
-}  // namespace
-
-// None is inlined: GCC would otherwise pair an inlined malloc with a delete, or
-// a new with an inlined free, and warn (-Wmismatched-new-delete).
-[[gnu::noinline]] void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-    allocations.fetch_add(1, std::memory_order_relaxed);
-    return std::malloc(n ? n : 1);
-}
-[[gnu::noinline]] void* operator new(std::size_t n) {
-    if (void* p = operator new(n, std::nothrow)) return p;
-    throw std::bad_alloc();
-}
-[[gnu::noinline]] void* operator new[](std::size_t n) { return operator new(n); }
-[[gnu::noinline]] void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return operator new(n, std::nothrow); }
-[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete[](void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace {
 
@@ -70,9 +48,9 @@ template <class F>
 void measure(const char* name, F&& f) {
     f(0);  // first use of each label set: resolves and caches
     f(1);
-    const long before = allocations.load();
+    const long before = llmetrics_test::allocations.load();
     for (int i = 0; i < calls; ++i) f(i);
-    std::printf("%s calls=%d allocations=%ld\n", name, calls, allocations.load() - before);
+    std::printf("%s calls=%d allocations=%ld\n", name, calls, llmetrics_test::allocations.load() - before);
 }
 
 }  // namespace

@@ -1,0 +1,34 @@
+"""What the integration tests share: failure bookkeeping and free ports.
+
+Each test script runs as `python3 test_x.py --bin-dir ...`, so this module is
+found next to it. A script records checks with check(), and returns
+exit_status() from main().
+"""
+
+import socket
+
+failures = []
+
+
+def check(condition, message):
+    """Records (and prints at once) a failed check; returns the condition."""
+    if not condition:
+        failures.append(message)
+        print("FAIL:", str(message)[:2000])
+    return condition
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def exit_status(passed_message):
+    """0 and `passed_message` when no check failed, else 1 and a count."""
+    if failures:
+        print(f"{len(failures)} check(s) failed")
+        return 1
+    print(passed_message)
+    return 0
