@@ -59,17 +59,17 @@ public:
         finished_ = true;
         const double seconds = elapsed_seconds();
         const std::string_view tenant = detail::or_unknown(tenant_id);
-        const detail::current_trace_id_text trace;
-        const exemplar traced{{{"trace_id", trace.view()}}};
-        const exemplar* ex = trace ? &traced : nullptr;
-        if constexpr (registry_has_role_v<Registry, catalog::http_requests_total>)
-            detail::inc_traced(metrics_->template get<registry_role_t<Registry, catalog::http_requests_total>>().labels(
-                                   method, route, status_code, tenant),
-                               ex);
-        if constexpr (registry_has_role_v<Registry, catalog::http_request_duration_seconds>)
-            detail::observe_traced(metrics_->template get<registry_role_t<Registry, catalog::http_request_duration_seconds>>()
-                                       .labels(method, route, tenant),
-                                   seconds, ex);
+        detail::with_trace_exemplar([&](auto ex) {
+            if constexpr (registry_has_role_v<Registry, catalog::http_requests_total>)
+                detail::inc_traced(metrics_->template get<registry_role_t<Registry, catalog::http_requests_total>>()
+                                       .labels(method, route, status_code, tenant),
+                                   ex);
+            if constexpr (registry_has_role_v<Registry, catalog::http_request_duration_seconds>)
+                detail::observe_traced(
+                    metrics_->template get<registry_role_t<Registry, catalog::http_request_duration_seconds>>()
+                        .labels(method, route, tenant),
+                    seconds, ex);
+        });
         return true;
     }
 

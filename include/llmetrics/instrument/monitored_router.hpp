@@ -619,54 +619,53 @@ private:
     static void record_success(const state& st, bundle& b, double seconds, const usage& u,
                                const stream_timing* timing) noexcept {
         try {
-            const detail::current_trace_id_text trace;
-            const exemplar traced{{{"trace_id", trace.view()}}};
-            const exemplar* ex = trace ? &traced : nullptr;
-            for_each_registry(st, b, [&](auto& metrics, auto& h) {
-                using reg = std::remove_cvref_t<decltype(metrics)>;
-                if constexpr (has<reg, catalog::model_inference_total>)
-                    detail::inc_traced(h.inference_ok.get(metrics, b.model, b.strategy, value<"success">, b.tenant_id), ex);
-                if constexpr (has<reg, catalog::model_inference_duration_seconds>)
-                    detail::observe_traced(h.duration.get(metrics, b.model, b.strategy, b.tenant_id), seconds, ex);
-                if constexpr (has<reg, catalog::model_inference_tokens>)
-                    detail::observe_traced(h.tokens.get(metrics, b.model, b.strategy, b.tenant_id), u.total().value_or(0.0), ex);
-                if constexpr (has<reg, catalog::request_cost_cents>)
-                    if (u.cost) detail::observe_traced(h.cost.get(metrics, b.model, b.tenant_id), *u.cost * 100.0, ex);
-                if constexpr (has<reg, catalog::streaming::tokens_total>) {
-                    if (u.input_tokens)
-                        detail::inc_traced(h.input_tokens.get(metrics, b.model, b.tenant_id, value<"input">), *u.input_tokens, ex);
-                    if (u.output_tokens)
-                        detail::inc_traced(h.output_tokens.get(metrics, b.model, b.tenant_id, value<"output">), *u.output_tokens, ex);
-                }
-                if constexpr (has<reg, catalog::streaming::time_to_first_token_seconds>)
-                    if (timing)
-                        detail::observe_traced(h.first_token.get(metrics, b.model, b.strategy, b.tenant_id),
-                                               timing->first_token_seconds, ex);
-                if constexpr (has<reg, catalog::streaming::time_per_output_token_seconds>)
-                    if (timing && timing->per_output_token_seconds)
-                        detail::observe_traced(h.per_output_token.get(metrics, b.model, b.strategy, b.tenant_id),
-                                               *timing->per_output_token_seconds, ex);
-                if constexpr (has<reg, genai::client_operation_duration>)
-                    detail::observe_traced(h.genai_duration.get(metrics, b.operation, b.provider, b.model, std::string_view{}),
-                                           seconds, ex);
-                if constexpr (has<reg, genai::client_token_usage>) {
-                    if (u.input_tokens)
-                        detail::observe_traced(
-                            h.genai_input_tokens.get(metrics, b.operation, b.provider, b.model, value<"input">),
-                            *u.input_tokens, ex);
-                    if (u.output_tokens)
-                        detail::observe_traced(
-                            h.genai_output_tokens.get(metrics, b.operation, b.provider, b.model, value<"output">),
-                            *u.output_tokens, ex);
-                }
-                if constexpr (has<reg, genai::server_time_to_first_token>)
-                    if (timing)
-                        detail::observe_traced(h.genai_first_token.get(metrics, b.operation, b.provider, b.model),
-                                               timing->first_token_seconds, ex);
-                if constexpr (has<reg, genai::server_time_per_output_token>)
-                    if (timing && timing->per_output_token_seconds)
-                        detail::observe_traced(h.genai_per_output_token.get(metrics, b.operation, b.provider, b.model),
-                                               *timing->per_output_token_seconds, ex);
+            detail::with_trace_exemplar([&](auto ex) {
+                for_each_registry(st, b, [&](auto& metrics, auto& h) {
+                    using reg = std::remove_cvref_t<decltype(metrics)>;
+                    if constexpr (has<reg, catalog::model_inference_total>)
+                        detail::inc_traced(h.inference_ok.get(metrics, b.model, b.strategy, value<"success">, b.tenant_id), ex);
+                    if constexpr (has<reg, catalog::model_inference_duration_seconds>)
+                        detail::observe_traced(h.duration.get(metrics, b.model, b.strategy, b.tenant_id), seconds, ex);
+                    if constexpr (has<reg, catalog::model_inference_tokens>)
+                        detail::observe_traced(h.tokens.get(metrics, b.model, b.strategy, b.tenant_id), u.total().value_or(0.0), ex);
+                    if constexpr (has<reg, catalog::request_cost_cents>)
+                        if (u.cost) detail::observe_traced(h.cost.get(metrics, b.model, b.tenant_id), *u.cost * 100.0, ex);
+                    if constexpr (has<reg, catalog::streaming::tokens_total>) {
+                        if (u.input_tokens)
+                            detail::inc_traced(h.input_tokens.get(metrics, b.model, b.tenant_id, value<"input">), *u.input_tokens, ex);
+                        if (u.output_tokens)
+                            detail::inc_traced(h.output_tokens.get(metrics, b.model, b.tenant_id, value<"output">), *u.output_tokens, ex);
+                    }
+                    if constexpr (has<reg, catalog::streaming::time_to_first_token_seconds>)
+                        if (timing)
+                            detail::observe_traced(h.first_token.get(metrics, b.model, b.strategy, b.tenant_id),
+                                                   timing->first_token_seconds, ex);
+                    if constexpr (has<reg, catalog::streaming::time_per_output_token_seconds>)
+                        if (timing && timing->per_output_token_seconds)
+                            detail::observe_traced(h.per_output_token.get(metrics, b.model, b.strategy, b.tenant_id),
+                                                   *timing->per_output_token_seconds, ex);
+                    if constexpr (has<reg, genai::client_operation_duration>)
+                        detail::observe_traced(h.genai_duration.get(metrics, b.operation, b.provider, b.model, std::string_view{}),
+                                               seconds, ex);
+                    if constexpr (has<reg, genai::client_token_usage>) {
+                        if (u.input_tokens)
+                            detail::observe_traced(
+                                h.genai_input_tokens.get(metrics, b.operation, b.provider, b.model, value<"input">),
+                                *u.input_tokens, ex);
+                        if (u.output_tokens)
+                            detail::observe_traced(
+                                h.genai_output_tokens.get(metrics, b.operation, b.provider, b.model, value<"output">),
+                                *u.output_tokens, ex);
+                    }
+                    if constexpr (has<reg, genai::server_time_to_first_token>)
+                        if (timing)
+                            detail::observe_traced(h.genai_first_token.get(metrics, b.operation, b.provider, b.model),
+                                                   timing->first_token_seconds, ex);
+                    if constexpr (has<reg, genai::server_time_per_output_token>)
+                        if (timing && timing->per_output_token_seconds)
+                            detail::observe_traced(h.genai_per_output_token.get(metrics, b.operation, b.provider, b.model),
+                                                   *timing->per_output_token_seconds, ex);
+                });
             });
         } catch (...) {
             // Recording must never turn a served request into a failed one (the
@@ -676,21 +675,20 @@ private:
 
     static void record_failure(const state& st, bundle& b, double seconds, std::string_view error_type) noexcept {
         try {
-            const detail::current_trace_id_text trace;
-            const exemplar traced{{{"trace_id", trace.view()}}};
-            const exemplar* ex = trace ? &traced : nullptr;
-            for_each_registry(st, b, [&](auto& metrics, auto& h) {
-                using reg = std::remove_cvref_t<decltype(metrics)>;
-                if constexpr (has<reg, catalog::errors_total>)
-                    detail::inc_traced(metrics.template get<registry_role_t<reg, catalog::errors_total>>().labels(
-                                           error_type, b.model, b.tenant_id),
-                                       ex);
-                if constexpr (has<reg, catalog::model_inference_total>)
-                    detail::inc_traced(h.inference_error.get(metrics, b.model, b.strategy, value<"error">, b.tenant_id), ex);
-                if constexpr (has<reg, genai::client_operation_duration>)
-                    detail::observe_traced(metrics.template get<registry_role_t<reg, genai::client_operation_duration>>()
-                                               .labels(b.operation, b.provider, b.model, error_type),
-                                           seconds, ex);
+            detail::with_trace_exemplar([&](auto ex) {
+                for_each_registry(st, b, [&](auto& metrics, auto& h) {
+                    using reg = std::remove_cvref_t<decltype(metrics)>;
+                    if constexpr (has<reg, catalog::errors_total>)
+                        detail::inc_traced(metrics.template get<registry_role_t<reg, catalog::errors_total>>().labels(
+                                               error_type, b.model, b.tenant_id),
+                                           ex);
+                    if constexpr (has<reg, catalog::model_inference_total>)
+                        detail::inc_traced(h.inference_error.get(metrics, b.model, b.strategy, value<"error">, b.tenant_id), ex);
+                    if constexpr (has<reg, genai::client_operation_duration>)
+                        detail::observe_traced(metrics.template get<registry_role_t<reg, genai::client_operation_duration>>()
+                                                   .labels(b.operation, b.provider, b.model, error_type),
+                                               seconds, ex);
+                });
             });
         } catch (...) {
         }
@@ -809,7 +807,7 @@ public:
             : state_(&st), b_(std::move(b)), start_(start) {}
 
         std::int64_t end_or_now(const state& st) const noexcept { return end_ >= 0 ? end_ : st.clock.now_ns(); }
-        double seconds_to(const state&, std::int64_t t) const noexcept { return static_cast<double>(t - start_) / 1e9; }
+        double seconds_to(const state&, std::int64_t t) const noexcept { return static_cast<double>(t - start_) * 1e-9; }
 
         void finish_success(usage u) noexcept {
             if (!state_) return;
@@ -818,9 +816,9 @@ public:
             if (first_ < 0) return record_success(st, *b_, seconds, u, nullptr);
             if (!u.output_tokens) u.output_tokens = static_cast<double>(tokens_);
             stream_timing timing;
-            timing.first_token_seconds = static_cast<double>(first_ - start_) / 1e9;
+            timing.first_token_seconds = static_cast<double>(first_ - start_) * 1e-9;
             if (*u.output_tokens > 1 && last_ > first_)
-                timing.per_output_token_seconds = static_cast<double>(last_ - first_) / 1e9 / (*u.output_tokens - 1);
+                timing.per_output_token_seconds = static_cast<double>(last_ - first_) * 1e-9 / (*u.output_tokens - 1);
             record_success(st, *b_, seconds, u, &timing);
         }
 

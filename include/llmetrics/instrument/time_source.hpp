@@ -50,7 +50,7 @@ public:
     }
 
     double seconds_since(std::int64_t start_ns) const noexcept {
-        return static_cast<double>(now_ns() - start_ns) / 1e9;  // one rounding: 133059 ns prints 0.000133059
+        return static_cast<double>(now_ns() - start_ns) * 1e-9;  // not / 1e9: a division costs nanoseconds on every call
     }
 
     bool is_steady_clock() const noexcept { return fn_ == nullptr; }

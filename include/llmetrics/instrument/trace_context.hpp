@@ -26,6 +26,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "../storage/exemplar.hpp"
 
@@ -200,40 +201,49 @@ private:
 
 namespace detail {
 
-// The current trace id, copied to the stack for one recording (no allocation
-// on the request path); empty without a current context.
-class current_trace_id_text {
-public:
-    current_trace_id_text() noexcept {
-        const auto& c = current_trace_context();
-        if (!c) return;
-        static constexpr char digits[] = "0123456789abcdef";
-        for (std::size_t i = 0; i < c->trace_id.size(); ++i) {
-            text_[2 * i] = digits[c->trace_id[i] >> 4];
-            text_[2 * i + 1] = digits[c->trace_id[i] & 15];
-        }
-        present_ = true;
+// Calls fn(&e) with e = {trace_id="<32 hex digits>"} while a trace context is
+// current, and fn(nullptr) otherwise. fn is generic, so the common untraced
+// call compiles to plain recording: one thread-local read is all it adds. The
+// id is written on the stack: nothing is allocated.
+template <class Fn>
+decltype(auto) with_trace_exemplar(Fn&& fn) {
+    const auto& c = current_trace_context();
+    if (!c) [[likely]]
+        return std::forward<Fn>(fn)(nullptr);
+    static constexpr char digits[] = "0123456789abcdef";
+    char hex[2 * 16];
+    for (std::size_t i = 0; i < c->trace_id.size(); ++i) {
+        hex[2 * i] = digits[c->trace_id[i] >> 4];
+        hex[2 * i + 1] = digits[c->trace_id[i] & 15];
     }
-    explicit operator bool() const noexcept { return present_; }
-    std::string_view view() const noexcept { return {text_.data(), present_ ? text_.size() : 0}; }
+    const exemplar e{{{"trace_id", std::string_view(hex, sizeof hex)}}};
+    return std::forward<Fn>(fn)(&e);
+}
 
-private:
-    std::array<char, 32> text_{};
-    bool present_ = false;
-};
-
-// Records with the exemplar when there is one, plainly otherwise.
+// Record plainly (nullptr) or with the exemplar, as with_trace_exemplar passes it.
+template <class Series>
+void inc_traced(Series& s, std::nullptr_t) noexcept {
+    s.inc();
+}
 template <class Series>
 void inc_traced(Series& s, const exemplar* e) noexcept {
-    e ? s.inc(*e) : s.inc();
+    s.inc(*e);
+}
+template <class Series, class T>
+void inc_traced(Series& s, T amount, std::nullptr_t) noexcept {
+    s.inc(amount);
 }
 template <class Series, class T>
 void inc_traced(Series& s, T amount, const exemplar* e) noexcept {
-    e ? s.inc(amount, *e) : s.inc(amount);
+    s.inc(amount, *e);
+}
+template <class Series>
+void observe_traced(Series& s, double v, std::nullptr_t) noexcept {
+    s.observe(v);
 }
 template <class Series>
 void observe_traced(Series& s, double v, const exemplar* e) noexcept {
-    e ? s.observe(v, *e) : s.observe(v);
+    s.observe(v, *e);
 }
 
 }  // namespace detail
