@@ -41,13 +41,18 @@ std::optional<double> sample(const std::string& text, std::string_view series) {
     return std::nullopt;
 }
 
-bool has_line_starting(const std::string& text, std::string_view prefix) {
+// The first line of `text` that starts with `prefix`, or "".
+std::string line_starting(const std::string& text, std::string_view prefix) {
     std::size_t pos = 0;
     while ((pos = text.find(prefix, pos)) != std::string::npos) {
-        if (pos == 0 || text[pos - 1] == '\n') return true;
+        if (pos == 0 || text[pos - 1] == '\n') return text.substr(pos, text.find('\n', pos) - pos);
         pos += prefix.size();
     }
-    return false;
+    return {};
+}
+
+bool has_line_starting(const std::string& text, std::string_view prefix) {
+    return !prefix.empty() && !line_starting(text, prefix).empty();
 }
 
 struct fake_clock {
@@ -970,18 +975,6 @@ TEST_CASE("http_request_timer: records both HTTP families once", "[instrument]")
     CHECK(real.elapsed_seconds() >= 0.0);
     CHECK(real.elapsed_seconds() < 60.0);
 }
-
-namespace {
-// The line of `text` that starts with `prefix`, or "".
-std::string line_starting(const std::string& text, std::string_view prefix) {
-    std::size_t pos = 0;
-    while ((pos = text.find(prefix, pos)) != std::string::npos) {
-        if (pos == 0 || text[pos - 1] == '\n') return text.substr(pos, text.find('\n', pos) - pos);
-        pos += prefix.size();
-    }
-    return {};
-}
-}  // namespace
 
 TEST_CASE("exemplars: monitored_router and http_request_timer attach the current trace id", "[instrument]") {
     fake_clock clock;
