@@ -6082,35 +6082,18 @@ public:
     template <class Prompt, class Options = options_type>
     auto process(Prompt&& prompt, const Options& options = Options{})
         -> decltype(traits::process(std::declval<router_type&>(), std::forward<Prompt>(prompt), options)) {
-        using result_t = decltype(traits::process(router(), std::forward<Prompt>(prompt), options));
         const bundle_ref b = acquire(resolve(options));
         const state& st = *state_;
         const std::int64_t start = st.clock.now_ns();
-        if constexpr (std::is_void_v<result_t>) {
-            try {
-                traits::process(router(), std::forward<Prompt>(prompt), options);
-            } catch (...) {
-                record_failure_current(st, *b, st.clock.seconds_since(start));
-                throw;
-            }
-            record_success(st, *b, st.clock.seconds_since(start), usage{}, nullptr);
-        } else {
-            auto call = [&]() -> result_t {
-                try {
-                    return traits::process(router(), std::forward<Prompt>(prompt), options);
-                } catch (...) {
-                    record_failure_current(st, *b, st.clock.seconds_since(start));
-                    throw;
-                }
-            };
-            result_t result = call();
-            const double seconds = st.clock.seconds_since(start);
-            usage u;
-            detail::read_usage_into(result, u);
-            record_success(st, *b, seconds, u, nullptr);
-            if constexpr (std::is_rvalue_reference_v<result_t>) return std::move(result);
-            else return result;
-        }
+        return detail::call_observed(
+            [&]() -> decltype(auto) { return traits::process(router(), std::forward<Prompt>(prompt), options); },
+            [&] { record_failure_current(st, *b, st.clock.seconds_since(start)); },
+            [&](const auto&... result) {
+                const double seconds = st.clock.seconds_since(start);  // before reading the result
+                usage u;
+                (detail::read_usage_into(result, u), ...);
+                record_success(st, *b, seconds, u, nullptr);
+            });
     }
 
     template <class Config = model_config_type>
