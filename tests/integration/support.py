@@ -1,4 +1,4 @@
-"""What the integration tests share: failure bookkeeping and free ports.
+"""What the integration tests share: failure bookkeeping, free ports, stopping servers.
 
 Each test script runs as `python3 test_x.py --bin-dir ...`, so this module is
 found next to it. A script records checks with check(), and returns
@@ -6,6 +6,7 @@ exit_status() from main().
 """
 
 import socket
+import subprocess
 
 failures = []
 
@@ -32,3 +33,15 @@ def exit_status(passed_message):
         return 1
     print(passed_message)
     return 0
+
+
+def stop_process(proc, timeout=10):
+    """Asks a server we started to stop (SIGTERM), kills it after `timeout` s, and reaps it."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

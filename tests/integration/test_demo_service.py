@@ -37,7 +37,7 @@ import urllib.request
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families as parse_prometheus
 
-from support import check, exit_status, free_port
+from support import check, exit_status, free_port, stop_process
 
 PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
                      "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
@@ -249,11 +249,7 @@ def run_prometheus_part(binary, tmp, prometheus, promtool):
 
         check_negotiation(b, promtool, set(HOSTILE) | {"tenant-a", "tenant-c"})
     finally:
-        prom.terminate()
-        try:
-            prom.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            prom.kill()
+        stop_process(prom, timeout=20)
         log.close()
         for d in demos:
             rc, _, err = d.stop()
@@ -359,11 +355,7 @@ def run_push_part(binary, tmp, gateway):
                   and s.labels.get("job") == "llmetrics-demo"]
         check(sum(values) == 3, f"pushed counts readable from the gateway: {values}")
     finally:
-        gw.terminate()
-        try:
-            gw.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            gw.kill()
+        stop_process(gw)
         log.close()
 
 

@@ -41,7 +41,7 @@ import urllib.request
 
 import yaml
 
-from support import check, exit_status, failures, free_port
+from support import check, exit_status, failures, free_port, stop_process
 
 ROUTE = "/v1/chat/completions"
 TENANTS = ["tenant-a", "tenant-b"]
@@ -305,13 +305,7 @@ def scenario(bin_dir, tmp, rules_path, failure_rate, expect_alert, quiet_seconds
         if traffic:
             traffic.stop_event.set()
         for pname, p in reversed(procs):
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+            stop_process(p)
             if pname == "llmetrics-demo":
                 p.stdout.close()
                 p.stderr.close()

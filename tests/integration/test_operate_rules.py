@@ -38,7 +38,7 @@ import urllib.request
 
 import yaml
 
-from support import check, exit_status, free_port
+from support import check, exit_status, free_port, stop_process
 
 DASHBOARD_URL = "https://grafana.example/d/llm-router"
 JOB = "llm-router"
@@ -302,12 +302,7 @@ def dashboard_against_prometheus(bin_dir, tmp, rules_path):
             else:
                 check(False, f"{q['panel']}: the fixture has no data for {q['metrics']}")
     finally:
-        prom.terminate()
-        try:
-            prom.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            prom.kill()
-            prom.wait()
+        stop_process(prom)
         log.close()
         server.shutdown()
         server.server_close()

@@ -25,7 +25,7 @@ import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families as parse_prometheus
 
-from support import check, exit_status, free_port
+from support import check, exit_status, free_port, stop_process
 
 
 def http_get(url, timeout=5):
@@ -162,11 +162,7 @@ def main():
               f"silent gateway -> timeout error: rc={rc} {err.strip()}")
         check(took < 5, f"silent gateway: the client gave up after {took:.1f} s")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
         log.close()
         shutil.rmtree(tmp, ignore_errors=True)
 
