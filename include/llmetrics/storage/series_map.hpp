@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "../core/detail/bytes.hpp"
 #include "../core/utf8.hpp"
 
 namespace llmetrics {
@@ -56,44 +57,6 @@ inline std::uint64_t mix(std::uint64_t h) noexcept {
     h *= 0xd6e8feb86659fd93ULL;
     h ^= h >> 32;
     return h;
-}
-
-// Up to 8 bytes of p as one word; together with n it determines the bytes
-// exactly (overlapping loads, no call to memcpy for a variable length).
-inline std::uint64_t load_small(const char* p, std::size_t n) noexcept {
-    if (n >= 4) {
-        std::uint32_t first, last;
-        std::memcpy(&first, p, 4);
-        std::memcpy(&last, p + n - 4, 4);
-        return (std::uint64_t{first} << 32) | last;
-    }
-    if (n == 0) return 0;
-    const auto byte = [&](std::size_t i) { return std::uint64_t{static_cast<unsigned char>(p[i])}; };
-    return (byte(0) << 16) | (byte(n / 2) << 8) | byte(n - 1);
-}
-
-inline std::uint64_t load_word(const char* p) noexcept {
-    std::uint64_t w;
-    std::memcpy(&w, p, 8);
-    return w;
-}
-
-// Byte equality, inlined: label values are short and a libc call per value is
-// most of a lookup's cost.
-inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
-    if (n < 4) return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
-    if (n <= 8) {
-        std::uint32_t a0, a1, b0, b1;
-        std::memcpy(&a0, a, 4);
-        std::memcpy(&b0, b, 4);
-        std::memcpy(&a1, a + n - 4, 4);
-        std::memcpy(&b1, b + n - 4, 4);
-        return a0 == b0 && a1 == b1;
-    }
-    std::size_t i = 0;
-    for (; i + 8 < n; i += 8)
-        if (load_word(a + i) != load_word(b + i)) return false;
-    return load_word(a + n - 8) == load_word(b + n - 8);
 }
 
 // One multiply per 8 bytes on the lookup path, one avalanche at the end. Each
