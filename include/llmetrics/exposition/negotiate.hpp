@@ -15,62 +15,15 @@
 // scraper reads. Types and parameter names are case-insensitive, whitespace is
 // tolerated, a malformed media range is skipped, and nothing throws.
 
-#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <string_view>
-#include <system_error>
 
+#include "detail/http_tokens.hpp"
 #include "format.hpp"
 
 namespace llmetrics {
 namespace detail {
-
-inline bool is_http_space(char c) noexcept { return c == ' ' || c == '\t'; }
-
-inline std::string_view trim_http(std::string_view s) noexcept {
-    while (!s.empty() && is_http_space(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_http_space(s.back())) s.remove_suffix(1);
-    return s;
-}
-
-inline bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
-}
-
-// Position of the next `sep` outside a quoted string, or s.size().
-inline std::size_t find_unquoted(std::string_view s, char sep) noexcept {
-    bool quoted = false;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        const char c = s[i];
-        if (quoted) {
-            if (c == '\\') ++i;
-            else if (c == '"') quoted = false;
-        } else if (c == '"') {
-            quoted = true;
-        } else if (c == sep) {
-            return i;
-        }
-    }
-    return s.size();
-}
-
-inline bool is_token(std::string_view s) noexcept {
-    if (s.empty()) return false;
-    for (const char c : s) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                        std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-        if (!ok) return false;
-    }
-    return true;
-}
 
 struct media_range {
     std::string_view type, subtype;
@@ -107,9 +60,8 @@ inline bool parse_media_range(std::string_view text, media_range& r) noexcept {
             value = value.substr(1, value.size() - 2);
         }
         if (iequals(name, "q")) {
-            double q = -1;
-            const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), q);
-            if (ec != std::errc() || end != value.data() + value.size() || !(q >= 0 && q <= 1)) return false;
+            const double q = parse_qvalue(value);
+            if (q < 0) return false;
             r.q = q;
         } else if (iequals(name, "version")) {
             r.version = value;

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <utility>
 
-#include "../exposition/negotiate.hpp"  // detail::iequals, detail::trim_http
+#include "../exposition/detail/http_tokens.hpp"
 #include "base64.hpp"
 
 namespace llmetrics {

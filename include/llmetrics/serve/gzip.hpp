@@ -2,16 +2,14 @@
 // gzip for scrape responses (RFC 9110 §8.4 content coding, RFC 1952 framing via
 // zlib): whether a request's Accept-Encoding allows it, and one-shot compression.
 
-#include <charconv>
 #include <cstddef>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <system_error>
 
 #include <zlib.h>
 
-#include "../exposition/negotiate.hpp"  // detail::find_unquoted, trim_http, iequals
+#include "../exposition/detail/http_tokens.hpp"
 
 namespace llmetrics {
 namespace detail {
@@ -25,11 +23,8 @@ inline double coding_quality(std::string_view params) noexcept {
         params.remove_prefix(semi < params.size() ? semi + 1 : semi);
         const std::size_t eq = p.find('=');
         if (eq == std::string_view::npos || !iequals(trim_http(p.substr(0, eq)), "q")) continue;
-        const std::string_view v = trim_http(p.substr(eq + 1));
-        double parsed = -1;
-        const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), parsed);
-        if (ec != std::errc() || end != v.data() + v.size() || !(parsed >= 0 && parsed <= 1)) return -1;
-        q = parsed;
+        q = parse_qvalue(trim_http(p.substr(eq + 1)));
+        if (q < 0) return -1;
     }
     return q;
 }
