@@ -31,11 +31,12 @@ struct checker {
     reading r;
     std::string family;
     void begin_family(const lm::family_header& h) { family = std::string(h.name); }
-    void counter(lm::labels_view, lm::counter_value c, double) {
+    void counter(lm::labels_view, lm::counter_value c, double, const lm::exemplar_view*) {
         if (family == "shared_total") r.shared = c.integral;
     }
     void gauge(lm::labels_view, double) {}
-    void histogram(lm::labels_view, std::span<const double>, std::span<const std::uint64_t> counts, double, double) {
+    void histogram(lm::labels_view, std::span<const double>, std::span<const std::uint64_t> counts, double, double,
+                   std::span<const lm::exemplar_view>) {
         if (family != "sizes") return;
         std::uint64_t running = 0;
         r.cumulative.clear();
@@ -154,12 +155,10 @@ struct exemplar_reader {
     std::size_t seen = 0;
     bool ok = true;
     void begin_family(const lm::family_header&) {}
-    void counter(lm::labels_view, lm::counter_value, double) {}
     void counter(lm::labels_view, lm::counter_value, double, const lm::exemplar_view* e) {
         if (e) check(*e);
     }
     void gauge(lm::labels_view, double) {}
-    void histogram(lm::labels_view, std::span<const double>, std::span<const std::uint64_t>, double, double) {}
     void histogram(lm::labels_view, std::span<const double>, std::span<const std::uint64_t>, double, double,
                    std::span<const lm::exemplar_view> ex) {
         for (const auto& e : ex)

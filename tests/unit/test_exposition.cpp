@@ -4,12 +4,21 @@
 #include <catch2/catch.hpp>
 
 #include <llmetrics/exposition/format.hpp>
-#include <llmetrics/exposition/number_format.hpp>
+#include <llmetrics/exposition/canonical_number.hpp>
+#include <llmetrics/exposition/detail/number_format.hpp>
 #include <llmetrics/exposition/render.hpp>
 #include <llmetrics/registry/registry.hpp>
 
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+// fmt is optional: llmetrics never names it, a fmt::memory_buffer is one more
+// output with append(first, last).
+#if __has_include(<fmt/format.h>)
+#include <fmt/format.h>
+#define LLMETRICS_TEST_WITH_FMT 1
+#else
+#define LLMETRICS_TEST_WITH_FMT 0
+#endif
 
 #include <array>
 #include <cmath>
@@ -455,9 +464,11 @@ TEST_CASE("every output kind receives the same bytes", "[exposition]") {
     const auto src = sample_source();
     for (const auto f : {lm::format::prometheus, lm::format::openmetrics, lm::format::json}) {
         const std::string expected = lm::render(src, f);
+#if LLMETRICS_TEST_WITH_FMT
         fmt::memory_buffer buffer;
         lm::render_to(buffer, src, f);
         CHECK(std::string_view(buffer.data(), buffer.size()) == expected);
+#endif
         std::ostringstream stream;
         lm::render_to(stream, src, f);
         CHECK(stream.str() == expected);
@@ -473,12 +484,15 @@ TEST_CASE("encoders can be driven directly, as a registry streams its families",
     lm::openmetrics_encoder<std::string> e{out};
     static_assert(lm::encoder<decltype(e)>);
     static_assert(lm::encoder<lm::prometheus_text_encoder<std::ostringstream>>);
+#if LLMETRICS_TEST_WITH_FMT
     static_assert(lm::encoder<lm::json_encoder<fmt::memory_buffer>>);
+#endif
+    static_assert(lm::encoder<lm::json_encoder<std::string>>);
     e.begin_family({"llm_tokens_total", "Tokens.", "", metric_type::counter});
-    e.counter({names, values}, {7, 0}, 1.5);
+    e.counter({names, values}, {7, 0}, 1.5, nullptr);
     e.end_family();
     e.begin_family({"llm_inference_seconds", "Inference.", "seconds", metric_type::histogram});
-    e.histogram({names, values}, bounds, counts, 3.25, not_a_number);
+    e.histogram({names, values}, bounds, counts, 3.25, not_a_number, {});
     e.end_family();
     e.finish();
     CHECK(out == R"(# TYPE llm_tokens counter
@@ -523,4 +537,51 @@ TEST_CASE("OpenMetrics writes exemplars from storage after their sample", "[expo
                     "ex_latency_seconds_count 3\n") != std::string::npos);
     // Prometheus text 0.0.4 has no exemplars.
     CHECK(lm::render(r, lm::format::prometheus).find('#' + std::string(" {")) == std::string::npos);
+}
+
+namespace {
+// A collector whose counter and histogram carry exemplars of their own.
+struct exemplar_collector : lm::collector {
+    void collect(std::vector<lm::family_snapshot>& out) override {
+        lm::series_snapshot hits{{{"route", "/chat"}}, lm::counter_value{3, 0}, not_a_number};
+        hits.exemplars.push_back({{{"trace_id", "abc"}}, 1, 1700000000.5});
+        lm::series_snapshot latency{{}, lm::histogram_value{{0.5, 1}, {1, 0, 1}, 2.25}, not_a_number};
+        latency.exemplars = {{{{"trace_id", "fast"}}, 0.25, not_a_number}, {}, {{{"trace_id", "slow"}}, 2, not_a_number}};
+        lm::series_snapshot wrong_length{{{"k", "v"}}, lm::histogram_value{{1}, {1, 0}, 0.5}, not_a_number};
+        wrong_length.exemplars = {{{{"trace_id", "dropped"}}, 0.5, not_a_number}};  // one for two buckets
+        out.push_back({"collected_hits_total", "Hits.", "", metric_type::counter, {hits}});
+        out.push_back({"collected_latency_seconds", "Latency.", "", metric_type::histogram, {latency, wrong_length}});
+    }
+};
+}  // namespace
+
+TEST_CASE("a collector's exemplars render in OpenMetrics and nowhere else", "[exposition][exemplar]") {
+    lm::registry<> r;
+    r.add_collector(std::make_shared<exemplar_collector>());
+    const std::string om = lm::render(r, lm::format::openmetrics);
+    CHECK(om.find("collected_hits_total{route=\"/chat\"} 3 # {trace_id=\"abc\"} 1 1700000000.5\n") != std::string::npos);
+    CHECK(om.find("collected_latency_seconds_bucket{le=\"0.5\"} 1 # {trace_id=\"fast\"} 0.25\n") != std::string::npos);
+    CHECK(om.find("collected_latency_seconds_bucket{le=\"1.0\"} 1\n") != std::string::npos);
+    CHECK(om.find("collected_latency_seconds_bucket{le=\"+Inf\"} 2 # {trace_id=\"slow\"} 2\n") != std::string::npos);
+    CHECK(om.find("dropped") == std::string::npos);  // not one per bucket: left out
+    for (const auto f : {lm::format::prometheus, lm::format::json}) {
+        const std::string text = lm::render(r, f);
+        CHECK(text.find("collected_hits_total") != std::string::npos);
+        CHECK(text.find("trace_id") == std::string::npos);
+    }
+}
+
+TEST_CASE("the format table names every format once", "[exposition]") {
+    std::vector<std::string_view> names;
+    lm::format_list::for_each([&](auto entry) {
+        using entry_type = decltype(entry);
+        names.push_back(entry_type::name);
+        CHECK(lm::to_string(entry_type::id) == entry_type::name);
+        CHECK(lm::content_type(entry_type::id) == entry_type::content_type);
+        static_assert(lm::encoder<typename entry_type::template encoder<std::string>>);
+    });
+    CHECK(names == std::vector<std::string_view>{"openmetrics", "prometheus", "json"});
+    CHECK(std::is_same_v<lm::format_list::fallback, lm::formats::prometheus>);
+    // A value outside the table gets the fallback, as a switch's default did.
+    CHECK(lm::to_string(static_cast<lm::format>(42)) == "prometheus");
 }

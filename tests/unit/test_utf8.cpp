@@ -1,8 +1,8 @@
-// UTF-8 validation and repair (core/utf8.hpp).
+// UTF-8 validation and repair (core/detail/utf8.hpp).
 
 #include <catch2/catch.hpp>
 
-#include <llmetrics/core/utf8.hpp>
+#include <llmetrics/core/detail/utf8.hpp>
 
 #include <cstdint>
 #include <string>

@@ -45,7 +45,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../registry/collector.hpp"
-#include "../registry/snapshot.hpp"
+#include "../core/snapshot.hpp"
 #include "bounded_history.hpp"
 #include "business_events.hpp"
 #include "clock.hpp"

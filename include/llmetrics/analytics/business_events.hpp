@@ -27,7 +27,7 @@
 
 #include "bounded_history.hpp"
 #include "clock.hpp"
-#include "../core/utf8.hpp"
+#include "../core/detail/utf8.hpp"
 
 namespace llmetrics {
 

@@ -25,7 +25,7 @@
 #include "bounded_history.hpp"
 #include "clock.hpp"
 #include "lru_map.hpp"
-#include "../core/utf8.hpp"
+#include "../core/detail/utf8.hpp"
 
 namespace llmetrics {
 

@@ -48,7 +48,7 @@
 #include "../core/metric_type.hpp"
 #include "../core/version.hpp"
 #include "../registry/collector.hpp"
-#include "../registry/snapshot.hpp"
+#include "../core/snapshot.hpp"
 
 namespace llmetrics {
 

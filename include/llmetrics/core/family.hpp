@@ -12,10 +12,10 @@
 #include <type_traits>
 
 #include "buckets.hpp"
+#include "detail/name_rules.hpp"
 #include "fixed_string.hpp"
 #include "labels.hpp"
 #include "metric_type.hpp"
-#include "name_rules.hpp"
 #include "options.hpp"
 
 namespace llmetrics {

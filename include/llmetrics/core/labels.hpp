@@ -8,8 +8,8 @@
 #include <cstddef>
 #include <string_view>
 
+#include "detail/name_rules.hpp"
 #include "fixed_string.hpp"
-#include "name_rules.hpp"
 
 namespace llmetrics {
 

@@ -24,9 +24,10 @@
 //   back as the same double. JSON has no NaN or infinities, so those values
 //   are the strings "NaN", "+Inf" and "-Inf" instead.
 // - Bucket counts are cumulative, the last bucket is "+Inf", and "count"
-//   equals it; "le" is a string in the canonical spelling of number_format.hpp.
+//   equals it; "le" is a string in the canonical spelling of detail/number_format.hpp.
 // - Strings are escaped as RFC 8259 requires (`\"`, `\\`, \n \r \t \b \f and
 //   \u00XX for the other control characters); everything else is UTF-8 as is.
+// - Units show as "unit"; created timestamps and exemplars are left out.
 
 #include <cmath>
 #include <cstddef>
@@ -34,61 +35,14 @@
 #include <span>
 #include <string_view>
 
-#include "encoder.hpp"
-#include "number_format.hpp"
+#include "../core/encoder.hpp"
+#include "detail/buffered_output.hpp"
+#include "detail/json_text.hpp"
+#include "detail/number_format.hpp"
+#include "detail/text_lines.hpp"
 #include "output.hpp"
-#include "text_common.hpp"
 
 namespace llmetrics {
-
-namespace detail {
-
-// The characters of a JSON string, without the surrounding quotes.
-template <text_output Out>
-void write_json_chars(Out& out, std::string_view text) {
-    static constexpr char hex[] = "0123456789abcdef";
-    std::size_t run = 0;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        if (i > run) put(out, text.substr(run, i - run));
-        run = i + 1;
-        switch (c) {
-        case '"': put(out, "\\\""); break;
-        case '\\': put(out, "\\\\"); break;
-        case '\n': put(out, "\\n"); break;
-        case '\r': put(out, "\\r"); break;
-        case '\t': put(out, "\\t"); break;
-        case '\b': put(out, "\\b"); break;
-        case '\f': put(out, "\\f"); break;
-        default: {
-            const char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
-            put(out, std::string_view(esc, 6));
-        }
-        }
-    }
-    if (run < text.size()) put(out, text.substr(run));
-}
-
-template <text_output Out>
-void write_json_string(Out& out, std::string_view text) {
-    put(out, '"');
-    write_json_chars(out, text);
-    put(out, '"');
-}
-
-template <text_output Out>
-void write_json_number(Out& out, double v) {
-    if (std::isfinite(v)) {
-        write_double(out, v);
-    } else {
-        put(out, '"');
-        put(out, non_finite_spelling(v));
-        put(out, '"');
-    }
-}
-
-}  // namespace detail
 
 template <text_output Out>
 class json_encoder {
@@ -117,7 +71,7 @@ public:
         detail::put(*out_, ",\"series\":[");
     }
 
-    void counter(labels_view labels, counter_value value, double /*created*/) {
+    void counter(labels_view labels, counter_value value, double /*created*/, const exemplar_view* /*exemplar*/) {
         begin_series(labels);
         detail::put(*out_, ",\"value\":");
         if (value.fractional == 0)
@@ -135,7 +89,7 @@ public:
     }
 
     void histogram(labels_view labels, std::span<const double> bounds, std::span<const std::uint64_t> counts,
-                   double sum, double /*created*/) {
+                   double sum, double /*created*/, std::span<const exemplar_view> /*exemplars*/) {
         begin_series(labels);
         detail::put(*out_, ",\"buckets\":[");
         const bool cached = le_.prepare(bounds);

@@ -3,7 +3,8 @@
 //
 // Each format takes the quality of the most specific media range that matches
 // it (`type/subtype;version=...` over `type/subtype` over `type/*` over `*/*`),
-// and the highest quality above zero wins:
+// and the highest quality above zero wins. Media types come from the format
+// table (format.hpp):
 //   openmetrics   application/openmetrics-text, version 1.0.0 or no version
 //                 (other versions, e.g. the 0.0.1 Prometheus also offers, do not match)
 //   prometheus    text/plain, version 0.0.4 or no version
@@ -71,54 +72,60 @@ inline bool parse_media_range(std::string_view text, media_range& r) noexcept {
     return true;
 }
 
-// How specifically `r` names format `f`: 0 no match, 1 `*/*`, 2 `type/*`,
-// 3 `type/subtype`, 4 `type/subtype;version=<the one we write>`.
-inline int match_specificity(const media_range& r, format f) noexcept {
-    std::string_view type = "application", subtype, version;
-    switch (f) {
-    case format::openmetrics: subtype = "openmetrics-text"; version = "1.0.0"; break;
-    case format::prometheus: type = "text"; subtype = "plain"; version = "0.0.4"; break;
-    case format::json: subtype = "json"; break;
-    }
+// How specifically `r` names the format of `Entry` (format.hpp): 0 no match,
+// 1 `*/*`, 2 `type/*`, 3 `type/subtype`, 4 `type/subtype;version=<the one we write>`.
+template <class Entry>
+int match_specificity(const media_range& r) noexcept {
     if (r.type == "*") return 1;
-    if (!iequals(r.type, type)) return 0;
+    if (!iequals(r.type, Entry::media_type)) return 0;
     if (r.subtype == "*") return 2;
-    if (!iequals(r.subtype, subtype)) return 0;
-    if (!r.has_version || version.empty()) return 3;
-    return r.version == version ? 4 : 0;
+    if (!iequals(r.subtype, Entry::media_subtype)) return 0;
+    if (!r.has_version || Entry::media_version.empty()) return 3;
+    return r.version == Entry::media_version ? 4 : 0;
 }
 
 }  // namespace detail
 
 inline format negotiate(std::string_view accept_header) noexcept {
-    constexpr format formats[] = {format::openmetrics, format::prometheus, format::json};
-    double quality[3] = {0, 0, 0};
-    int specificity[3] = {0, 0, 0};
+    constexpr std::size_t n = format_list::size;
+    double quality[n] = {};
+    int specificity[n] = {};
     while (!accept_header.empty()) {
         const std::size_t comma = detail::find_unquoted(accept_header, ',');
         const std::string_view part = detail::trim_http(accept_header.substr(0, comma));
         accept_header.remove_prefix(comma < accept_header.size() ? comma + 1 : comma);
         detail::media_range r;
         if (part.empty() || !detail::parse_media_range(part, r)) continue;
-        for (int i = 0; i < 3; ++i) {
-            const int s = detail::match_specificity(r, formats[i]);
-            if (s == 0 || s < specificity[i]) continue;
-            if (s > specificity[i] || r.q > quality[i]) quality[i] = r.q;
-            specificity[i] = s;
-        }
+        std::size_t i = 0;
+        format_list::for_each([&](auto entry) {
+            const int s = detail::match_specificity<decltype(entry)>(r);
+            if (s != 0 && s >= specificity[i]) {
+                if (s > specificity[i] || r.q > quality[i]) quality[i] = r.q;
+                specificity[i] = s;
+            }
+            ++i;
+        });
     }
-    // Explicitly named formats first (openmetrics, prometheus, json), then the
-    // wildcard-only ones (prometheus, openmetrics, json); strictly higher q wins.
-    constexpr int order[] = {0, 1, 2};
-    constexpr int wildcard_order[] = {1, 0, 2};
+    // Explicitly named formats first, in table order; then the wildcard-only ones,
+    // the fallback first; strictly higher q wins.
+    format ids[n] = {};
+    bool fallback[n] = {};
+    std::size_t k = 0;
+    format_list::for_each([&](auto entry) {
+        ids[k] = decltype(entry)::id;
+        fallback[k++] = decltype(entry)::fallback;
+    });
     int best = -1;
-    for (const bool explicit_pass : {true, false}) {
-        for (const int i : explicit_pass ? order : wildcard_order) {
-            if ((specificity[i] >= 3) != explicit_pass || quality[i] <= 0) continue;
-            if (best < 0 || quality[i] > quality[best]) best = i;
-        }
-    }
-    return best < 0 ? format::prometheus : formats[best];
+    const auto consider = [&](std::size_t i, bool explicit_pass) {
+        if ((specificity[i] >= 3) != explicit_pass || quality[i] <= 0) return;
+        if (best < 0 || quality[i] > quality[best]) best = static_cast<int>(i);
+    };
+    for (std::size_t i = 0; i < n; ++i) consider(i, true);
+    for (std::size_t i = 0; i < n; ++i)
+        if (fallback[i]) consider(i, false);
+    for (std::size_t i = 0; i < n; ++i)
+        if (!fallback[i]) consider(i, false);
+    return best < 0 ? format_list::fallback::id : ids[best];
 }
 
 }  // namespace llmetrics

@@ -10,7 +10,7 @@
 //   ...
 //   # EOF
 //
-// Exemplars (storage/exemplar.hpp) follow the `_total` line of a counter and the
+// Exemplars (core/encoder.hpp) follow the `_total` line of a counter and the
 // bucket line they fell into: `... 7 # {trace_id="abc"} 0.35 1700000000.5`.
 // Info families are named without the `_info` suffix (a trailing `_info` is
 // taken off) and always show the value 1.
@@ -25,10 +25,11 @@
 #include <span>
 #include <string_view>
 
-#include "encoder.hpp"
-#include "number_format.hpp"
+#include "../core/encoder.hpp"
+#include "detail/buffered_output.hpp"
+#include "detail/number_format.hpp"
+#include "detail/text_lines.hpp"
 #include "output.hpp"
-#include "text_common.hpp"
 
 namespace llmetrics {
 
@@ -52,10 +53,6 @@ public:
             detail::write_escaped(*out_, h.help, true);
             detail::put(*out_, '\n');
         }
-    }
-
-    void counter(labels_view labels, counter_value value, double created) {
-        counter(labels, value, created, nullptr);
     }
 
     void counter(labels_view labels, counter_value value, double created, const exemplar_view* exemplar) {
@@ -83,11 +80,6 @@ public:
         detail::write_sample_start(*out_, name_, "", labels);
         detail::write_double(*out_, value);
         detail::put(*out_, '\n');
-    }
-
-    void histogram(labels_view labels, std::span<const double> bounds, std::span<const std::uint64_t> counts,
-                   double sum, double created) {
-        histogram(labels, bounds, counts, sum, created, {});
     }
 
     // `exemplars`: one per bucket (bounds.size() + 1, +Inf last), or empty.

@@ -9,17 +9,19 @@
 // Counters keep their `_total` name; info families become a gauge named
 // `<name>_info` (the suffix is not doubled when the name has it already);
 // unknown families are `untyped`. Histogram bounds use the
-// canonical spelling of number_format.hpp (`le="1.0"`, `le="0.25"`, `le="+Inf"`).
-// The format has no units and no created timestamps, so both are left out.
+// canonical spelling of detail/number_format.hpp (`le="1.0"`, `le="0.25"`, `le="+Inf"`).
+// The format has no units, no created timestamps and no exemplars, so all
+// three are left out.
 
 #include <cstdint>
 #include <span>
 #include <string_view>
 
-#include "encoder.hpp"
-#include "number_format.hpp"
+#include "../core/encoder.hpp"
+#include "detail/buffered_output.hpp"
+#include "detail/number_format.hpp"
+#include "detail/text_lines.hpp"
 #include "output.hpp"
-#include "text_common.hpp"
 
 namespace llmetrics {
 
@@ -45,7 +47,7 @@ public:
         detail::put(*out_, '\n');
     }
 
-    void counter(labels_view labels, counter_value value, double /*created*/) {
+    void counter(labels_view labels, counter_value value, double /*created*/, const exemplar_view* /*exemplar*/) {
         detail::write_sample_start(*out_, name_, suffix_, labels);
         detail::write_counter(*out_, value);
         detail::put(*out_, '\n');
@@ -58,7 +60,7 @@ public:
     }
 
     void histogram(labels_view labels, std::span<const double> bounds, std::span<const std::uint64_t> counts,
-                   double sum, double /*created*/) {
+                   double sum, double /*created*/, std::span<const exemplar_view> /*exemplars*/) {
         const detail::series_labels escaped{labels};
         const std::uint64_t total = detail::write_buckets(*out_, le_, name_, escaped, bounds, counts);
         detail::write_sample_start(*out_, name_, "_sum", escaped);

@@ -18,8 +18,10 @@
 #include <utility>
 #include <vector>
 
-#include "../registry/snapshot.hpp"
-#include "encoder.hpp"
+#include "../core/encoder.hpp"
+#include "../core/snapshot.hpp"
+#include "../registry/detail/emit_snapshot.hpp"
+#include "detail/buffered_output.hpp"
 #include "format.hpp"
 #include "json.hpp"
 #include "openmetrics.hpp"
@@ -28,13 +30,19 @@
 
 namespace llmetrics {
 
+namespace detail {
+template <class Source, class Encoder>
+concept visits = requires(const Source& s, Encoder& e) { s.visit(e); };
+
+template <class Source, class... Formats>
+constexpr bool visits_all(format_table<Formats...>*) {
+    return (visits<Source, typename Formats::template encoder<std::string>> && ...);
+}
+}  // namespace detail
+
+// Visits the encoder of every format in the table.
 template <class Source>
-concept metrics_source = requires(const Source& s, prometheus_text_encoder<std::string>& p,
-                                  openmetrics_encoder<std::string>& o, json_encoder<std::string>& j) {
-    s.visit(p);
-    s.visit(o);
-    s.visit(j);
-};
+concept metrics_source = detail::visits_all<Source>(static_cast<format_list*>(nullptr));
 
 // Families taken from collectors (or built by hand, e.g. in tests): rendered
 // sorted by family name, each family's series in the order given.
@@ -73,12 +81,9 @@ void render_to(Out& out, const Source& source, format f) {
             source.visit(e);
             e.finish();
         };
-        switch (f) {
-        case format::openmetrics: return run(openmetrics_encoder<buffered>{sink});
-        case format::json: return run(json_encoder<buffered>{sink});
-        case format::prometheus: break;
-        }
-        run(prometheus_text_encoder<buffered>{sink});
+        format_list::with(f, [&](auto entry) {
+            run(typename decltype(entry)::template encoder<buffered>{sink});
+        });
     }
 }
 

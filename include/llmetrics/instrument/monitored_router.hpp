@@ -74,7 +74,7 @@
 // still record correctly but resolve their series each time.
 //
 // Cached handles outlive family.remove() / reset(): the next write through them
-// brings the removed series back from zero (storage/family.hpp), so no call is
+// brings the removed series back from zero (storage/family_store.hpp), so no call is
 // lost. clear_cache() only frees the cached handle sets.
 //
 // Thread safety: process(), process_stream(), process_async() and
@@ -102,7 +102,7 @@
 #include <vector>
 
 #include "../core/labels.hpp"
-#include "../storage/family.hpp"
+#include "../storage/family_store.hpp"
 #include "catalog.hpp"
 #include "genai_catalog.hpp"
 #include "llm_router.hpp"

@@ -44,10 +44,10 @@
 #include <vector>
 
 #include "../core/metric_type.hpp"
-#include "../core/utf8.hpp"
+#include "../core/detail/utf8.hpp"
 #include "../exposition/json.hpp"
 #include "../registry/collector.hpp"
-#include "../registry/snapshot.hpp"
+#include "../core/snapshot.hpp"
 #include "../instrument/trace_context.hpp"
 
 namespace llmetrics {

@@ -36,7 +36,7 @@
 #include "../core/family.hpp"
 #include "../core/fixed_string.hpp"
 #include "../core/metric_type.hpp"
-#include "../exposition/number_format.hpp"
+#include "../exposition/canonical_number.hpp"
 
 namespace llmetrics {
 

@@ -7,7 +7,7 @@
 
 #include <vector>
 
-#include "snapshot.hpp"
+#include "../core/snapshot.hpp"
 
 namespace llmetrics {
 

@@ -33,13 +33,14 @@
 #include <boost/hana/for_each.hpp>
 #include <boost/hana/tuple.hpp>
 
+#include "../core/detail/name_rules.hpp"
+#include "../core/encoder.hpp"
 #include "../core/family.hpp"
 #include "../core/fixed_string.hpp"
-#include "../core/name_rules.hpp"
-#include "../exposition/encoder.hpp"
-#include "../storage/family.hpp"
+#include "../core/snapshot.hpp"
+#include "../storage/family_store.hpp"
 #include "collector.hpp"
-#include "snapshot.hpp"
+#include "detail/emit_snapshot.hpp"
 
 namespace llmetrics {
 
@@ -133,7 +134,7 @@ public:
         boost::hana::for_each(families_, [&](auto& fam) { fn(fam); });
     }
 
-    template <class E>
+    template <encoder E>
     void visit(E& e) const {
         std::vector<family_snapshot> gathered = collect_runtime();
         drop_taken_names(gathered);

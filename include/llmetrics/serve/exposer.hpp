@@ -83,7 +83,7 @@
 #include "../exposition/negotiate.hpp"
 #include "../exposition/render.hpp"
 #include "../registry/collector.hpp"
-#include "../registry/snapshot.hpp"
+#include "../core/snapshot.hpp"
 #include "auth.hpp"
 #include "gzip.hpp"
 #include "health.hpp"

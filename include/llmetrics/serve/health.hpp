@@ -34,7 +34,7 @@
 
 #include "../core/metric_type.hpp"
 #include "../registry/collector.hpp"
-#include "../registry/snapshot.hpp"
+#include "../core/snapshot.hpp"
 
 namespace llmetrics {
 

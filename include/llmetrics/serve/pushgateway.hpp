@@ -35,7 +35,7 @@
 #include <boost/beast/http/verb.hpp>
 #include <boost/beast/http/write.hpp>
 
-#include "../core/name_rules.hpp"
+#include "../core/detail/name_rules.hpp"
 #include "../exposition/format.hpp"
 #include "../exposition/render.hpp"
 #include "base64.hpp"

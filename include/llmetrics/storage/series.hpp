@@ -20,10 +20,12 @@
 #include <type_traits>
 #include <utility>
 
-#include "../registry/snapshot.hpp"
-#include "cells.hpp"
+#include "../core/detail/unix_time.hpp"
+#include "../core/sample.hpp"
+#include "detail/cells.hpp"
+#include "detail/exemplar_cell.hpp"
+#include "detail/stripes.hpp"
 #include "exemplar.hpp"
-#include "stripes.hpp"
 
 namespace llmetrics {
 
@@ -64,7 +66,7 @@ public:
             detail::atomic_add(mine().fractional, v);
     }
 
-    // The same increments, each with an exemplar (see storage/exemplar.hpp).
+    // The same increments, each with an exemplar (storage/exemplar.hpp).
     void inc(const exemplar& e) noexcept {
         inc();
         note(e, 1.0);
@@ -123,10 +125,7 @@ public:
     void dec(double v) noexcept { detail::atomic_add(value_, -v); }
     void add(double v) noexcept { detail::atomic_add(value_, v); }
     void sub(double v) noexcept { detail::atomic_add(value_, -v); }
-    void set_to_current_time() noexcept {
-        using namespace std::chrono;
-        set(duration<double>(system_clock::now().time_since_epoch()).count());
-    }
+    void set_to_current_time() noexcept { set(detail::unix_time_seconds()); }
 
     double value() const noexcept { return value_.load(std::memory_order_relaxed); }
     void clear() noexcept { set(0.0); }

@@ -16,8 +16,8 @@
 //                                                    whose samples carry exemplars,
 //                                                    "expect": those exemplars}
 
-#include <llmetrics/core/utf8.hpp>
-#include <llmetrics/exposition/number_format.hpp>
+#include <llmetrics/core/detail/utf8.hpp>
+#include <llmetrics/exposition/detail/number_format.hpp>
 #include <llmetrics/exposition/render.hpp>
 #include <llmetrics/registry/registry.hpp>
 #include "allocation_counter.hpp"
@@ -239,8 +239,8 @@ void stream_families(Encoder& e) {
     static constexpr std::array<std::uint64_t, 6> counts{1, 2, 3, 4, 5, 6};
     const lm::labels_view labels{names, values};
     e.begin_family({"stream_requests_total", "Help with \"quotes\" and \\ and\nnewline.", "", lm::metric_type::counter});
-    e.counter(labels, {9007199254740993ULL, 0}, 1700000000.25);
-    e.counter(labels, {1, 0.5}, not_a_number);
+    e.counter(labels, {9007199254740993ULL, 0}, 1700000000.25, nullptr);
+    e.counter(labels, {1, 0.5}, not_a_number, nullptr);
     e.end_family();
     e.begin_family({"stream_level_ratio", "Level.", "ratio", lm::metric_type::gauge});
     e.gauge(labels, 0.1 + 0.2);
@@ -248,7 +248,7 @@ void stream_families(Encoder& e) {
     e.gauge(labels, not_a_number);
     e.end_family();
     e.begin_family({"stream_latency_seconds", "Latency.", "seconds", lm::metric_type::histogram});
-    e.histogram(labels, bounds, counts, 12.5, 1700000000.0);
+    e.histogram(labels, bounds, counts, 12.5, 1700000000.0, {});
     e.end_family();
     e.begin_family({"stream_build", "Build.", "", lm::metric_type::info});
     e.gauge(labels, 1);

@@ -9,9 +9,9 @@
 #include <span>
 #include <string_view>
 
-#include "encoder.hpp"
+#include "../../core/sample.hpp"
+#include "buffered_output.hpp"
 #include "number_format.hpp"
-#include "output.hpp"
 
 namespace llmetrics::detail {
 

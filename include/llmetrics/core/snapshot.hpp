@@ -1,28 +1,19 @@
 #pragma once
 // A materialised copy of families, produced by runtime collectors (process, GPU,
 // analytics) at scrape time. Compile-time families are streamed straight from
-// storage instead; both reach an encoder through the same calls (see
-// exposition/encoder.hpp).
+// storage instead; both reach an encoder through the same calls (core/encoder.hpp).
 
 #include <cstdint>
 #include <limits>
-#include <span>
 #include <string>
-#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
 
-#include "../core/metric_type.hpp"
+#include "metric_type.hpp"
+#include "sample.hpp"
 
 namespace llmetrics {
-
-// Integer increments are kept apart from fractional ones so a counter stays exact
-// past 2^53. The exposed value is integral + fractional.
-struct counter_value {
-    std::uint64_t integral = 0;
-    double fractional = 0.0;
-};
 
 struct histogram_value {
     std::vector<double> bounds;         // finite upper bounds, strictly increasing; +Inf implied
@@ -30,20 +21,20 @@ struct histogram_value {
     double sum = 0.0;
 };
 
-// An exemplar as handed to an encoder (OpenMetrics renders it after its sample);
-// the strings stay valid for the duration of the encoder call.
-struct exemplar_view {
-    std::span<const std::string_view> names;
-    std::span<const std::string_view> values;
+// An exemplar owned by a snapshot; one without labels is absent.
+struct exemplar_snapshot {
+    std::vector<std::pair<std::string, std::string>> labels;  // name, value
     double value = 0.0;
-    double timestamp = std::numeric_limits<double>::quiet_NaN();
-    bool present() const noexcept { return !names.empty(); }
+    double timestamp = std::numeric_limits<double>::quiet_NaN();  // unix seconds; NaN = none
 };
 
 struct series_snapshot {
     std::vector<std::pair<std::string, std::string>> labels;  // name, value; in declared order
     std::variant<counter_value, double, histogram_value> value;  // counter | gauge/info/unknown | histogram
     double created = std::numeric_limits<double>::quiet_NaN();  // unix seconds; NaN = unknown
+    // A counter: at most one. A histogram: one per bucket (bounds.size() + 1,
+    // +Inf last; absent ones without labels), or none. Other types: none.
+    std::vector<exemplar_snapshot> exemplars = {};
 };
 
 struct family_snapshot {

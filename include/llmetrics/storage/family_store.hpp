@@ -12,15 +12,15 @@
 #include <type_traits>
 #include <utility>
 
+#include "../core/encoder.hpp"
 #include "../core/family.hpp"
 #include "../core/labels.hpp"
-#include "../exposition/encoder.hpp"
-#include "../registry/snapshot.hpp"
-#include "cells.hpp"
-#include "exemplar.hpp"
+#include "../core/sample.hpp"
+#include "detail/cells.hpp"
+#include "detail/exemplar_cell.hpp"
+#include "detail/series_map.hpp"
+#include "detail/stripes.hpp"
 #include "series.hpp"
-#include "series_map.hpp"
-#include "stripes.hpp"
 
 namespace llmetrics {
 
@@ -142,7 +142,7 @@ public:
     // Heap bytes held by this family's series.
     std::size_t memory_bytes() const noexcept { return series_.bytes(); }
 
-    template <class E>
+    template <encoder E>
     void visit(E& e, std::string_view name) const {
         e.begin_family({name, F::help, F::unit, F::type});
         std::array<std::string_view, label_count> values;
@@ -304,43 +304,35 @@ private:
         return false;
     }
 
-    // Encoders that take exemplars (OpenMetrics) get them through the longer
-    // overloads; the others never pay for reading them.
+    // Exemplars are read only for series that ever had one (their cells exist);
+    // the encoder decides whether to write them.
     template <class E>
     static void emit(E& e, const labels_view& view, const series_type& s, double created) {
         if constexpr (F::type == metric_type::counter) {
-            if constexpr (requires { e.counter(view, counter_value{}, created, (const exemplar_view*)nullptr); }) {
-                exemplar_reading reading;
-                exemplar_view ex;
-                const exemplar_view* given = nullptr;
-                if (const auto* cell = s.exemplar_cells(); cell && reading.load(*cell)) {
-                    ex = reading.view();
-                    given = &ex;
-                }
-                e.counter(view, s.value(), created, given);
-            } else {
-                e.counter(view, s.value(), created);
+            detail::exemplar_reading reading;
+            exemplar_view ex;
+            const exemplar_view* given = nullptr;
+            if (const auto* cell = s.exemplar_cells(); cell && reading.load(*cell)) {
+                ex = reading.view();
+                given = &ex;
             }
+            e.counter(view, s.value(), created, given);
         } else if constexpr (F::type == metric_type::gauge) {
             e.gauge(view, s.value());
         } else {
             const auto reading = s.value();
             const std::span<const std::uint64_t> counts(reading.counts);
             constexpr std::size_t cells = series_type::bucket_count + 1;
-            if constexpr (requires(std::span<const exemplar_view> x) {
-                              e.histogram(view, series_type::bounds(), counts, reading.sum, created, x);
-                          }) {
-                if (const auto* cell = s.exemplar_cells()) {
-                    std::array<exemplar_reading, cells> readings;
-                    std::array<exemplar_view, cells> views{};
-                    for (std::size_t i = 0; i < cells; ++i)
-                        if (readings[i].load(cell[i])) views[i] = readings[i].view();
-                    e.histogram(view, series_type::bounds(), counts, reading.sum, created,
-                                std::span<const exemplar_view>(views));
-                    return;
-                }
+            if (const auto* cell = s.exemplar_cells()) {
+                std::array<detail::exemplar_reading, cells> readings;
+                std::array<exemplar_view, cells> views{};
+                for (std::size_t i = 0; i < cells; ++i)
+                    if (readings[i].load(cell[i])) views[i] = readings[i].view();
+                e.histogram(view, series_type::bounds(), counts, reading.sum, created,
+                            std::span<const exemplar_view>(views));
+            } else {
+                e.histogram(view, series_type::bounds(), counts, reading.sum, created, {});
             }
-            e.histogram(view, series_type::bounds(), counts, reading.sum, created);
         }
     }
 

@@ -18,15 +18,13 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <string>
 #include <string_view>
 #include <system_error>
 
-#include "../registry/snapshot.hpp"
-#include "output.hpp"
+#include "../../core/sample.hpp"
+#include "buffered_output.hpp"
 
-namespace llmetrics {
-namespace detail {
+namespace llmetrics::detail {
 
 // Large enough for any double in either spelling ("-2.2250738585072014e-308" is 24).
 inline constexpr std::size_t number_buffer_size = 40;
@@ -137,14 +135,4 @@ void write_counter(Out& out, const counter_value& c) {
         write_double(out, counter_as_double(c));
 }
 
-}  // namespace detail
-
-// The spelling of a bucket bound or quantile in every format llmetrics writes
-// (see the top of this file): use it to build alert rules and dashboards that
-// match `le` label values byte for byte.
-inline std::string canonical_number(double v) {
-    char buf[detail::number_buffer_size];
-    return std::string(buf, detail::format_canonical(buf, v));
-}
-
-}  // namespace llmetrics
+}  // namespace llmetrics::detail

@@ -28,8 +28,9 @@
 #include <utility>
 #include <vector>
 
-#include "../core/detail/bytes.hpp"
-#include "../core/utf8.hpp"
+#include "../../core/detail/bytes.hpp"
+#include "../../core/detail/unix_time.hpp"
+#include "../../core/detail/utf8.hpp"
 
 namespace llmetrics {
 
@@ -71,11 +72,6 @@ inline std::uint64_t hash_values(std::span<const std::string_view> values) noexc
         h = ((h ^ load_small(p, n)) * k) + v.size();
     }
     return mix(h);
-}
-
-inline double unix_now() noexcept {
-    using namespace std::chrono;
-    return duration<double>(system_clock::now().time_since_epoch()).count();
 }
 
 // Cuts at most max_label_value_bytes, backing off to a code point boundary.
@@ -263,7 +259,7 @@ private:
         std::lock_guard lock(mutex_);
         if (node* n = find(h, values)) {
             if (!n->live.load(std::memory_order_relaxed)) {
-                n->created.store(unix_now(), std::memory_order_relaxed);
+                n->created.store(unix_time_seconds(), std::memory_order_relaxed);
                 n->live.store(true, std::memory_order_release);
             }
             return n;
@@ -293,7 +289,7 @@ private:
         node* n = new (raw) node{};
         n->hash = h;
         n->overflow = overflow;
-        n->created.store(unix_now(), std::memory_order_relaxed);
+        n->created.store(unix_time_seconds(), std::memory_order_relaxed);
         char* key = reinterpret_cast<char*>(raw + node::key_offset());
         std::size_t at = 0;
         for (std::size_t i = 0; i < Values; ++i) {
@@ -338,7 +334,7 @@ private:
     }
 
     void kill(node* n) {
-        n->created.store(unix_now(), std::memory_order_relaxed);  // a write after this restarts from zero
+        n->created.store(unix_time_seconds(), std::memory_order_relaxed);  // a write after this restarts from zero
         n->live.store(false, std::memory_order_release);
         for (std::size_t i = 0; i < Slots; ++i) n->slots()[i].clear();
     }
