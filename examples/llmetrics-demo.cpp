@@ -69,6 +69,20 @@
 #include <mutex>
 
 #include <llmetrics/llmetrics.hpp>
+#include <llmetrics/instrument/catalog.hpp>
+#include <llmetrics/instrument/genai_catalog.hpp>
+#include <llmetrics/instrument/llm_router.hpp>
+#include <llmetrics/instrument/monitored_router.hpp>
+#include <llmetrics/instrument/recorders.hpp>
+#include <llmetrics/instrument/guards.hpp>
+#include <llmetrics/instrument/trace_context.hpp>
+#include <llmetrics/instrument/http_request_timer.hpp>
+#include <llmetrics/analytics/analytics_collector.hpp>
+#include <llmetrics/operate/slo.hpp>
+#include <llmetrics/operate/promql.hpp>
+#include <llmetrics/operate/rules.hpp>
+#include <llmetrics/operate/dashboard.hpp>
+#include <llmetrics/operate/request_log.hpp>
 #include <llmetrics/serve.hpp>
 #include <nlohmann/json.hpp>
 

@@ -17,6 +17,7 @@
 //                                                    "expect": those exemplars}
 
 #include <llmetrics/core/detail/utf8.hpp>
+#include <llmetrics/exposition/canonical_number.hpp>
 #include <llmetrics/exposition/detail/number_format.hpp>
 #include <llmetrics/exposition/render.hpp>
 #include <llmetrics/registry/registry.hpp>

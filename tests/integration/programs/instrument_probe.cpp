@@ -12,6 +12,14 @@
 #include <string_view>
 
 #include <llmetrics/llmetrics.hpp>
+#include <llmetrics/instrument/catalog.hpp>
+#include <llmetrics/instrument/genai_catalog.hpp>
+#include <llmetrics/instrument/llm_router.hpp>
+#include <llmetrics/instrument/monitored_router.hpp>
+#include <llmetrics/instrument/recorders.hpp>
+#include <llmetrics/instrument/guards.hpp>
+#include <llmetrics/instrument/trace_context.hpp>
+#include <llmetrics/instrument/http_request_timer.hpp>
 #include "allocation_counter.hpp"
 
 namespace lm = llmetrics;
