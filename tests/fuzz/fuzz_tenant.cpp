@@ -4,6 +4,7 @@
 // lines as with a plain tenant, valid UTF-8 throughout, and JSON that parses.
 
 #include <llmetrics/llmetrics.hpp>
+#include <llmetrics/core/detail/utf8.hpp>
 #include <llmetrics/exposition/render.hpp>
 
 #include <nlohmann/json.hpp>

@@ -13,6 +13,13 @@ namespace llmetrics {
 
 inline constexpr std::size_t default_max_series = 10'000;
 
+// Label values longer than this are cut (at a UTF-8 boundary) before they are
+// stored: the bound on what one series can cost, whoever picks its label values.
+inline constexpr std::size_t max_label_value_bytes = 4096;
+
+// The label value of the series that label sets past max_series<N> share.
+inline constexpr std::string_view overflow_label_value = "__overflow__";
+
 // At most N distinct label sets; further ones share one `__overflow__` series.
 template <std::size_t N>
 struct max_series {

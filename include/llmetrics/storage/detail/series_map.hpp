@@ -31,16 +31,9 @@
 #include "../../core/detail/bytes.hpp"
 #include "../../core/detail/unix_time.hpp"
 #include "../../core/detail/utf8.hpp"
+#include "../../core/options.hpp"
 
-namespace llmetrics {
-
-// Label values longer than this are cut (at a UTF-8 boundary) before they are
-// stored: the bound on what one series can cost, whoever picks its label values.
-inline constexpr std::size_t max_label_value_bytes = 4096;
-
-inline constexpr std::string_view overflow_label_value = "__overflow__";
-
-namespace detail {
+namespace llmetrics::detail {
 
 // Seeded per process so label values chosen by an attacker cannot be aimed at
 // one probe chain.
@@ -352,5 +345,4 @@ private:
     SlotFactory factory_;
 };
 
-}  // namespace detail
-}  // namespace llmetrics
+}  // namespace llmetrics::detail
