@@ -59,7 +59,9 @@
 namespace llmetrics {
 
 struct analytics_options {
-    time_source clock{};                 // every timestamp and report window (its wall readings)
+    // Every timestamp and report window, from its wall readings (system clock by
+    // default); time_source::of(c) refers to c, which must outlive the collector.
+    time_source clock{};
     history_limits history{};            // per event type, model and system metric: 1000 -> 500
     history_limits user_history{};       // per user: 1000 -> 500
     std::size_t max_event_types = 100;
