@@ -1,6 +1,9 @@
-#include <llmetrics/analytics/analytics_collector.hpp>
-#include <llmetrics/exposition/render.hpp>
-#include <llmetrics/registry/registry.hpp>
+#include <llmetrics/analytics.hpp>
+#include <llmetrics/analytics/detail/bounded_history.hpp>
+#include <llmetrics/analytics/detail/compute_trend.hpp>
+#include <llmetrics/analytics/detail/error_flag.hpp>
+#include <llmetrics/core/detail/rfc3339.hpp>
+#include <llmetrics/core/detail/sample_stats.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -8,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <thread>
@@ -21,11 +25,11 @@ using nlohmann::json;
 namespace {
 
 // 2024-03-05T06:07:08.009Z
-const lm::analytics_time t0 = lm::analytics_time{std::chrono::milliseconds{1709618828009}};
+const lm::wall_time t0 = lm::wall_time{std::chrono::milliseconds{1709618828009}};
 
 lm::analytics_options manual_options(const lm::manual_clock& clock) {
     lm::analytics_options o;
-    o.clock = clock.function();
+    o.clock = lm::time_source::of(clock);
     o.start_sampler = false;
     return o;
 }
@@ -69,8 +73,43 @@ std::uint64_t counter_of(const std::vector<lm::family_snapshot>& fs, const std::
 
 // --- building blocks -----------------------------------------------------------
 
+TEST_CASE("one time_source: manual_clock drives durations and instants alike", "[analytics]") {
+    lm::manual_clock clock{t0};
+    const lm::time_source time = lm::time_source::of(clock);
+    CHECK_FALSE(time.is_steady_clock());
+    CHECK(time.wall_now() == t0);
+    const std::int64_t start = time.now_ns();
+    clock.advance(1500ms);
+    CHECK(time.now_ns() - start == 1'500'000'000);
+    CHECK(time.seconds_since(start) == 1.5);
+    CHECK(time.wall_now() == t0 + 1500ms);
+    clock.set(lm::wall_time{});
+    CHECK(time.wall_now() == lm::wall_time{});
+
+    // The default: steady durations, system-clock instants.
+    const lm::time_source real;
+    CHECK(real.is_steady_clock());
+    const auto before = std::chrono::system_clock::now();
+    const lm::wall_time now = real.wall_now();
+    CHECK(now >= before);
+    CHECK(now <= std::chrono::system_clock::now());
+
+    // The analytics collector stamps what it records with the wall reading.
+    lm::manual_clock wall{t0};
+    lm::analytics_options o;
+    o.clock = lm::time_source::of(wall);
+    o.start_sampler = false;
+    lm::analytics_collector c{o};
+    CHECK(c.now() == t0);
+    wall.advance(2s);
+    c.record_business_event("api_call", 1);
+    const auto events = c.business().events("api_call");
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].timestamp == t0 + 2s);
+}
+
 TEST_CASE("bounded_history keeps the latest 500 once past 1000", "[analytics]") {
-    lm::bounded_history<int> h;
+    lm::detail::bounded_history<int> h;
     for (int i = 1; i <= 1000; ++i) h.push_back(i);
     CHECK(h.size() == 1000);
     CHECK(h.dropped() == 0);
@@ -87,17 +126,17 @@ TEST_CASE("bounded_history keeps the latest 500 once past 1000", "[analytics]") 
     CHECK(h.tail_start(10) == 490);
     CHECK(h.tail_start(600) == 0);
 
-    lm::bounded_history<int> small{{3, 2}};
+    lm::detail::bounded_history<int> small{{3, 2}};
     for (int i = 1; i <= 4; ++i) small.push_back(i);
     CHECK(std::vector<int>(small.begin(), small.end()) == std::vector<int>{3, 4});
 
-    CHECK_THROWS_AS((lm::bounded_history<int>{{10, 11}}), std::invalid_argument);
-    CHECK_THROWS_AS((lm::bounded_history<int>{{10, 0}}), std::invalid_argument);
+    CHECK_THROWS_AS((lm::detail::bounded_history<int>{{10, 11}}), std::invalid_argument);
+    CHECK_THROWS_AS((lm::detail::bounded_history<int>{{10, 0}}), std::invalid_argument);
 }
 
 TEST_CASE("trend compares the halves with a +-10% threshold", "[analytics]") {
     using lm::trend;
-    const auto t = [](std::vector<double> v) { return lm::compute_trend(v); };
+    const auto t = [](std::vector<double> v) { return lm::detail::compute_trend(v); };
     CHECK(t({}) == trend::stable);
     CHECK(t({5}) == trend::stable);
     CHECK(t({100, 100, 120, 120}) == trend::increasing);  // +20%
@@ -128,7 +167,7 @@ TEST_CASE("trend compares the halves with a +-10% threshold", "[analytics]") {
     CHECK(lm::to_string(trend::decreasing) == "decreasing");
     CHECK(lm::to_string(trend::stable) == "stable");
     // A custom threshold.
-    CHECK(lm::compute_trend(std::vector<double>{100, 105}, 0.04) == trend::increasing);
+    CHECK(lm::detail::compute_trend(std::vector<double>{100, 105}, 0.04) == trend::increasing);
 }
 
 TEST_CASE("health score thresholds", "[analytics]") {
@@ -178,8 +217,8 @@ TEST_CASE("satisfaction formula", "[analytics]") {
     const auto score = [](double avg, v recent, std::size_t errors) {
         return lm::satisfaction_score(avg, recent, errors);
     };
-    CHECK(lm::population_variance(v{}) == 0);
-    CHECK(lm::population_variance(v{2, 4, 4, 4, 5, 5, 7, 9}) == 4);
+    CHECK(lm::detail::population_variance(v{}) == 0);
+    CHECK(lm::detail::population_variance(v{2, 4, 4, 4, 5, 5, 7, 9}) == 4);
     CHECK(score(1000, v{1000}, 0) == 85);                 // 50 + 20 (fast) + 15 (consistent)
     CHECK(score(1999, v{1000, 3000}, 0) == 70);           // fast, variance 1e6
     CHECK(score(2000, v{2000}, 0) == 65);                 // not < 2000
@@ -198,21 +237,21 @@ TEST_CASE("satisfaction formula", "[analytics]") {
 }
 
 TEST_CASE("the error flag is the truthiness of metadata.error", "[analytics]") {
-    CHECK(lm::is_error_flag(json{{"error", true}}));
-    CHECK(lm::is_error_flag(json{{"error", 1}}));
-    CHECK(lm::is_error_flag(json{{"error", -2.5}}));
-    CHECK(lm::is_error_flag(json{{"error", "timeout"}}));
-    CHECK(lm::is_error_flag(json{{"error", json::object()}}));
-    CHECK(lm::is_error_flag(json{{"error", json::array()}}));
-    CHECK_FALSE(lm::is_error_flag(json{{"error", false}}));
-    CHECK_FALSE(lm::is_error_flag(json{{"error", 0}}));
-    CHECK_FALSE(lm::is_error_flag(json{{"error", 0.0}}));
-    CHECK_FALSE(lm::is_error_flag(json{{"error", ""}}));
-    CHECK_FALSE(lm::is_error_flag(json{{"error", nullptr}}));
-    CHECK_FALSE(lm::is_error_flag(json{{"model", "gpt-4"}}));
-    CHECK_FALSE(lm::is_error_flag(json::object()));
-    CHECK_FALSE(lm::is_error_flag(json{}));
-    CHECK_FALSE(lm::is_error_flag(json::array({"error"})));
+    CHECK(lm::detail::is_error_flag(json{{"error", true}}));
+    CHECK(lm::detail::is_error_flag(json{{"error", 1}}));
+    CHECK(lm::detail::is_error_flag(json{{"error", -2.5}}));
+    CHECK(lm::detail::is_error_flag(json{{"error", "timeout"}}));
+    CHECK(lm::detail::is_error_flag(json{{"error", json::object()}}));
+    CHECK(lm::detail::is_error_flag(json{{"error", json::array()}}));
+    CHECK_FALSE(lm::detail::is_error_flag(json{{"error", false}}));
+    CHECK_FALSE(lm::detail::is_error_flag(json{{"error", 0}}));
+    CHECK_FALSE(lm::detail::is_error_flag(json{{"error", 0.0}}));
+    CHECK_FALSE(lm::detail::is_error_flag(json{{"error", ""}}));
+    CHECK_FALSE(lm::detail::is_error_flag(json{{"error", nullptr}}));
+    CHECK_FALSE(lm::detail::is_error_flag(json{{"model", "gpt-4"}}));
+    CHECK_FALSE(lm::detail::is_error_flag(json::object()));
+    CHECK_FALSE(lm::detail::is_error_flag(json{}));
+    CHECK_FALSE(lm::detail::is_error_flag(json::array({"error"})));
 }
 
 TEST_CASE("satisfaction counts errors among the last 10 interactions only", "[analytics]") {
@@ -512,7 +551,7 @@ TEST_CASE("system trend is computed on the named field", "[analytics]") {
     const json& m = r["system"]["memory_usage"];
     CHECK(m["count"] == 4);
     CHECK(m["trend"] == "increasing");
-    CHECK(m["latest"] == json{{"heapTotal", 500.0}, {"rss", 150.0}, {"timestamp", lm::to_unix_ms(t0 + 90s)}});
+    CHECK(m["latest"] == json{{"heapTotal", 500.0}, {"rss", 150.0}, {"timestamp", 1709618828009 + 90000}});
     CHECK(r["system"]["queue"]["trend"] == "increasing");  // 0 -> 3: zero first half, positive second
     CHECK(r["system"]["queue"]["count"] == 2);
     CHECK(r["system"]["temperature"]["trend"] == "stable");
@@ -549,10 +588,10 @@ TEST_CASE("system metric names and fields are bounded", "[analytics]") {
 // --- report shape -------------------------------------------------------------------------------
 
 TEST_CASE("report keys and times", "[analytics]") {
-    CHECK(lm::to_iso8601(t0) == "2024-03-05T06:07:08.009Z");
-    CHECK(lm::to_iso8601(lm::analytics_time{}) == "1970-01-01T00:00:00.000Z");
-    CHECK(lm::to_iso8601(lm::analytics_time{} - 1ms) == "1969-12-31T23:59:59.999Z");
-    CHECK(lm::to_iso8601(lm::analytics_time{} + 999us) == "1970-01-01T00:00:00.000Z");
+    CHECK(lm::detail::to_rfc3339_ms(t0) == "2024-03-05T06:07:08.009Z");
+    CHECK(lm::detail::to_rfc3339_ms(lm::wall_time{}) == "1970-01-01T00:00:00.000Z");
+    CHECK(lm::detail::to_rfc3339_ms(lm::wall_time{} - 1ms) == "1969-12-31T23:59:59.999Z");
+    CHECK(lm::detail::to_rfc3339_ms(lm::wall_time{} + 999us) == "1970-01-01T00:00:00.000Z");
 
     lm::manual_clock clock{t0};
     lm::analytics_collector c{manual_options(clock)};
@@ -741,13 +780,13 @@ TEST_CASE("the periodic sampler measures scheduling lag and stops promptly", "[a
     CHECK(std::chrono::steady_clock::now() - t < 1s);
 
     lm::system_metric_store store;
-    lm::system_sampler s{store, lm::system_now, 1h, false};
+    lm::system_sampler s{store, lm::time_source{}, 1h, false};
     CHECK_FALSE(s.running());
     s.start();
     CHECK(s.running());
     s.stop();
     CHECK_FALSE(s.running());
-    CHECK_THROWS_AS((lm::system_sampler{store, lm::system_now, 0ms, false}), std::invalid_argument);
+    CHECK_THROWS_AS((lm::system_sampler{store, lm::time_source{}, 0ms, false}), std::invalid_argument);
 }
 
 // --- concurrency ----------------------------------------------------------------------------------------

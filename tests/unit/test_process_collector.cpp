@@ -1,4 +1,5 @@
 #include <llmetrics/collectors/process_collector.hpp>
+#include <llmetrics/core/detail/proc_reader.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -10,10 +11,13 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <variant>
 #include <vector>
@@ -386,4 +390,41 @@ TEST_CASE("btime scanner finds the line across any chunk boundary", "[process_co
         scanner.feed("cpu 1\nxbtime 5\nbtimes 6\n");
         CHECK_FALSE(scanner.finish());
     }
+}
+
+TEST_CASE("the shared /proc reader reads uptime and the cgroup path", "[process_collector]") {
+    CHECK(lm::detail::parse_uptime_seconds("12345.67 23456.78\n") == 12345.67);
+    CHECK_FALSE(lm::detail::parse_uptime_seconds(""));
+    CHECK_FALSE(lm::detail::parse_uptime_seconds("up 5"));
+    // cgroup v1 lines first, the v2 line ("0::") last, as on a hybrid host.
+    CHECK(lm::detail::parse_cgroup_v2_path("12:memory:/x\n0::/system.slice/app.service\n") ==
+          std::optional<std::string_view>{"/system.slice/app.service"});
+    CHECK_FALSE(lm::detail::parse_cgroup_v2_path("12:memory:/x\n1:name=systemd:/\n"));
+    CHECK(lm::detail::parse_leading_double("9223372036854771712\n") == 9223372036854771712.0);
+    CHECK_FALSE(lm::detail::parse_leading_double("max"));
+
+    fake_proc proc;
+    proc.write("uptime", "500.25 900.00\n");
+    proc.write("self/cgroup", "0::/user.slice\n");
+    proc.write("self/stat", stat_line("prog", typical_fields()));
+    proc.write("self/status", status_text);
+    const lm::detail::proc_reader reader(proc.root.string() + "//");
+    CHECK(reader.root() == proc.root.string());
+    CHECK(reader.uptime_seconds() == 500.25);
+    CHECK(reader.self_cgroup_v2_path() == std::optional<std::string>{"/user.slice"});
+    CHECK(reader.self_status_bytes("VmRSS:") == std::uint64_t{10240 * 1024});
+    CHECK(reader.self_status_bytes("VmData:") == std::uint64_t{2048 * 1024});
+    CHECK_FALSE(reader.self_status_bytes("VmSwap:"));
+    const auto stat = reader.self_stat();
+    REQUIRE(stat);
+    CHECK(stat->starttime == std::uint64_t{12345});
+    CHECK_FALSE(reader.self_max_open_files());  // no limits file
+    CHECK_FALSE(reader.boot_time_seconds());    // no stat file
+    CHECK(reader.self_open_fds() == 0.0);       // an empty fd directory
+
+    const lm::detail::proc_reader missing(proc.root.string() + "/absent");
+    CHECK_FALSE(missing.self_stat());
+    CHECK_FALSE(missing.uptime_seconds());
+    CHECK_FALSE(missing.self_cgroup_v2_path());
+    CHECK_FALSE(missing.self_open_fds());
 }

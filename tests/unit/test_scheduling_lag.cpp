@@ -1,8 +1,12 @@
 #include <llmetrics/collectors/scheduling_lag_collector.hpp>
+#include <llmetrics/core/detail/timer_thread.hpp>
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <variant>
@@ -103,4 +107,43 @@ TEST_CASE("scheduling lag options are sanitised", "[scheduling_lag]") {
     lm::scheduling_lag_collector named("svc_");
     CHECK(named.options().prefix == "svc_");
     CHECK(named.options().period == 100ms);
+}
+
+TEST_CASE("the lag timer thread: start hook first, then wake-ups with their lag", "[scheduling_lag]") {
+    for (const auto schedule : {lm::detail::timer_schedule::fixed_rate, lm::detail::timer_schedule::after_wakeup}) {
+        std::mutex m;
+        std::vector<std::int64_t> events;  // -1: the start hook; otherwise a lag in ns
+        std::atomic<int> wakeups{0};
+        lm::detail::timer_thread timer;
+        CHECK_FALSE(timer.running());
+        timer.start(
+            2ms, schedule,
+            [&](std::chrono::nanoseconds lag) {
+                std::lock_guard lock(m);
+                events.push_back(lag.count());
+                ++wakeups;
+            },
+            [&] {
+                std::lock_guard lock(m);
+                events.push_back(-1);
+            });
+        CHECK(timer.running());
+        const auto until = std::chrono::steady_clock::now() + 5s;
+        while (wakeups < 5 && std::chrono::steady_clock::now() < until)
+            std::this_thread::sleep_for(1ms);
+        timer.stop();
+        CHECK_FALSE(timer.running());
+        std::lock_guard lock(m);
+        REQUIRE(events.size() >= 6);
+        CHECK(events[0] == -1);
+        for (std::size_t i = 1; i < events.size(); ++i)
+            CHECK(events[i] >= 0);
+    }
+
+    // A long period: stop() wakes the thread at once.
+    lm::detail::timer_thread slow;
+    slow.start(1h, lm::detail::timer_schedule::fixed_rate, [](std::chrono::nanoseconds) {});
+    const auto t = std::chrono::steady_clock::now();
+    slow.stop();
+    CHECK(std::chrono::steady_clock::now() - t < 1s);
 }

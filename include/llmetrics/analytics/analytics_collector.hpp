@@ -15,7 +15,7 @@
 //   <prefix>model_accuracy{model}               gauge    rolling mean accuracy (last 100)
 //   <prefix>model_error_ratio{model}            gauge    rolling error rate (last 100), 0-1
 //   <prefix>system_sample{metric,field}         gauge    latest value of each system sample field
-//   <prefix>system_health                       gauge    health score (0-100, see health.hpp)
+//   <prefix>system_health                       gauge    health score (0-100, see health_score.hpp)
 //   <prefix>evicted_total{kind="user"|"model"}  counter  least recently seen users/models evicted
 //   <prefix>overflow_total{kind}                counter  events (kind="event_type") and samples
 //                                                        (kind="system_metric") recorded under
@@ -44,12 +44,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../core/clock.hpp"
 #include "../registry/collector.hpp"
 #include "../core/snapshot.hpp"
-#include "bounded_history.hpp"
 #include "business_events.hpp"
-#include "clock.hpp"
-#include "health.hpp"
+#include "health_score.hpp"
+#include "history_limits.hpp"
 #include "model_tracker.hpp"
 #include "report.hpp"
 #include "system_metrics.hpp"
@@ -59,7 +59,9 @@
 namespace llmetrics {
 
 struct analytics_options {
-    analytics_clock clock = system_now;  // every timestamp and report window
+    // Every timestamp and report window, from its wall readings (system clock by
+    // default); time_source::of(c) refers to c, which must outlive the collector.
+    time_source clock{};
     history_limits history{};            // per event type, model and system metric: 1000 -> 500
     history_limits user_history{};       // per user: 1000 -> 500
     std::size_t max_event_types = 100;
@@ -114,7 +116,7 @@ public:
 
     int system_health() const { return system_health_score(system_); }
 
-    analytics_time now() const { return options_.clock(); }
+    wall_time now() const { return options_.clock.wall_now(); }
 
     const business_event_tracker& business() const noexcept { return business_; }
     const user_tracker& users() const noexcept { return users_; }
@@ -199,7 +201,6 @@ private:
     static double nan() noexcept { return std::numeric_limits<double>::quiet_NaN(); }
 
     static analytics_options check(analytics_options o) {
-        if (!o.clock) throw std::invalid_argument("llmetrics: analytics_options::clock must be set");
         const std::string& p = o.metric_prefix;
         for (std::size_t i = 0; i < p.size(); ++i) {
             const char c = p[i];

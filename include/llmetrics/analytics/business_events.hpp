@@ -25,14 +25,15 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bounded_history.hpp"
-#include "clock.hpp"
+#include "../core/clock.hpp"
 #include "../core/detail/utf8.hpp"
+#include "detail/bounded_history.hpp"
+#include "history_limits.hpp"
 
 namespace llmetrics {
 
 struct business_event {
-    analytics_time timestamp;
+    wall_time timestamp;
     double value = 0;
     nlohmann::json metadata;
 };
@@ -63,7 +64,7 @@ public:
     }
 
     // A NaN value counts as 0, as the tutorial's `value || 0` does.
-    void record(std::string_view type, double value, nlohmann::json metadata, analytics_time now) {
+    void record(std::string_view type, double value, nlohmann::json metadata, wall_time now) {
         if (std::isnan(value)) value = 0;
         state& s = find_or_add(type);
         std::lock_guard lock{s.mutex};
@@ -73,7 +74,7 @@ public:
     }
 
     // Every known type, with the events whose timestamp lies in [start, end].
-    std::map<std::string, business_summary> summarize(analytics_time start, analytics_time end) const {
+    std::map<std::string, business_summary> summarize(wall_time start, wall_time end) const {
         std::map<std::string, business_summary> out;
         for (const auto& [type, s] : states()) {
             business_summary sum;
@@ -127,7 +128,7 @@ private:
     struct state {
         explicit state(history_limits l) : history(l) {}
         mutable std::mutex mutex;
-        bounded_history<business_event> history;
+        detail::bounded_history<business_event> history;
         std::uint64_t count = 0;
         double value_sum = 0;
     };

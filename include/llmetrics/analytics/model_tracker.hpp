@@ -22,10 +22,11 @@
 #include <utility>
 #include <vector>
 
-#include "bounded_history.hpp"
-#include "clock.hpp"
-#include "lru_map.hpp"
+#include "../core/clock.hpp"
 #include "../core/detail/utf8.hpp"
+#include "detail/bounded_history.hpp"
+#include "detail/lru_map.hpp"
+#include "history_limits.hpp"
 
 namespace llmetrics {
 
@@ -36,7 +37,7 @@ struct model_performance {
 };
 
 struct model_sample {
-    analytics_time timestamp;
+    wall_time timestamp;
     model_performance performance;
 };
 
@@ -69,7 +70,7 @@ public:
     }
 
     // NaN latency or accuracy counts as 0, as the tutorial's `x || 0` does.
-    void record(std::string_view model, model_performance p, analytics_time now) {
+    void record(std::string_view model, model_performance p, wall_time now) {
         if (std::isnan(p.latency_ms)) p.latency_ms = 0;
         if (std::isnan(p.accuracy)) p.accuracy = 0;
         std::string fixed;
@@ -85,7 +86,7 @@ public:
     }
 
     // Models with at least one request in [start, end].
-    std::map<std::string, model_window_summary> summarize(analytics_time start, analytics_time end) const {
+    std::map<std::string, model_window_summary> summarize(wall_time start, wall_time end) const {
         std::map<std::string, model_window_summary> out;
         for (const auto& [id, s] : snapshot()) {
             model_window_summary m;
@@ -141,7 +142,7 @@ private:
     struct state {
         explicit state(history_limits l) : history(l) {}
         mutable std::mutex mutex;
-        bounded_history<model_sample> history;
+        detail::bounded_history<model_sample> history;
         std::uint64_t total_requests = 0;
     };
 

@@ -1,11 +1,12 @@
 #pragma once
 // The tutorial's JSON report over a time window ending now:
 //
-//   generatedAt   ISO-8601 UTC instant, millisecond precision ("...T12:00:00.000Z")
-//   timeRange     {start, end (ISO-8601), durationMs}
+//   generatedAt   RFC 3339 (ISO-8601) UTC instant, millisecond precision, as
+//                 JavaScript's toISOString writes it ("...T12:00:00.000Z")
+//   timeRange     {start, end (RFC 3339), durationMs}
 //   summary       {totalUsers, totalModels (tracked now, window or not),
 //                  avgUserSatisfaction (user_tracker::average_recent_satisfaction),
-//                  systemHealth (health.hpp)}
+//                  systemHealth (health_score.hpp)}
 //   business      {<type>: {count, totalValue, avgValue}} for every known type,
 //                 over the events in the window (0s when none)
 //   users         {activeUsers, totalInteractions, avgInteractionsPerUser,
@@ -21,40 +22,20 @@
 // alphabetically (nlohmann::json); non-finite numbers print as null.
 
 #include <chrono>
-#include <cstdint>
-#include <cstdio>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "../core/clock.hpp"
+#include "../core/detail/rfc3339.hpp"
 #include "business_events.hpp"
-#include "clock.hpp"
-#include "health.hpp"
+#include "health_score.hpp"
 #include "model_tracker.hpp"
 #include "system_metrics.hpp"
 #include "trend.hpp"
 #include "user_tracker.hpp"
 
 namespace llmetrics {
-
-// As JavaScript's Date.prototype.toISOString: "YYYY-MM-DDTHH:MM:SS.mmmZ".
-inline std::string to_iso8601(analytics_time t) {
-    using namespace std::chrono;
-    const auto ms = floor<milliseconds>(t);
-    const auto day = floor<days>(ms);
-    const year_month_day ymd{day};
-    const hh_mm_ss hms{ms - day};
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
-                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                  static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                  static_cast<int>(hms.seconds().count()), static_cast<int>(hms.subseconds().count()));
-    return buf;
-}
-
-inline std::int64_t to_unix_ms(analytics_time t) {
-    return std::chrono::floor<std::chrono::milliseconds>(t).time_since_epoch().count();
-}
 
 // What a report is made of.
 struct analytics_sources {
@@ -64,10 +45,10 @@ struct analytics_sources {
     const system_metric_store& system;
 };
 
-inline nlohmann::json generate_report(const analytics_sources& src, analytics_time now,
+inline nlohmann::json generate_report(const analytics_sources& src, wall_time now,
                                       std::chrono::milliseconds range) {
     using nlohmann::json;
-    const analytics_time start = now - range;
+    const wall_time start = now - range;
 
     json business = json::object();
     for (const auto& [type, s] : src.business.summarize(start, now))
@@ -90,7 +71,8 @@ inline nlohmann::json generate_report(const analytics_sources& src, analytics_ti
     for (const auto& [name, m] : src.system.summarize(start, now)) {
         json latest = json::object();
         for (const auto& [field, value] : m.latest.fields) latest[field] = value;
-        latest["timestamp"] = to_unix_ms(m.latest.timestamp);
+        latest["timestamp"] =  // ms since the epoch
+            std::chrono::floor<std::chrono::milliseconds>(m.latest.timestamp).time_since_epoch().count();
         system[name] = {{"count", m.count}, {"latest", std::move(latest)}, {"trend", to_string(m.trend)}};
     }
 
@@ -99,8 +81,8 @@ inline nlohmann::json generate_report(const analytics_sources& src, analytics_ti
                     {"avgUserSatisfaction", src.users.average_recent_satisfaction()},
                     {"systemHealth", system_health_score(src.system)}};
 
-    return {{"generatedAt", to_iso8601(now)},
-            {"timeRange", {{"start", to_iso8601(start)}, {"end", to_iso8601(now)}, {"durationMs", range.count()}}},
+    return {{"generatedAt", detail::to_rfc3339_ms(now)},
+            {"timeRange", {{"start", detail::to_rfc3339_ms(start)}, {"end", detail::to_rfc3339_ms(now)}, {"durationMs", range.count()}}},
             {"summary", std::move(summary)},
             {"business", std::move(business)},
             {"users", std::move(users)},

@@ -22,10 +22,12 @@
 #include <utility>
 #include <vector>
 
-#include "bounded_history.hpp"
-#include "clock.hpp"
-#include "trend.hpp"
+#include "../core/clock.hpp"
 #include "../core/detail/utf8.hpp"
+#include "detail/bounded_history.hpp"
+#include "detail/compute_trend.hpp"
+#include "history_limits.hpp"
+#include "trend.hpp"
 
 namespace llmetrics {
 
@@ -53,7 +55,7 @@ inline constexpr std::string_view process_uptime = "processUptime";  // uptime: 
 using system_fields = std::vector<std::pair<std::string, double>>;
 
 struct system_sample {
-    analytics_time timestamp;
+    wall_time timestamp;
     system_fields fields;
 
     std::optional<double> field(std::string_view name) const {
@@ -85,7 +87,7 @@ public:
 
     // Records a sample; `trend_field` names the field the metric's trend uses
     // (samples without it are left out of the trend).
-    void record(std::string_view metric, system_fields fields, analytics_time now,
+    void record(std::string_view metric, system_fields fields, wall_time now,
                 std::string_view trend_field = "value") {
         std::uint64_t dropped = 0;
         if (fields.size() > max_fields_) {
@@ -103,7 +105,7 @@ public:
 
     // Metrics with at least one sample in [start, end]: count, latest sample,
     // and the trend of the trend field over those samples, in time order.
-    std::map<std::string, system_metric_summary> summarize(analytics_time start, analytics_time end) const {
+    std::map<std::string, system_metric_summary> summarize(wall_time start, wall_time end) const {
         std::map<std::string, system_metric_summary> out;
         std::vector<double> values;
         for (const auto& [name, s] : states()) {
@@ -120,7 +122,7 @@ public:
                 }
             }
             if (m.count == 0) continue;
-            m.trend = compute_trend(values);
+            m.trend = detail::compute_trend(values);
             out.emplace(name, std::move(m));
         }
         return out;
@@ -166,7 +168,7 @@ private:
     struct state {
         explicit state(history_limits l) : history(l) {}
         mutable std::mutex mutex;
-        bounded_history<system_sample> history;
+        detail::bounded_history<system_sample> history;
         std::uint64_t count = 0;
         std::string trend_field;
     };

@@ -43,53 +43,29 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bounded_history.hpp"
-#include "clock.hpp"
-#include "lru_map.hpp"
+#include "../core/clock.hpp"
+#include "../core/detail/sample_stats.hpp"
+#include "detail/bounded_history.hpp"
+#include "detail/error_flag.hpp"
+#include "detail/lru_map.hpp"
+#include "history_limits.hpp"
 
 namespace llmetrics {
 
 inline constexpr std::size_t satisfaction_window = 10;
-
-// Population variance (divides by n); 0 for an empty span.
-inline double population_variance(std::span<const double> xs) noexcept {
-    if (xs.empty()) return 0;
-    double mean = 0;
-    for (double x : xs) mean += x;
-    mean /= static_cast<double>(xs.size());
-    double sum = 0;
-    for (double x : xs) sum += (x - mean) * (x - mean);
-    return sum / static_cast<double>(xs.size());
-}
 
 inline double satisfaction_score(double avg_duration_ms, std::span<const double> recent_durations_ms,
                                  std::size_t recent_errors) noexcept {
     double score = 50;
     if (avg_duration_ms < 2000) score += 20;
     else if (avg_duration_ms > 10000) score -= 20;
-    if (population_variance(recent_durations_ms) < 1000) score += 15;
+    if (detail::population_variance(recent_durations_ms) < 1000) score += 15;
     score -= 10.0 * static_cast<double>(recent_errors);
     return std::clamp(score, 0.0, 100.0);
 }
 
-// Whether an interaction's metadata marks it as an error (see the top of this file).
-inline bool is_error_flag(const nlohmann::json& metadata) {
-    if (!metadata.is_object()) return false;
-    auto it = metadata.find("error");
-    if (it == metadata.end()) return false;
-    const nlohmann::json& e = *it;
-    if (e.is_boolean()) return e.get<bool>();
-    if (e.is_number_float()) {
-        const double d = e.get<double>();
-        return d != 0 && !std::isnan(d);
-    }
-    if (e.is_number()) return e.get<std::int64_t>() != 0;
-    if (e.is_string()) return !e.get_ref<const std::string&>().empty();
-    return e.is_object() || e.is_array() || e.is_binary();
-}
-
 struct user_interaction {
-    analytics_time timestamp;
+    wall_time timestamp;
     std::string action;
     double duration_ms = 0;
     bool error = false;
@@ -98,8 +74,8 @@ struct user_interaction {
 
 struct user_stats {
     std::uint64_t interactions = 0;  // all recorded for this user
-    analytics_time session_start;    // first interaction
-    analytics_time last_seen;
+    wall_time session_start;         // first interaction
+    wall_time last_seen;
     double total_duration_ms = 0;
     double last_satisfaction = 0;
     double recent_satisfaction = 0;  // average score of the last 10 interactions
@@ -122,7 +98,7 @@ public:
 
     // Records one interaction and returns its satisfaction score.
     double record(std::string_view user, std::string action, double duration_ms,
-                  const nlohmann::json& metadata, analytics_time now) {
+                  const nlohmann::json& metadata, wall_time now) {
         if (std::isnan(duration_ms)) duration_ms = 0;
         std::shared_ptr<state> s;
         {
@@ -130,7 +106,7 @@ public:
             s = users_.touch(user, [&] { return std::make_shared<state>(limits_, now); });
         }
         total_interactions_.fetch_add(1, std::memory_order_relaxed);
-        const bool error = is_error_flag(metadata);
+        const bool error = detail::is_error_flag(metadata);
 
         std::lock_guard lock{s->mutex};
         s->history.push_back(user_interaction{now, std::move(action), duration_ms, error, 0});
@@ -150,7 +126,7 @@ public:
         return score;
     }
 
-    user_window_summary summarize(analytics_time start, analytics_time end) const {
+    user_window_summary summarize(wall_time start, wall_time end) const {
         user_window_summary out;
         double satisfaction_sum = 0;
         for (const auto& [id, s] : snapshot()) {
@@ -230,12 +206,12 @@ public:
 
 private:
     struct state {
-        state(history_limits l, analytics_time now) : history(l), session_start(now), last_seen(now) {}
+        state(history_limits l, wall_time now) : history(l), session_start(now), last_seen(now) {}
         mutable std::mutex mutex;
-        bounded_history<user_interaction> history;
+        detail::bounded_history<user_interaction> history;
         std::uint64_t count = 0;
-        analytics_time session_start;
-        analytics_time last_seen;
+        wall_time session_start;
+        wall_time last_seen;
         double total_duration_ms = 0;
     };
 

@@ -30,43 +30,9 @@
 #include "../core/metric_type.hpp"
 #include "../registry/collector.hpp"
 #include "../core/snapshot.hpp"
+#include "detail/nvml_api.hpp"
 
 namespace llmetrics {
-
-namespace detail::nvml {
-
-// The subset of nvml.h the collector calls, declared here so that no NVIDIA
-// header is needed to build. Layouts and signatures are NVML's stable C ABI.
-using return_t = int;  // nvmlReturn_t; NVML_SUCCESS is 0
-inline constexpr return_t success = 0;
-struct device_st;
-using device_t = device_st*;  // nvmlDevice_t
-struct utilization_t {  // nvmlUtilization_t, percent
-    unsigned int gpu;
-    unsigned int memory;
-};
-struct memory_t {  // nvmlMemory_t, bytes
-    unsigned long long total;
-    unsigned long long free;
-    unsigned long long used;
-};
-inline constexpr int temperature_gpu = 0;       // NVML_TEMPERATURE_GPU
-inline constexpr unsigned int uuid_size = 96;   // NVML_DEVICE_UUID_V2_BUFFER_SIZE
-inline constexpr unsigned int name_size = 96;   // NVML_DEVICE_NAME_V2_BUFFER_SIZE
-
-extern "C" {
-using init_fn = return_t (*)();
-using shutdown_fn = return_t (*)();
-using get_count_fn = return_t (*)(unsigned int*);
-using get_handle_fn = return_t (*)(unsigned int, device_t*);
-using get_string_fn = return_t (*)(device_t, char*, unsigned int);  // UUID, name
-using get_utilization_fn = return_t (*)(device_t, utilization_t*);
-using get_memory_fn = return_t (*)(device_t, memory_t*);
-using get_temperature_fn = return_t (*)(device_t, int, unsigned int*);
-using get_power_fn = return_t (*)(device_t, unsigned int*);  // milliwatts
-}
-
-}  // namespace detail::nvml
 
 class gpu_collector final : public collector {
 public:
@@ -184,7 +150,9 @@ private:
             return false;
         }
         // POSIX guarantees a data pointer from dlsym can hold a function's address.
-        static_assert(sizeof(Fn) == sizeof(void*), "llmetrics: function pointers must be pointer-sized for dlsym");
+        static_assert(sizeof(Fn) == sizeof(void*),
+                      "llmetrics: gpu_collector needs function pointers as wide as void* (POSIX dlsym); "
+                      "leave the GPU collector out on this platform");
         std::memcpy(&fn, &address, sizeof fn);
         return true;
     }

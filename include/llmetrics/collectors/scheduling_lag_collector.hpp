@@ -24,24 +24,24 @@
 // On an idle Linux machine the floor is about 50-100 us: the kernel's default
 // 50 us timer slack for normal threads plus the wake-up itself.
 //
-// The thread stops and is joined by stop() or the destructor; a stop request
-// wakes it at once (condition_variable_any waiting on the stop_token).
+// The thread (core/detail/timer_thread.hpp, the one the analytics sampler runs
+// too) stops and is joined by stop() or the destructor; a stop request wakes it
+// at once.
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
 #include <optional>
-#include <stop_token>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
+#include "../core/detail/sample_stats.hpp"
+#include "../core/detail/timer_thread.hpp"
 #include "../core/metric_type.hpp"
 #include "../registry/collector.hpp"
 #include "../core/snapshot.hpp"
@@ -70,7 +70,10 @@ public:
         if (options_.window == 0)
             options_.window = 1;
         ring_.assign(options_.window, 0.0);
-        thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+        // Each period measured from the actual wake-up, so one long stall gives
+        // one large sample rather than a burst of catch-up wake-ups.
+        timer_.start(options_.period, detail::timer_schedule::after_wakeup,
+                     [this](std::chrono::nanoseconds lag) { record(std::chrono::duration<double>(lag).count()); });
     }
 
     explicit scheduling_lag_collector(std::string prefix)
@@ -82,12 +85,7 @@ public:
     ~scheduling_lag_collector() override { stop(); }
 
     // Stops sampling and joins the thread; what was measured stays exported.
-    void stop() {
-        if (thread_.joinable()) {
-            thread_.request_stop();
-            thread_.join();
-        }
-    }
+    void stop() { timer_.stop(); }
 
     const scheduling_lag_options& options() const noexcept { return options_; }
 
@@ -118,10 +116,7 @@ public:
         s.min = values.front();
         s.max = values.back();
         s.mean = sum / static_cast<double>(n);
-        double squares = 0;
-        for (const double v : values)
-            squares += (v - s.mean) * (v - s.mean);
-        s.stddev = std::sqrt(squares / static_cast<double>(n));
+        s.stddev = std::sqrt(detail::population_variance(values));
         // Nearest rank: the smallest value with at least p% of samples at or below it.
         const auto rank = [&](double p) {
             const auto r = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(n)));
@@ -160,25 +155,6 @@ private:
         family.series.push_back(std::move(series));
     }
 
-    void run(std::stop_token stop) {
-        using clock = std::chrono::steady_clock;
-        std::mutex wait_mutex;  // only this thread waits; the cv needs a lock
-        std::unique_lock lock(wait_mutex);
-        auto deadline = clock::now() + options_.period;
-        while (!stop.stop_requested()) {
-            // Returns on timeout or when a stop is requested, never early otherwise.
-            wake_.wait_until(lock, stop, deadline, [] { return false; });
-            if (stop.stop_requested())
-                break;
-            const auto now = clock::now();
-            const double lag = std::max(0.0, std::chrono::duration<double>(now - deadline).count());
-            record(lag);
-            // Measure each period from the actual wake-up, so one long stall gives
-            // one large sample rather than a burst of catch-up wake-ups.
-            deadline = now + options_.period;
-        }
-    }
-
     void record(double lag) {
         std::lock_guard lock(data_mutex_);
         ring_[static_cast<std::size_t>(total_ % ring_.size())] = lag;
@@ -191,8 +167,7 @@ private:
     std::vector<double> ring_;  // window, written round-robin
     std::uint64_t total_ = 0;
     double last_ = 0;
-    std::condition_variable_any wake_;
-    std::jthread thread_;  // last: stopped and joined before the members it uses go away
+    detail::timer_thread timer_;  // last: stopped and joined before the members it uses go away
 };
 
 }  // namespace llmetrics

@@ -33,18 +33,13 @@ inline int system_health_score(std::optional<double> memory_use, std::optional<d
     return std::max(0, score);
 }
 
-// rss / memoryLimit of a memory_usage sample; nothing when either is missing or
-// the limit is not positive.
-inline std::optional<double> memory_use_ratio(const system_sample& memory) {
-    const auto rss = memory.field(system_field::rss);
-    const auto limit = memory.field(system_field::memory_limit);
-    if (!rss || !limit || !(*limit > 0)) return std::nullopt;
-    return *rss / *limit;
-}
-
 inline int system_health_score(const system_metric_store& store) {
     std::optional<double> memory, lag;
-    if (auto m = store.latest(system_metric::memory_usage)) memory = memory_use_ratio(*m);
+    if (auto m = store.latest(system_metric::memory_usage)) {
+        const auto rss = m->field(system_field::rss);
+        const auto limit = m->field(system_field::memory_limit);
+        if (rss && limit && *limit > 0) memory = *rss / *limit;  // a limit that is not positive says nothing
+    }
     if (auto l = store.latest(system_metric::scheduling_lag)) lag = l->field(system_field::lag);
     return system_health_score(memory, lag);
 }

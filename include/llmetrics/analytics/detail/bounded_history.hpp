@@ -1,26 +1,17 @@
 #pragma once
-// An append-only history that stays bounded the way the tutorial bounds its
-// arrays: once it holds more than `high` entries it keeps only the latest `keep`.
-// Trimming in bulk (rather than dropping one entry per append) keeps the cost of
-// an append O(1) amortised. Not synchronised: its owner holds the lock.
+// An append-only history bounded by history_limits: once it holds more than
+// `high` entries it keeps only the latest `keep`. Trimming in bulk (rather than
+// dropping one entry per append) keeps the cost of an append O(1) amortised.
+// Not synchronised: its owner holds the lock.
 
 #include <cstddef>
 #include <cstdint>
 #include <deque>
-#include <stdexcept>
 #include <utility>
 
-namespace llmetrics {
+#include "../history_limits.hpp"
 
-struct history_limits {
-    std::size_t high = 1000;  // trim once the size goes past this
-    std::size_t keep = 500;   // ... down to this many (the latest ones)
-
-    void validate() const {
-        if (keep == 0 || keep > high)
-            throw std::invalid_argument("llmetrics: history_limits needs 0 < keep <= high");
-    }
-};
+namespace llmetrics::detail {
 
 template <class T>
 class bounded_history {
@@ -60,4 +51,4 @@ private:
     std::uint64_t dropped_ = 0;
 };
 
-}  // namespace llmetrics
+}  // namespace llmetrics::detail
