@@ -41,4 +41,4 @@
 #include "operate/promql.hpp"
 #include "operate/rules.hpp"
 #include "operate/dashboard.hpp"
-#include "operate/request_log.hpp"
+#include "instrument/request_log.hpp"

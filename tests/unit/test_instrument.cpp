@@ -18,6 +18,7 @@
 #include <type_traits>
 #include <vector>
 
+#include <llmetrics/instrument/detail/mpmc_queue.hpp>
 #include <llmetrics/llmetrics.hpp>
 
 namespace lm = llmetrics;
@@ -1080,4 +1081,85 @@ TEST_CASE("error_type_name: short demangled exception type names", "[instrument]
         CHECK(lm::current_error_type_name() == "QuotaExceeded");
     }
     CHECK(lm::current_error_type_name() == "Unknown");
+}
+
+// --- the request log's queue (instrument/detail/mpmc_queue.hpp) -----------------
+
+TEST_CASE("mpmc_queue: capacity rounds up, a full queue refuses and keeps the item", "[instrument][mpmc_queue]") {
+    lm::detail::mpmc_queue<std::string> q(3);
+    REQUIRE(q.capacity() == 4);
+    for (int i = 0; i < 4; ++i) {
+        std::string s = "line " + std::to_string(i);
+        REQUIRE(q.try_push(s));
+    }
+    std::string extra = "dropped";
+    CHECK_FALSE(q.try_push(extra));
+    CHECK(extra == "dropped");  // untouched: the caller can count the drop and reuse it
+    std::string out;
+    REQUIRE(q.try_pop(out));
+    CHECK(out == "line 0");
+    CHECK(q.try_push(extra));  // a freed cell takes the next item
+}
+
+TEST_CASE("mpmc_queue: first in, first out, across rounds of the ring", "[instrument][mpmc_queue]") {
+    lm::detail::mpmc_queue<int> q(4);
+    int next_in = 0, next_out = 0;
+    for (int round = 0; round < 10; ++round) {
+        for (int i = 0; i < 3; ++i) {
+            int v = next_in++;
+            REQUIRE(q.try_push(v));
+        }
+        int v = -1;
+        while (q.try_pop(v)) CHECK(v == next_out++);
+    }
+    CHECK(next_out == 30);
+    int v = -1;
+    CHECK_FALSE(q.try_pop(v));  // empty
+}
+
+TEST_CASE("mpmc_queue: concurrent producers and consumers lose and duplicate nothing", "[instrument][mpmc_queue]") {
+    constexpr int producers = 4, consumers = 2, per_producer = 20000;
+    lm::detail::mpmc_queue<std::uint64_t> q(256);
+    std::atomic<int> producing{producers};
+    std::vector<std::vector<std::uint64_t>> seen(consumers);
+    std::vector<std::thread> threads;
+    for (int p = 0; p < producers; ++p)
+        threads.emplace_back([&, p] {
+            for (int i = 0; i < per_producer; ++i) {
+                std::uint64_t v = (std::uint64_t(p) << 32) | std::uint64_t(i);
+                while (!q.try_push(v)) std::this_thread::yield();  // full: wait for a consumer
+            }
+            producing.fetch_sub(1);
+        });
+    for (int c = 0; c < consumers; ++c)
+        threads.emplace_back([&, c] {
+            std::uint64_t v = 0;
+            for (;;) {
+                const bool finished = producing.load() == 0;  // read first: then an empty queue stays empty
+                if (q.try_pop(v)) seen[c].push_back(v);
+                else if (finished) break;
+                else std::this_thread::yield();
+            }
+        });
+    for (auto& t : threads) t.join();
+
+    std::vector<int> count(std::size_t(producers) * per_producer, 0);
+    int out_of_order = 0;
+    for (const auto& list : seen) {
+        std::vector<int> last(producers, -1);  // each consumer sees a producer's items in order
+        for (std::uint64_t item : list) {
+            const int p = int(item >> 32), i = int(item & 0xffffffffu);
+            out_of_order += i <= last[std::size_t(p)];
+            last[std::size_t(p)] = i;
+            ++count[std::size_t(p) * per_producer + std::size_t(i)];
+        }
+    }
+    int lost = 0, duplicated = 0;
+    for (int n : count) {
+        lost += n == 0;
+        duplicated += n > 1;
+    }
+    CHECK(lost == 0);
+    CHECK(duplicated == 0);
+    CHECK(out_of_order == 0);
 }

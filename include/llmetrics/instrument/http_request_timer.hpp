@@ -28,7 +28,7 @@
 
 #include "catalog.hpp"
 #include "guards.hpp"
-#include "registry_holds.hpp"
+#include "../registry/holds.hpp"
 #include "time_source.hpp"
 #include "trace_context.hpp"
 
