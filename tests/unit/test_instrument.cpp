@@ -1163,3 +1163,51 @@ TEST_CASE("mpmc_queue: concurrent producers and consumers lose and duplicate not
     CHECK(duplicated == 0);
     CHECK(out_of_order == 0);
 }
+
+// --- monitored_router's role table (instrument/detail/router_roles.hpp) ------------
+
+TEST_CASE("role table: cached rows, facts read, families as structs", "[instrument][roles]") {
+    namespace d = lm::detail;
+    using roles = d::router_roles;
+    // Catalog families are structs deriving from their descriptors: registries,
+    // storage and the role lookup take them like the descriptors themselves.
+    static_assert(std::is_base_of_v<lm::counter<"errors_total", "Total number of errors",
+                                                lm::labels<"error_type", "model_id", "tenant_id">>,
+                                    lm::catalog::errors_total>);
+    static_assert(lm::registry_has_role_v<lm::catalog_registry, lm::catalog::errors_total>);
+    static_assert(roles::records_anything<lm::catalog_registry>);
+    static_assert(roles::records_anything<lm::genai_registry>);
+    static_assert(!roles::records_anything<lm::registry<lm::counter<"restarts_total", "Restarts">>>);
+    // Provider and operation label only the GenAI families.
+    static_assert(!roles::reads<lm::catalog_registry>(&d::call_facts::provider));
+    static_assert(roles::reads<lm::genai_registry>(&d::call_facts::provider));
+    static_assert(roles::reads<lm::genai_registry>(&d::call_facts::operation));
+    // A row keeps its handle in the label cache only when every label is a fact of the label set.
+    using ok_row = d::role_row<lm::catalog::model_inference_total, d::call_event::success, d::count_one,
+                               d::from<"model_id", &d::call_facts::model>,
+                               d::from<"strategy", &d::call_facts::strategy>, d::fixed<"status", "success">, d::from<"tenant_id", &d::call_facts::tenant_id>>;
+    using error_row = d::role_row<lm::catalog::errors_total, d::call_event::failure, d::count_one,
+                                  d::from<"error_type", &d::call_facts::error_type>,
+                                  d::from<"model_id", &d::call_facts::model>,
+                                  d::from<"tenant_id", &d::call_facts::tenant_id>>;
+    static_assert(ok_row::cached);
+    static_assert(!error_row::cached);
+    static_assert(std::is_same_v<ok_row::handle<lm::genai_registry>, d::no_series>);  // not held: nothing stored
+
+    // Recording one row through the table's vocabulary.
+    lm::catalog_registry metrics;
+    ok_row::handle<lm::catalog_registry> handle;
+    d::call_facts facts;
+    facts.model = "gpt-4";
+    facts.strategy = "fast";
+    facts.tenant_id = "t";
+    ok_row::record(metrics, handle, facts, nullptr);
+    ok_row::record(metrics, handle, facts, nullptr);
+    d::no_series none;
+    facts.error_type = "TimeoutError";
+    error_row::record(metrics, none, facts, nullptr);
+    const std::string text = lm::render(metrics, lm::format::prometheus);
+    CHECK(sample(text, R"(llm_router_model_inference_total{model_id="gpt-4",strategy="fast",status="success",)"
+                       R"(tenant_id="t"})") == 2);
+    CHECK(sample(text, R"(llm_router_errors_total{error_type="TimeoutError",model_id="gpt-4",tenant_id="t"})") == 1);
+}
