@@ -7,7 +7,10 @@ compiler, flags, definitions and include directories of the build.
 
   check_compile.py --compile-commands FILE --probe SRC snippet.cpp
       The snippet's first line says what must happen:
-        // expect-error: REGEX   compilation fails and the output matches REGEX
+        // expect-error: REGEX   compilation fails, the output matches REGEX, and the
+                                 diagnostic is short: at most MAX_LINES lines and
+                                 MAX_BYTES bytes, its first error line carrying the
+                                 `llmetrics:` message (a user reads that line first)
         // expect: compiles      compilation succeeds
   check_compile.py --compile-commands FILE --probe SRC --headers INCLUDE_DIR
       Every include/llmetrics/**/*.hpp compiles on its own (included twice, so
@@ -24,6 +27,21 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+# The budget of one compile-fail diagnostic, on every compiler CI uses.
+MAX_LINES = 12
+MAX_BYTES = 2048
+
+# Cases whose diagnostic is still over the budget on some compiler, all in the
+# core and registry checks (labels, names, buckets, value sets): the budget is
+# reported for them but does not fail the test yet. Remove a case once it fits;
+# the runner says so when it does.
+OVER_BUDGET = {
+    "buckets_decreasing", "buckets_equal", "counter_without_total", "label_duplicate",
+    "label_le_on_histogram", "label_name_colon",
+    "label_name_leading_digit", "label_name_reserved", "metric_name_leading_digit",
+    "metric_name_space", "static_value_not_in_set", "unit_suffix_mismatch", "value_set_unknown_label",
+}
 
 # Flags that belong to producing an object file rather than to the language.
 _DROP_WITH_ARG = {"-o", "-MF", "-MT", "-MQ"}
@@ -60,6 +78,28 @@ def compile_source(directory, argv, source: Path):
     return r.returncode, r.stdout, cmd
 
 
+def first_error_line(output: str):
+    for line in output.splitlines():
+        if re.search(r"\berror\b:", line):
+            return line
+    return None
+
+
+def diagnostic_problems(output: str):
+    """What makes a compile-fail diagnostic too long or its point hard to find."""
+    problems = []
+    n_lines, n_bytes = len(output.splitlines()), len(output.encode())
+    if n_lines > MAX_LINES:
+        problems.append(f"the diagnostic has {n_lines} lines (at most {MAX_LINES})")
+    if n_bytes > MAX_BYTES:
+        problems.append(f"the diagnostic has {n_bytes} bytes (at most {MAX_BYTES})")
+    first = first_error_line(output)
+    if first is None or "llmetrics:" not in first:
+        problems.append("the first error line does not carry the `llmetrics:` message: "
+                        f"{first!r}")
+    return problems
+
+
 def check_snippet(directory, argv, snippet: Path) -> int:
     first = snippet.read_text(errors="replace").splitlines()[:1]
     first = first[0].strip() if first else ""
@@ -89,7 +129,20 @@ def check_snippet(directory, argv, snippet: Path) -> int:
         print(f"FAIL: expected a compile error matching /{pattern}/, but it compiled")
         return 1
     if re.search(pattern, output):
-        print(f"PASS: failed to compile with a message matching /{pattern}/")
+        problems = diagnostic_problems(output)
+        if problems and snippet.stem in OVER_BUDGET:
+            for p in problems:
+                print(f"OVER BUDGET (known, listed in OVER_BUDGET): {p}")
+        elif problems:
+            print(output)
+            for p in problems:
+                print(f"FAIL: {p}")
+            return 1
+        elif snippet.stem in OVER_BUDGET:
+            print(f"NOTE: {snippet.stem} now fits the budget on this compiler; "
+                  "remove it from OVER_BUDGET once it does on every compiler")
+        print(f"PASS: failed to compile with a message matching /{pattern}/ "
+              f"({len(output.splitlines())} lines, {len(output.encode())} bytes)")
         return 0
     lines = output.splitlines()
     shown = "\n".join(lines[:80]) + (f"\n... ({len(lines) - 80} more lines)" if len(lines) > 80 else "")

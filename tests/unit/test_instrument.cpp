@@ -18,6 +18,7 @@
 #include <type_traits>
 #include <vector>
 
+#include <llmetrics/instrument/detail/mpmc_queue.hpp>
 #include <llmetrics/llmetrics.hpp>
 #include <llmetrics/instrument/catalog.hpp>
 #include <llmetrics/instrument/genai_catalog.hpp>
@@ -1088,4 +1089,133 @@ TEST_CASE("error_type_name: short demangled exception type names", "[instrument]
         CHECK(lm::current_error_type_name() == "QuotaExceeded");
     }
     CHECK(lm::current_error_type_name() == "Unknown");
+}
+
+// --- the request log's queue (instrument/detail/mpmc_queue.hpp) -----------------
+
+TEST_CASE("mpmc_queue: capacity rounds up, a full queue refuses and keeps the item", "[instrument][mpmc_queue]") {
+    lm::detail::mpmc_queue<std::string> q(3);
+    REQUIRE(q.capacity() == 4);
+    for (int i = 0; i < 4; ++i) {
+        std::string s = "line " + std::to_string(i);
+        REQUIRE(q.try_push(s));
+    }
+    std::string extra = "dropped";
+    CHECK_FALSE(q.try_push(extra));
+    CHECK(extra == "dropped");  // untouched: the caller can count the drop and reuse it
+    std::string out;
+    REQUIRE(q.try_pop(out));
+    CHECK(out == "line 0");
+    CHECK(q.try_push(extra));  // a freed cell takes the next item
+}
+
+TEST_CASE("mpmc_queue: first in, first out, across rounds of the ring", "[instrument][mpmc_queue]") {
+    lm::detail::mpmc_queue<int> q(4);
+    int next_in = 0, next_out = 0;
+    for (int round = 0; round < 10; ++round) {
+        for (int i = 0; i < 3; ++i) {
+            int v = next_in++;
+            REQUIRE(q.try_push(v));
+        }
+        int v = -1;
+        while (q.try_pop(v)) CHECK(v == next_out++);
+    }
+    CHECK(next_out == 30);
+    int v = -1;
+    CHECK_FALSE(q.try_pop(v));  // empty
+}
+
+TEST_CASE("mpmc_queue: concurrent producers and consumers lose and duplicate nothing", "[instrument][mpmc_queue]") {
+    constexpr int producers = 4, consumers = 2, per_producer = 20000;
+    lm::detail::mpmc_queue<std::uint64_t> q(256);
+    std::atomic<int> producing{producers};
+    std::vector<std::vector<std::uint64_t>> seen(consumers);
+    std::vector<std::thread> threads;
+    for (int p = 0; p < producers; ++p)
+        threads.emplace_back([&, p] {
+            for (int i = 0; i < per_producer; ++i) {
+                std::uint64_t v = (std::uint64_t(p) << 32) | std::uint64_t(i);
+                while (!q.try_push(v)) std::this_thread::yield();  // full: wait for a consumer
+            }
+            producing.fetch_sub(1);
+        });
+    for (int c = 0; c < consumers; ++c)
+        threads.emplace_back([&, c] {
+            std::uint64_t v = 0;
+            for (;;) {
+                const bool finished = producing.load() == 0;  // read first: then an empty queue stays empty
+                if (q.try_pop(v)) seen[c].push_back(v);
+                else if (finished) break;
+                else std::this_thread::yield();
+            }
+        });
+    for (auto& t : threads) t.join();
+
+    std::vector<int> count(std::size_t(producers) * per_producer, 0);
+    int out_of_order = 0;
+    for (const auto& list : seen) {
+        std::vector<int> last(producers, -1);  // each consumer sees a producer's items in order
+        for (std::uint64_t item : list) {
+            const int p = int(item >> 32), i = int(item & 0xffffffffu);
+            out_of_order += i <= last[std::size_t(p)];
+            last[std::size_t(p)] = i;
+            ++count[std::size_t(p) * per_producer + std::size_t(i)];
+        }
+    }
+    int lost = 0, duplicated = 0;
+    for (int n : count) {
+        lost += n == 0;
+        duplicated += n > 1;
+    }
+    CHECK(lost == 0);
+    CHECK(duplicated == 0);
+    CHECK(out_of_order == 0);
+}
+
+// --- monitored_router's role table (instrument/detail/router_roles.hpp) ------------
+
+TEST_CASE("role table: cached rows, facts read, families as structs", "[instrument][roles]") {
+    namespace d = lm::detail;
+    using roles = d::router_roles;
+    // Catalog families are structs deriving from their descriptors: registries,
+    // storage and the role lookup take them like the descriptors themselves.
+    static_assert(std::is_base_of_v<lm::counter<"errors_total", "Total number of errors",
+                                                lm::labels<"error_type", "model_id", "tenant_id">>,
+                                    lm::catalog::errors_total>);
+    static_assert(lm::registry_has_role_v<lm::catalog_registry, lm::catalog::errors_total>);
+    static_assert(roles::records_anything<lm::catalog_registry>);
+    static_assert(roles::records_anything<lm::genai_registry>);
+    static_assert(!roles::records_anything<lm::registry<lm::counter<"restarts_total", "Restarts">>>);
+    // Provider and operation label only the GenAI families.
+    static_assert(!roles::reads<lm::catalog_registry>(&d::call_facts::provider));
+    static_assert(roles::reads<lm::genai_registry>(&d::call_facts::provider));
+    static_assert(roles::reads<lm::genai_registry>(&d::call_facts::operation));
+    // A row keeps its handle in the label cache only when every label is a fact of the label set.
+    using ok_row = d::role_row<lm::catalog::model_inference_total, d::call_event::success, d::count_one,
+                               d::from<"model_id", &d::call_facts::model>,
+                               d::from<"strategy", &d::call_facts::strategy>, d::fixed<"status", "success">, d::from<"tenant_id", &d::call_facts::tenant_id>>;
+    using error_row = d::role_row<lm::catalog::errors_total, d::call_event::failure, d::count_one,
+                                  d::from<"error_type", &d::call_facts::error_type>,
+                                  d::from<"model_id", &d::call_facts::model>,
+                                  d::from<"tenant_id", &d::call_facts::tenant_id>>;
+    static_assert(ok_row::cached);
+    static_assert(!error_row::cached);
+    static_assert(std::is_same_v<ok_row::handle<lm::genai_registry>, d::no_series>);  // not held: nothing stored
+
+    // Recording one row through the table's vocabulary.
+    lm::catalog_registry metrics;
+    ok_row::handle<lm::catalog_registry> handle;
+    d::call_facts facts;
+    facts.model = "gpt-4";
+    facts.strategy = "fast";
+    facts.tenant_id = "t";
+    ok_row::record(metrics, handle, facts, nullptr);
+    ok_row::record(metrics, handle, facts, nullptr);
+    d::no_series none;
+    facts.error_type = "TimeoutError";
+    error_row::record(metrics, none, facts, nullptr);
+    const std::string text = lm::render(metrics, lm::format::prometheus);
+    CHECK(sample(text, R"(llm_router_model_inference_total{model_id="gpt-4",strategy="fast",status="success",)"
+                       R"(tenant_id="t"})") == 2);
+    CHECK(sample(text, R"(llm_router_errors_total{error_type="TimeoutError",model_id="gpt-4",tenant_id="t"})") == 1);
 }

@@ -22,7 +22,7 @@
 #include <llmetrics/exposition/render.hpp>
 #include <llmetrics/instrument/catalog.hpp>
 #include <llmetrics/operate/dashboard.hpp>
-#include <llmetrics/operate/request_log.hpp>
+#include <llmetrics/instrument/request_log.hpp>
 #include <llmetrics/operate/rules.hpp>
 #include <llmetrics/operate/slo.hpp>
 #include <llmetrics/instrument/trace_context.hpp>

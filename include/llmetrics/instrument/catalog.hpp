@@ -12,7 +12,9 @@
 //     llmetrics::llm_router_catalog::apply<my_registry_template>  // the list itself
 //
 // Help texts, label names (in order) and buckets are the tutorial's. `status`
-// is a closed set {success, error}.
+// is a closed set {success, error}. Each family is a struct deriving from its
+// descriptor, not an alias, so that diagnostics name it (`F = errors_total`)
+// instead of spelling out its whole template.
 //
 // Beyond the tutorial, `catalog::streaming` holds three families a router
 // measures once it streams (time to first token, time per output token, input
@@ -40,44 +42,46 @@ struct family_list {
 
 namespace catalog {
 
-using http_requests_total = counter<"http_requests_total", "Total number of HTTP requests",
-                                    labels<"method", "route", "status_code", "tenant_id">>;
+struct http_requests_total : counter<
+    "http_requests_total", "Total number of HTTP requests",
+    labels<"method", "route", "status_code", "tenant_id">> {};
 
-using http_request_duration_seconds =
-    histogram<"http_request_duration_seconds", "Duration of HTTP requests in seconds",
-              labels<"method", "route", "tenant_id">, buckets<0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10>>;
+struct http_request_duration_seconds : histogram<
+    "http_request_duration_seconds", "Duration of HTTP requests in seconds",
+    labels<"method", "route", "tenant_id">, buckets<0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10>> {};
 
-using model_inference_total =
-    counter<"model_inference_total", "Total number of model inferences",
-            labels<"model_id", "strategy", "status", "tenant_id">, value_set<"status", "success", "error">>;
+struct model_inference_total : counter<
+    "model_inference_total", "Total number of model inferences",
+    labels<"model_id", "strategy", "status", "tenant_id">, value_set<"status", "success", "error">> {};
 
-using model_inference_duration_seconds =
-    histogram<"model_inference_duration_seconds", "Duration of model inference in seconds",
-              labels<"model_id", "strategy", "tenant_id">, buckets<0.1, 0.5, 1, 2, 5, 10, 30, 60>>;
+struct model_inference_duration_seconds : histogram<
+    "model_inference_duration_seconds", "Duration of model inference in seconds",
+    labels<"model_id", "strategy", "tenant_id">, buckets<0.1, 0.5, 1, 2, 5, 10, 30, 60>> {};
 
-using model_inference_tokens =
-    histogram<"model_inference_tokens", "Number of tokens generated per inference",
-              labels<"model_id", "strategy", "tenant_id">, buckets<1, 10, 50, 100, 200, 500, 1000, 2000>>;
+struct model_inference_tokens : histogram<
+    "model_inference_tokens", "Number of tokens generated per inference",
+    labels<"model_id", "strategy", "tenant_id">, buckets<1, 10, 50, 100, 200, 500, 1000, 2000>> {};
 
-using active_connections = gauge<"active_connections", "Number of active connections", labels<"tenant_id">>;
+struct active_connections : gauge<"active_connections", "Number of active connections", labels<"tenant_id">> {};
 
-using queue_depth = gauge<"queue_depth", "Current queue depth", labels<"queue_type", "tenant_id">>;
+struct queue_depth : gauge<"queue_depth", "Current queue depth", labels<"queue_type", "tenant_id">> {};
 
-using cache_hits_total =
-    counter<"cache_hits_total", "Total number of cache hits", labels<"cache_type", "tenant_id">>;
+struct cache_hits_total : counter<
+    "cache_hits_total", "Total number of cache hits", labels<"cache_type", "tenant_id">> {};
 
-using cache_misses_total =
-    counter<"cache_misses_total", "Total number of cache misses", labels<"cache_type", "tenant_id">>;
+struct cache_misses_total : counter<
+    "cache_misses_total", "Total number of cache misses", labels<"cache_type", "tenant_id">> {};
 
-using request_cost_cents = histogram<"request_cost_cents", "Cost of requests in cents", labels<"model_id", "tenant_id">,
-                                     buckets<0.1, 0.5, 1, 2, 5, 10, 20, 50>>;
+struct request_cost_cents : histogram<
+    "request_cost_cents", "Cost of requests in cents", labels<"model_id", "tenant_id">,
+    buckets<0.1, 0.5, 1, 2, 5, 10, 20, 50>> {};
 
-using model_load_time_seconds =
-    histogram<"model_load_time_seconds", "Time taken to load models", labels<"model_id", "format", "loader">,
-              buckets<0.1, 0.5, 1, 2, 5, 10, 30, 60, 120>>;
+struct model_load_time_seconds : histogram<
+    "model_load_time_seconds", "Time taken to load models", labels<"model_id", "format", "loader">,
+    buckets<0.1, 0.5, 1, 2, 5, 10, 30, 60, 120>> {};
 
-using errors_total =
-    counter<"errors_total", "Total number of errors", labels<"error_type", "model_id", "tenant_id">>;
+struct errors_total : counter<
+    "errors_total", "Total number of errors", labels<"error_type", "model_id", "tenant_id">> {};
 
 // The twelve, in the tutorial's order.
 using families = family_list<http_requests_total, http_request_duration_seconds, model_inference_total,
@@ -88,18 +92,19 @@ using families = family_list<http_requests_total, http_request_duration_seconds,
 // Streaming extensions (not in the tutorial).
 namespace streaming {
 
-using time_to_first_token_seconds =
-    histogram<"time_to_first_token_seconds", "Time from request to the first output token in seconds",
-              labels<"model_id", "strategy", "tenant_id">,
-              buckets<0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10>>;
+struct time_to_first_token_seconds : histogram<
+    "time_to_first_token_seconds", "Time from request to the first output token in seconds",
+    labels<"model_id", "strategy", "tenant_id">,
+    buckets<0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10>> {};
 
-using time_per_output_token_seconds =
-    histogram<"time_per_output_token_seconds", "Time per output token after the first in seconds",
-              labels<"model_id", "strategy", "tenant_id">,
-              buckets<0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5>>;
+struct time_per_output_token_seconds : histogram<
+    "time_per_output_token_seconds", "Time per output token after the first in seconds",
+    labels<"model_id", "strategy", "tenant_id">,
+    buckets<0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5>> {};
 
-using tokens_total = counter<"tokens_total", "Total number of input and output tokens",
-                             labels<"model_id", "tenant_id", "token_type">, value_set<"token_type", "input", "output">>;
+struct tokens_total : counter<
+    "tokens_total", "Total number of input and output tokens", labels<"model_id", "tenant_id", "token_type">,
+    value_set<"token_type", "input", "output">> {};
 
 using families = family_list<time_to_first_token_seconds, time_per_output_token_seconds, tokens_total>;
 

@@ -34,29 +34,29 @@
 namespace llmetrics {
 namespace genai {
 
-using client_operation_duration =
-    histogram<"gen_ai_client_operation_duration_seconds", "GenAI operation duration",
-              labels<"gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "error_type">,
-              buckets<0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92>,
-              unit<"seconds">>;
+struct client_operation_duration : histogram<
+    "gen_ai_client_operation_duration_seconds", "GenAI operation duration",
+    labels<"gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "error_type">,
+    buckets<0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92>,
+    unit<"seconds">> {};
 
-using client_token_usage =
-    histogram<"gen_ai_client_token_usage", "Number of input and output tokens used",
-              labels<"gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "gen_ai_token_type">,
-              buckets<1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864>,
-              value_set<"gen_ai_token_type", "input", "output">>;
+struct client_token_usage : histogram<
+    "gen_ai_client_token_usage", "Number of input and output tokens used",
+    labels<"gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "gen_ai_token_type">,
+    buckets<1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864>,
+    value_set<"gen_ai_token_type", "input", "output">> {};
 
-using server_time_to_first_token =
-    histogram<"gen_ai_server_time_to_first_token_seconds", "Time to generate first token for successful responses",
-              labels<"gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model">,
-              buckets<0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10>,
-              unit<"seconds">>;
+struct server_time_to_first_token : histogram<
+    "gen_ai_server_time_to_first_token_seconds", "Time to generate first token for successful responses",
+    labels<"gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model">,
+    buckets<0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10>,
+    unit<"seconds">> {};
 
-using server_time_per_output_token =
-    histogram<"gen_ai_server_time_per_output_token_seconds",
-              "Time per output token generated after the first token for successful responses",
-              labels<"gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model">,
-              buckets<0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5>, unit<"seconds">>;
+struct server_time_per_output_token : histogram<
+    "gen_ai_server_time_per_output_token_seconds",
+    "Time per output token generated after the first token for successful responses",
+    labels<"gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model">,
+    buckets<0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5>, unit<"seconds">> {};
 
 using families = family_list<client_operation_duration, client_token_usage, server_time_to_first_token,
                              server_time_per_output_token>;

@@ -19,7 +19,7 @@
 
 #include "../storage/series.hpp"
 #include "catalog.hpp"
-#include "registry_holds.hpp"
+#include "../registry/holds.hpp"
 
 namespace llmetrics {
 

@@ -28,8 +28,8 @@
 
 #include "catalog.hpp"
 #include "guards.hpp"
-#include "registry_holds.hpp"
-#include "time_source.hpp"
+#include "../registry/holds.hpp"
+#include "../core/clock.hpp"
 #include "trace_context.hpp"
 
 namespace llmetrics {

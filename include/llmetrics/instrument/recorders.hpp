@@ -22,7 +22,7 @@
 #include "../core/labels.hpp"
 #include "catalog.hpp"
 #include "guards.hpp"
-#include "registry_holds.hpp"
+#include "../registry/holds.hpp"
 
 namespace llmetrics {
 

@@ -27,7 +27,8 @@
 #include <nlohmann/json.hpp>
 
 #include "../instrument/catalog.hpp"
-#include "../instrument/registry_holds.hpp"
+#include "../registry/holds.hpp"
+#include "detail/family_label.hpp"
 #include "promql.hpp"
 #include "rules.hpp"
 #include "slo.hpp"
@@ -94,6 +95,12 @@ struct dashboard_builder {
         return std::string("rate(") + sel<F>(suffix, std::move(extra)) + "[$__rate_interval])";
     }
 
+    // sum by (labels of F) (rate(F<suffix>...)).
+    template <class F, fixed_string... Labels>
+    static std::string sum_rate_by(std::string_view suffix = {}) {
+        return sum_by(labels_of<F, Labels...>(), rate<F>(suffix));
+    }
+
     void row(std::string title) { panels.push_back({std::move(title), "row", "", "", 24, 1, {}, {}}); }
 
     dashboard_panel& panel(std::string title, std::string type, std::string unit, std::string description,
@@ -124,7 +131,8 @@ struct dashboard_builder {
         namespace cat = catalog;
         const std::string http = name<cat::http_requests_total>();
         const std::string inference = name<cat::model_inference_total>();
-        const std::string bad_inference = rate<cat::model_inference_total>("", {matcher("status", "!=", "success")});
+        const std::string bad_inference = rate<cat::model_inference_total>(
+            "", {matcher(label_of<cat::model_inference_total, "status">(), "!=", "success")});
         const std::string hits = name<cat::cache_hits_total>(), misses = name<cat::cache_misses_total>();
         const std::string process_prefix = o.process_prefix.value_or(std::string(R::prefix()));
 
@@ -157,12 +165,12 @@ struct dashboard_builder {
         row("Traffic");
         {
             auto& p = panel("HTTP requests by route and status", "timeseries", "reqps", "HTTP requests per second.");
-            query(p, sum_by({"route", "status_code"}, rate<cat::http_requests_total>()), "{{route}} {{status_code}}",
+            query(p, sum_rate_by<cat::http_requests_total, "route", "status_code">(), "{{route}} {{status_code}}",
                   {http});
         }
         {
             auto& p = panel("Inferences by model and status", "timeseries", "reqps", "Model inferences per second.");
-            query(p, sum_by({"model_id", "status"}, rate<cat::model_inference_total>()), "{{model_id}} {{status}}",
+            query(p, sum_rate_by<cat::model_inference_total, "model_id", "status">(), "{{model_id}} {{status}}",
                   {inference});
         }
 
@@ -175,27 +183,30 @@ struct dashboard_builder {
         {
             auto& p = panel("Inference latency by model", "timeseries", "s",
                             "p50, p95 and p99 of model inference duration per model.", 8);
-            quantiles<cat::model_inference_duration_seconds>(p, {"model_id"}, " {{model_id}}");
+            using F = cat::model_inference_duration_seconds;
+            quantiles<F>(p, labels_of<F, "model_id">(), " {{model_id}}");
         }
         {
             auto& p = panel("Model load time", "timeseries", "s",
                             "p50, p95 and p99 of the time taken to load each model.", 8);
-            quantiles<cat::model_load_time_seconds>(p, {"model_id"}, " {{model_id}}");
+            using F = cat::model_load_time_seconds;
+            quantiles<F>(p, labels_of<F, "model_id">(), " {{model_id}}");
         }
 
         row("Errors");
         {
             auto& p = panel("Errors by type and model", "timeseries", "short", "Errors per second.");
-            query(p, sum_by({"error_type", "model_id"}, rate<cat::errors_total>()), "{{error_type}} {{model_id}}",
+            query(p, sum_rate_by<cat::errors_total, "error_type", "model_id">(), "{{error_type}} {{model_id}}",
                   {name<cat::errors_total>()});
         }
         {
             auto& p = panel("Inference error ratio by model", "timeseries", "percentunit",
                             "Share of each model's inferences whose status is not \"success\".");
-            const std::string all = sum_by({"model_id"}, rate<cat::model_inference_total>());
+            const std::string all = sum_rate_by<cat::model_inference_total, "model_id">();
             query(
                 p,
-                std::string("(\n  ") + sum_by({"model_id"}, bad_inference) + "\n  or\n  0 * " + all + "\n)\n/\n" + all,
+                std::string("(\n  ") + sum_by(labels_of<cat::model_inference_total, "model_id">(), bad_inference) +
+                    "\n  or\n  0 * " + all + "\n)\n/\n" + all,
                 "{{model_id}}", {inference});
             p.thresholds = {0.05};
         }
@@ -204,20 +215,20 @@ struct dashboard_builder {
         {
             auto& p = panel("Tokens per second by model", "timeseries", "short",
                             "Tokens generated per second (sum of model_inference_tokens).", 8);
-            query(p, sum_by({"model_id"}, rate<cat::model_inference_tokens>("_sum")), "{{model_id}}",
+            query(p, sum_rate_by<cat::model_inference_tokens, "model_id">("_sum"), "{{model_id}}",
                   {name<cat::model_inference_tokens>()});
         }
         {
             auto& p = panel("Cost per tenant", "timeseries", "short", "Request cost in cents per hour.", 8);
-            query(p, sum_by({"tenant_id"}, rate<cat::request_cost_cents>("_sum")) + " * 3600", "{{tenant_id}}",
+            query(p, sum_rate_by<cat::request_cost_cents, "tenant_id">("_sum") + " * 3600", "{{tenant_id}}",
                   {name<cat::request_cost_cents>()});
         }
         {
             auto& p =
                 panel("Cache hit ratio by cache", "timeseries", "percentunit", "Hits / (hits + misses) per cache.", 8);
-            const std::string h = sum_by({"cache_type"}, rate<cat::cache_hits_total>());
+            const std::string h = sum_rate_by<cat::cache_hits_total, "cache_type">();
             query(p,
-                  h + "\n/\n(\n  " + h + "\n  +\n  (" + sum_by({"cache_type"}, rate<cat::cache_misses_total>()) +
+                  h + "\n/\n(\n  " + h + "\n  +\n  (" + sum_rate_by<cat::cache_misses_total, "cache_type">() +
                       std::string(" or 0 * ") + h + ")\n)",
                   "{{cache_type}}", {hits});
         }
@@ -225,12 +236,14 @@ struct dashboard_builder {
         row("Capacity");
         {
             auto& p = panel("Active connections by tenant", "timeseries", "short", "Connections open now.");
-            query(p, sum_by({"tenant_id"}, sel<cat::active_connections>()), "{{tenant_id}}",
+            using F = cat::active_connections;
+            query(p, sum_by(labels_of<F, "tenant_id">(), sel<F>()), "{{tenant_id}}",
                   {name<cat::active_connections>()});
         }
         {
             auto& p = panel("Queue depth", "timeseries", "short", "Requests waiting, per queue type.");
-            query(p, sum_by({"queue_type"}, sel<cat::queue_depth>()), "{{queue_type}}", {name<cat::queue_depth>()});
+            using F = cat::queue_depth;
+            query(p, sum_by(labels_of<F, "queue_type">(), sel<F>()), "{{queue_type}}", {name<F>()});
         }
 
         row("Process");

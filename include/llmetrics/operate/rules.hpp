@@ -32,7 +32,8 @@
 #include <vector>
 
 #include "../instrument/catalog.hpp"
-#include "../instrument/registry_holds.hpp"
+#include "../registry/holds.hpp"
+#include "detail/family_label.hpp"
 #include "promql.hpp"
 #include "slo.hpp"
 
@@ -216,10 +217,12 @@ std::vector<prometheus_rule> plain_alerts(const rules_options& o) {
     std::vector<prometheus_rule> out;
     const std::string w = std::string("[") + prometheus_duration(o.rate_window) + "]";
     if constexpr (registry_holds_v<R, cat::model_inference_total>) {
-        const std::string m(R::template name_of<cat::model_inference_total>());
-        const std::string all = sum_by({"model_id"}, std::string("rate(") + m + w + ")");
-        const std::string bad =
-            sum_by({"model_id"}, std::string("rate(") + selector(m, {matcher("status", "!=", "success")}) + w + ")");
+        using F = cat::model_inference_total;
+        const std::string m(R::template name_of<F>());
+        const std::vector<std::string> by_model = labels_of<F, "model_id">();
+        const std::string all = sum_by(by_model, std::string("rate(") + m + w + ")");
+        const std::string not_success = matcher(label_of<F, "status">(), "!=", "success");
+        const std::string bad = sum_by(by_model, std::string("rate(") + selector(m, {not_success}) + w + ")");
         prometheus_rule r;
         r.alert = "ModelErrorRateHigh";
         r.expr = bad + "\n/\n" + all + "\n> " + short_number(o.model_error_ratio);
@@ -233,15 +236,19 @@ std::vector<prometheus_rule> plain_alerts(const rules_options& o) {
                                                       "other than \"success\" over " +
                                                       prometheus_duration(o.rate_window) + std::string(", for ") +
                                                       prometheus_duration(o.model_error_for) + ".");
-        add_common(r, "page", o, {"model_id"});
+        add_common(r, "page", o, by_model);
         out.push_back(std::move(r));
     }
     if constexpr (registry_holds_v<R, cat::model_inference_duration_seconds>) {
-        const std::string m(R::template name_of<cat::model_inference_duration_seconds>());
+        using F = cat::model_inference_duration_seconds;
+        const std::string m(R::template name_of<F>());
+        const std::vector<std::string> by_model = labels_of<F, "model_id">();
+        std::vector<std::string> by_model_and_bucket = by_model;
+        by_model_and_bucket.push_back("le");
         prometheus_rule r;
         r.alert = "InferenceLatencyP95High";
         r.expr = std::string("histogram_quantile(0.95, ") +
-                 sum_by({"model_id", "le"}, std::string("rate(") + m + "_bucket" + w + ")") + std::string(")\n> ") +
+                 sum_by(by_model_and_bucket, std::string("rate(") + m + "_bucket" + w + ")") + std::string(")\n> ") +
                  short_number(o.p95_latency_seconds);
         r.for_duration = o.latency_for;
         r.annotations.emplace_back("summary",
@@ -253,14 +260,15 @@ std::vector<prometheus_rule> plain_alerts(const rules_options& o) {
                                                       short_number(o.p95_latency_seconds) + std::string("s over ") +
                                                       prometheus_duration(o.rate_window) + ", for " +
                                                       prometheus_duration(o.latency_for) + ".");
-        add_common(r, "ticket", o, {"model_id"});
+        add_common(r, "ticket", o, by_model);
         out.push_back(std::move(r));
     }
     if constexpr (registry_holds_v<R, cat::queue_depth>) {
-        const std::string m(R::template name_of<cat::queue_depth>());
+        using F = cat::queue_depth;
+        const std::string m(R::template name_of<F>());
         prometheus_rule r;
         r.alert = "QueueDepthHigh";
-        r.expr = sum_by({"queue_type"}, m) + " > " + short_number(o.queue_depth);
+        r.expr = sum_by(labels_of<F, "queue_type">(), m) + " > " + short_number(o.queue_depth);
         r.for_duration = o.queue_depth_for;
         r.annotations.emplace_back("summary", "Queue {{ $labels.queue_type }}: {{ $value }} waiting");
         r.annotations.emplace_back("description", std::string("The ") + m +

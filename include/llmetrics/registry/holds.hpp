@@ -18,7 +18,7 @@
 #include <type_traits>
 
 #include "../core/fixed_string.hpp"
-#include "../registry/registry.hpp"
+#include "registry.hpp"
 
 namespace llmetrics {
 

@@ -12,8 +12,8 @@
 //      "status":"success","duration_seconds":1.7,"tokens":420,"cost_cents":0.8,"trace_id":"4bf9..."}
 //
 // log() formats the line on the calling thread into a thread-local buffer and
-// hands it to a bounded multi-producer queue (D. Vyukov's array queue: one CAS
-// to claim a cell, one release store to publish it). A full queue drops the
+// hands it to a bounded queue (instrument/detail/mpmc_queue.hpp: one CAS to
+// claim a cell, one release store to publish it). A full queue drops the
 // line and counts it; log() never blocks and never throws. Buffers are swapped,
 // not copied, between the caller and the cell, so once they have grown to the
 // size of a line nothing allocates. A std::jthread drains the queue every
@@ -43,12 +43,14 @@
 #include <utility>
 #include <vector>
 
+#include "../core/detail/rfc3339.hpp"
 #include "../core/metric_type.hpp"
 #include "../core/detail/utf8.hpp"
 #include "../exposition/json.hpp"
 #include "../registry/collector.hpp"
 #include "../core/snapshot.hpp"
-#include "../instrument/trace_context.hpp"
+#include "detail/mpmc_queue.hpp"
+#include "trace_context.hpp"
 
 namespace llmetrics {
 
@@ -95,40 +97,10 @@ inline void append_json_number(std::string& out, double v) {
     out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
 }
 
-inline void append_digits(std::string& out, long long v, int width) {
-    char buf[24];
-    const auto r = std::to_chars(buf, buf + sizeof buf, v);
-    for (int n = static_cast<int>(r.ptr - buf); n < width; ++n) out += '0';
-    out.append(buf, r.ptr);
-}
-
-// RFC 3339, UTC, milliseconds: 2024-05-01T12:00:00.123Z
-inline void append_time(std::string& out, std::chrono::system_clock::time_point t) {
-    using namespace std::chrono;
-    const auto ms = time_point_cast<milliseconds>(t);
-    const auto day = floor<days>(ms);
-    const year_month_day ymd{day};
-    const hh_mm_ss hms{ms - day};
-    out += '"';
-    append_digits(out, static_cast<int>(ymd.year()), 4);
-    out += '-';
-    append_digits(out, static_cast<unsigned>(ymd.month()), 2);
-    out += '-';
-    append_digits(out, static_cast<unsigned>(ymd.day()), 2);
-    out += 'T';
-    append_digits(out, hms.hours().count(), 2);
-    out += ':';
-    append_digits(out, hms.minutes().count(), 2);
-    out += ':';
-    append_digits(out, hms.seconds().count(), 2);
-    out += '.';
-    append_digits(out, hms.subseconds().count(), 3);
-    out += "Z\"";
-}
-
 inline void format_request_line(std::string& out, const request_record& r) {
-    out += "{\"time\":";
-    append_time(out, r.time);
+    out += "{\"time\":\"";
+    append_rfc3339_ms(out, r.time);
+    out += '"';
     out += ",\"tenant\":";
     append_json_string(out, r.tenant);
     out += ",\"model\":";
@@ -160,69 +132,6 @@ inline void format_request_line(std::string& out, const request_record& r) {
     }
     out += "}\n";
 }
-
-// Bounded multi-producer, single-consumer queue of lines (Vyukov). A cell's
-// sequence number says whose turn it is: == pos for the producer claiming
-// position pos, == pos + 1 once the line is published, == pos + size when the
-// consumer has emptied it for the next round.
-class line_queue {
-public:
-    explicit line_queue(std::size_t capacity) {
-        std::size_t n = 2;
-        while (n < capacity) n *= 2;
-        mask_ = n - 1;
-        cells_ = std::make_unique<cell[]>(n);
-        for (std::size_t i = 0; i < n; ++i) cells_[i].sequence.store(i, std::memory_order_relaxed);
-    }
-
-    // Swaps `line` into a free cell (so `line` receives that cell's old buffer).
-    // False when the queue is full.
-    bool try_push(std::string& line) noexcept {
-        std::size_t pos = enqueue_.load(std::memory_order_relaxed);
-        for (;;) {
-            cell& c = cells_[pos & mask_];
-            // acquire: the consumer's release after emptying the cell.
-            const std::size_t seq = c.sequence.load(std::memory_order_acquire);
-            const auto diff = static_cast<std::ptrdiff_t>(seq - pos);
-            if (diff == 0) {
-                // relaxed: the cell itself is handed over by its sequence number.
-                if (enqueue_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
-                    c.line.swap(line);
-                    c.sequence.store(pos + 1, std::memory_order_release);
-                    return true;
-                }
-            } else if (diff < 0) {
-                return false;  // the cell of the previous round is not consumed yet: full
-            } else {
-                pos = enqueue_.load(std::memory_order_relaxed);
-            }
-        }
-    }
-
-    // Appends every published line to `out`; returns how many. Consumer only.
-    std::size_t drain(std::string& out) {
-        std::size_t n = 0;
-        for (;;) {
-            cell& c = cells_[dequeue_ & mask_];
-            if (c.sequence.load(std::memory_order_acquire) != dequeue_ + 1) return n;
-            out += c.line;
-            c.line.clear();  // keeps its capacity for the producer that swaps it out
-            c.sequence.store(dequeue_ + mask_ + 1, std::memory_order_release);
-            ++dequeue_;
-            ++n;
-        }
-    }
-
-private:
-    struct cell {
-        std::atomic<std::size_t> sequence{0};
-        std::string line;
-    };
-    std::unique_ptr<cell[]> cells_;
-    std::size_t mask_ = 0;
-    alignas(64) std::atomic<std::size_t> enqueue_{0};
-    alignas(64) std::size_t dequeue_ = 0;
-};
 
 class request_log_collector final : public collector {
 public:
@@ -306,11 +215,15 @@ private:
     }
 
     void run(std::stop_token stop) {
-        std::string batch;
+        std::string batch, line;
         for (;;) {
             const bool stopping = stop.stop_requested();
             batch.clear();
-            const std::size_t lines = queue_.drain(batch);
+            std::size_t lines = 0;
+            while (queue_.try_pop(line)) {
+                batch += line;
+                ++lines;
+            }
             if (lines) write(batch, lines);
             if (stopping) {
                 // Producers are gone once the destructor runs; this drain was the last.
@@ -334,7 +247,7 @@ private:
     bool owned_;
     std::chrono::milliseconds interval_;
     std::shared_ptr<detail::request_log_stats> stats_ = std::make_shared<detail::request_log_stats>();
-    detail::line_queue queue_;
+    detail::mpmc_queue<std::string> queue_;
     std::mutex mutex_;
     std::condition_variable_any wake_;
     std::jthread writer_;  // last: started after everything it uses exists, joined first

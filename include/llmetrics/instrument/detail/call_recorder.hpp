@@ -1,0 +1,133 @@
+#pragma once
+// What monitored_router shares with the calls it hands out: the registries, the
+// clock, the label defaults and the label cache, and how a finished call is
+// recorded: one fold over the role table (instrument/detail/router_roles.hpp)
+// per registry. Recording never throws: a failure to record (allocating a
+// first-seen series) must not turn a served request into a failed one.
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <tuple>
+#include <utility>
+
+#include "../label_defaults.hpp"
+#include "../llm_router.hpp"
+#include "../../core/clock.hpp"
+#include "../trace_context.hpp"
+#include "label_cache.hpp"
+#include "role_table.hpp"
+#include "router_roles.hpp"
+
+namespace llmetrics::detail {
+
+template <class Traits, class... Registries>
+class call_recorder {
+public:
+    using traits = Traits;
+    using handles = std::tuple<router_roles::handles<Registries>...>;
+    using cache_type = label_cache<handles, call_recorder>;
+    using set_ref = typename cache_type::ref;
+    using set_type = label_set<handles>;
+
+    explicit call_recorder(Registries&... registries) noexcept : registries_(&registries...) {}
+
+    time_source clock;
+    label_defaults defaults;
+    cache_type cache;
+
+    // The label set of a call with these options, defaults filled in.
+    template <class Options>
+    set_ref acquire(const Options& options) {
+        request_labels l = read_request_labels(options);
+        if (l.model.empty()) l.model = defaults.model;
+        if (l.tenant_id.empty()) l.tenant_id = defaults.tenant_id;
+        if (l.strategy.empty()) l.strategy = defaults.strategy;
+        if constexpr (uses_provider_or_operation) {
+            if (l.provider.empty()) l.provider = defaults.provider;
+            if (l.operation.empty()) l.operation = defaults.operation;
+        } else {
+            l.provider = {};  // not part of any series: keep them out of the cache key
+            l.operation = {};
+        }
+        return cache.acquire(l);
+    }
+
+    void record_success(set_type& s, double seconds, const usage& u, const stream_timing* timing) const noexcept {
+        call_facts c = facts_of(s);
+        c.seconds = seconds;
+        c.use = &u;
+        c.timing = timing;
+        record<call_event::success>(c, &s.handles);
+    }
+
+    void record_failure(set_type& s, double seconds, std::string_view error_type) const noexcept {
+        call_facts c = facts_of(s);
+        c.seconds = seconds;
+        c.error_type = error_type;
+        record<call_event::failure>(c, &s.handles);
+    }
+
+    // Inside a catch block: the exception's type names the failure.
+    void record_failure_current(set_type& s, double seconds) const noexcept {
+        try {
+            const auto name = traits::error_type();
+            record_failure(s, seconds, std::string_view(name));
+        } catch (...) {
+        }
+    }
+
+    void record_load(const model_labels& l, double seconds) const noexcept {
+        call_facts c = facts_of(l);
+        c.seconds = seconds;
+        record<call_event::load>(c, nullptr);
+    }
+
+    void record_load_failure(const model_labels& l) const noexcept {
+        record<call_event::load_failure>(facts_of(l), nullptr);
+    }
+
+    // Whether any registry records provider or operation (only the GenAI families do).
+    static constexpr bool uses_provider_or_operation =
+        ((router_roles::reads<Registries>(&call_facts::provider) ||
+          router_roles::reads<Registries>(&call_facts::operation)) ||
+         ...);
+
+private:
+    static call_facts facts_of(const set_type& s) noexcept {
+        call_facts c;
+        c.model = s.model;
+        c.strategy = s.strategy;
+        c.tenant_id = s.tenant_id;
+        c.provider = s.provider;
+        c.operation = s.operation;
+        return c;
+    }
+    static call_facts facts_of(const model_labels& l) noexcept {
+        call_facts c;
+        c.model = l.id.empty() ? std::string_view("unknown") : l.id;
+        c.format = l.format.empty() ? std::string_view("unknown") : l.format;
+        c.loader = l.loader.empty() ? std::string_view("auto") : l.loader;
+        return c;
+    }
+
+    // Loads and load failures have no label set (h is null): their rows are never cached.
+    template <call_event Event>
+    void record(const call_facts& c, handles* h) const noexcept {
+        const auto each_registry = [&](auto ex) {
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                (router_roles::record<Event>(*std::get<I>(registries_), h ? &std::get<I>(*h) : nullptr, c, ex), ...);
+            }(std::index_sequence_for<Registries...>{});
+        };
+        try {
+            // Model loads happen outside requests: they carry no exemplar.
+            if constexpr (Event == call_event::load || Event == call_event::load_failure) each_registry(nullptr);
+            else with_trace_exemplar(each_registry);
+        } catch (...) {
+        }
+    }
+
+    std::tuple<Registries*...> registries_;
+};
+
+}  // namespace llmetrics::detail

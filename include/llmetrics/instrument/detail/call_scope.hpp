@@ -1,0 +1,105 @@
+#pragma once
+// A call in progress (monitored_router::scope). token() marks output tokens as
+// they arrive (the first gives the time to first token); succeed(result) or
+// fail() records the call once. Destroyed unfinished, it records a failure with
+// error_type "Abandoned". `Recorder` is detail::call_recorder.
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <utility>
+
+#include "../llm_router.hpp"
+#include "role_table.hpp"
+
+namespace llmetrics::detail {
+
+template <class Recorder>
+class call_scope {
+public:
+    using set_ref = typename Recorder::set_ref;
+
+    call_scope(const Recorder& r, set_ref s, std::int64_t start) noexcept : rec_(&r), set_(std::move(s)), start_(start) {}
+    call_scope(call_scope&& other) noexcept
+        : rec_(std::exchange(other.rec_, nullptr)),
+          set_(std::move(other.set_)),
+          start_(other.start_),
+          end_(other.end_),
+          first_(other.first_),
+          last_(other.last_),
+          tokens_(other.tokens_) {}
+    call_scope(const call_scope&) = delete;
+    call_scope& operator=(const call_scope&) = delete;
+    call_scope& operator=(call_scope&&) = delete;
+    ~call_scope() {
+        if (rec_) fail("Abandoned");
+    }
+
+    void token(std::size_t count = 1) noexcept {
+        if (!rec_) return;
+        const std::int64_t now = rec_->clock.now_ns();
+        if (first_ < 0) first_ = now;
+        last_ = now;
+        tokens_ += count;
+    }
+
+    // The end of the call, if it is known before the result is read (a future
+    // seen ready); the first mark wins.
+    void mark_end() noexcept {
+        if (rec_ && end_ < 0) end_ = rec_->clock.now_ns();
+    }
+
+    // Records success with the token counts and cost the result reports.
+    template <class Result>
+    void succeed(const Result& result) noexcept {
+        finish_success(read_usage(result));
+    }
+    void succeed() noexcept { finish_success(usage{}); }
+
+    // Records failure; inside a catch block the exception's type names it.
+    void fail() noexcept {
+        if (!rec_) return;
+        try {
+            const auto name = Recorder::traits::error_type();
+            fail(std::string_view(name));
+        } catch (...) {
+            fail(std::string_view("Unknown"));
+        }
+    }
+    void fail(std::string_view error_type) noexcept {
+        if (!rec_) return;
+        const Recorder& r = *std::exchange(rec_, nullptr);
+        r.record_failure(*set_, seconds_to(end_or_now(r)), error_type);
+    }
+
+    bool done() const noexcept { return rec_ == nullptr; }
+    std::uint64_t tokens() const noexcept { return tokens_; }
+    double elapsed_seconds() const noexcept { return rec_ ? seconds_to(end_or_now(*rec_)) : 0.0; }
+
+private:
+    std::int64_t end_or_now(const Recorder& r) const noexcept { return end_ >= 0 ? end_ : r.clock.now_ns(); }
+    double seconds_to(std::int64_t t) const noexcept { return static_cast<double>(t - start_) * 1e-9; }
+
+    void finish_success(usage u) noexcept {
+        if (!rec_) return;
+        const Recorder& r = *std::exchange(rec_, nullptr);
+        const double seconds = seconds_to(end_or_now(r));
+        if (first_ < 0) return r.record_success(*set_, seconds, u, nullptr);
+        if (!u.output_tokens) u.output_tokens = static_cast<double>(tokens_);
+        stream_timing timing;
+        timing.first_token_seconds = static_cast<double>(first_ - start_) * 1e-9;
+        if (*u.output_tokens > 1 && last_ > first_)
+            timing.per_output_token_seconds = static_cast<double>(last_ - first_) * 1e-9 / (*u.output_tokens - 1);
+        r.record_success(*set_, seconds, u, &timing);
+    }
+
+    const Recorder* rec_;
+    set_ref set_;
+    std::int64_t start_;
+    std::int64_t end_ = -1;
+    std::int64_t first_ = -1;
+    std::int64_t last_ = -1;
+    std::uint64_t tokens_ = 0;
+};
+
+}  // namespace llmetrics::detail

@@ -1,0 +1,82 @@
+#pragma once
+// Everything monitored_router records, as one table (vocabulary in
+// instrument/detail/role_table.hpp). Adding a family the decorator fills is
+// adding a row here; a registry that does not hold a row's family skips it.
+
+#include "../catalog.hpp"
+#include "../genai_catalog.hpp"
+#include "role_table.hpp"
+
+namespace llmetrics::detail {
+
+// Short names for the table only.
+namespace router_roles_table {
+using f = call_facts;
+template <fixed_string L>
+using model = from<L, &f::model>;
+template <fixed_string L>
+using strategy = from<L, &f::strategy>;
+template <fixed_string L>
+using tenant = from<L, &f::tenant_id>;
+template <fixed_string L>
+using provider = from<L, &f::provider>;
+template <fixed_string L>
+using operation = from<L, &f::operation>;
+template <fixed_string L>
+using error = from<L, &f::error_type>;
+using ev = call_event;
+namespace cat = llmetrics::catalog;
+namespace stream = llmetrics::catalog::streaming;
+namespace gen = llmetrics::genai;
+
+// clang-format off
+using table = role_table<
+    // The tutorial's catalog.
+    role_row<cat::model_inference_total, ev::success, count_one,
+             model<"model_id">, strategy<"strategy">, fixed<"status", "success">, tenant<"tenant_id">>,
+    role_row<cat::model_inference_total, ev::failure, count_one,
+             model<"model_id">, strategy<"strategy">, fixed<"status", "error">, tenant<"tenant_id">>,
+    role_row<cat::model_inference_duration_seconds, ev::success, call_seconds,
+             model<"model_id">, strategy<"strategy">, tenant<"tenant_id">>,
+    role_row<cat::model_inference_tokens, ev::success, total_tokens,
+             model<"model_id">, strategy<"strategy">, tenant<"tenant_id">>,
+    role_row<cat::request_cost_cents, ev::success, cost_cents, model<"model_id">, tenant<"tenant_id">>,
+    role_row<cat::errors_total, ev::failure, count_one,
+             error<"error_type">, model<"model_id">, tenant<"tenant_id">>,
+    role_row<cat::model_load_time_seconds, ev::load, call_seconds,
+             model<"model_id">, from<"format", &f::format>, from<"loader", &f::loader>>,
+    role_row<cat::errors_total, ev::load_failure, count_one,
+             fixed<"error_type", "ModelLoadError">, model<"model_id">, fixed<"tenant_id", "unknown">>,
+    // Streaming extensions.
+    role_row<stream::tokens_total, ev::success, input_tokens,
+             model<"model_id">, tenant<"tenant_id">, fixed<"token_type", "input">>,
+    role_row<stream::tokens_total, ev::success, output_tokens,
+             model<"model_id">, tenant<"tenant_id">, fixed<"token_type", "output">>,
+    role_row<stream::time_to_first_token_seconds, ev::success, first_token_seconds,
+             model<"model_id">, strategy<"strategy">, tenant<"tenant_id">>,
+    role_row<stream::time_per_output_token_seconds, ev::success, per_output_token_seconds,
+             model<"model_id">, strategy<"strategy">, tenant<"tenant_id">>,
+    // OpenTelemetry GenAI conventions (error_type empty on success).
+    role_row<gen::client_operation_duration, ev::success, call_seconds,
+             operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">,
+             fixed<"error_type", "">>,
+    role_row<gen::client_operation_duration, ev::failure, call_seconds,
+             operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">,
+             error<"error_type">>,
+    role_row<gen::client_token_usage, ev::success, input_tokens,
+             operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">,
+             fixed<"gen_ai_token_type", "input">>,
+    role_row<gen::client_token_usage, ev::success, output_tokens,
+             operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">,
+             fixed<"gen_ai_token_type", "output">>,
+    role_row<gen::server_time_to_first_token, ev::success, first_token_seconds,
+             operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">>,
+    role_row<gen::server_time_per_output_token, ev::success, per_output_token_seconds,
+             operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">>>;
+// clang-format on
+
+}  // namespace router_roles_table
+
+using router_roles = router_roles_table::table;
+
+}  // namespace llmetrics::detail

@@ -1,0 +1,6 @@
+// expect-error: llmetrics: the family has no label of this name
+// rules and dashboard read label names from the family types: a name the family lacks fails.
+#include <string>
+#include <llmetrics/instrument/catalog.hpp>
+#include <llmetrics/operate/detail/family_label.hpp>
+int main() { return static_cast<int>(llmetrics::detail::label_of<llmetrics::catalog::errors_total, "model">().size()); }
