@@ -63,7 +63,7 @@ public:
     phase_t phase() const noexcept { return phase_.load(std::memory_order_acquire); }
 
     // Position in the acceptor's list (guarded by the acceptor's mutex).
-    std::list<std::weak_ptr<exposer_connection>>::iterator position;
+    typename std::list<std::weak_ptr<exposer_connection>>::iterator position;
     bool listed = false;
 
 private:
