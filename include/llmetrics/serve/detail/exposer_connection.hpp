@@ -85,7 +85,7 @@ private:
         return false;
     }
 
-    std::shared_ptr<Acceptor> core_;  // the acceptor: options, router, stats, the connection list
+    std::shared_ptr<Acceptor> acceptor_;  // the acceptor: options, router, stats, the connection list
     boost::beast::tcp_stream stream_;
     boost::beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
@@ -100,21 +100,21 @@ private:
 
 template <class Acceptor>
 exposer_connection<Acceptor>::exposer_connection(std::shared_ptr<Acceptor> acceptor, tcp::socket&& socket)
-    : core_(std::move(acceptor)), stream_(std::move(socket)) {
+    : acceptor_(std::move(acceptor)), stream_(std::move(socket)) {
     boost::system::error_code ec;
     const auto peer = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ = peer.address().to_string();
 }
 
 template <class Acceptor>
-exposer_connection<Acceptor>::~exposer_connection() { core_->forget(*this); }
+exposer_connection<Acceptor>::~exposer_connection() { acceptor_->forget(*this); }
 
 template <class Acceptor>
 void exposer_connection<Acceptor>::wait_for_request() {
     if (!set_phase(idle)) return;
-    if (core_->stopping()) return close();
+    if (acceptor_->stopping()) return close();
     if (buffer_.size() > 0) return read_request();  // a pipelined request is already here
-    stream_.expires_after(core_->options.idle_timeout);
+    stream_.expires_after(acceptor_->options.idle_timeout);
     stream_.async_read_some(buffer_.prepare(1024),
                             [self = this->shared_from_this()](boost::beast::error_code ec, std::size_t n) {
                                 if (ec) return self->close();  // idle timeout, peer gone, or evicted
@@ -127,9 +127,9 @@ template <class Acceptor>
 void exposer_connection<Acceptor>::read_request() {
     if (!set_phase(reading)) return;
     parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(core_->options.max_header_bytes, UINT32_MAX)));
-    parser_->body_limit(core_->options.max_body_bytes);
-    stream_.expires_after(core_->options.read_timeout);
+    parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(acceptor_->options.max_header_bytes, UINT32_MAX)));
+    parser_->body_limit(acceptor_->options.max_body_bytes);
+    stream_.expires_after(acceptor_->options.read_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             [self = this->shared_from_this()](boost::beast::error_code ec, std::size_t) {
                                 self->on_header(ec);
@@ -143,7 +143,7 @@ void exposer_connection<Acceptor>::on_header(boost::beast::error_code ec) {
         // Chunked request bodies are refused: Beast 1.74's chunk parser asserts on
         // some splits of a chunked body with trailers (a debug build would abort),
         // and the clients that matter send Content-Length.
-        core_->stats->count(exposer_stats::bad_request);
+        acceptor_->stats->count(exposer_stats::bad_request);
         return reply_error(http::status::length_required, "chunked request bodies are not accepted; send Content-Length\n");
     }
     if (parser_->is_done()) return handle();
@@ -176,7 +176,7 @@ void exposer_connection<Acceptor>::on_read(boost::beast::error_code ec) {
 // Answers what can be answered (400, 413, 431) and closes; true if handled.
 template <class Acceptor>
 bool exposer_connection<Acceptor>::handle_read_error(boost::beast::error_code ec) {
-    exposer_stats& stats = *core_->stats;
+    exposer_stats& stats = *acceptor_->stats;
     if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
         stats.count(exposer_stats::header_too_large);
         reply_error(http::status::request_header_fields_too_large, "request header fields too large\n");
@@ -211,20 +211,20 @@ void exposer_connection<Acceptor>::handle() {
     res_ = {};
     res_.body() = std::move(body);
 
-    request_router::decision d = core_->router.dispatch(req_, res_, remote_);
+    request_router::decision d = acceptor_->router.dispatch(req_, res_, remote_);
     if (d.kind == request_router::decision::ready) return write();
 
     auto self = this->shared_from_this();
     // Nothing is pending on the socket meanwhile: keep the io_context's run() from
     // returning for lack of work before the answer is posted back.
     auto work = boost::asio::make_work_guard(stream_.get_executor());
-    const bool posted = core_->post_to_worker([self, d = std::move(d), work = std::move(work)]() mutable {
+    const bool posted = acceptor_->post_to_worker([self, d = std::move(d), work = std::move(work)]() mutable {
         // The connection does nothing else until write() is posted back, so the
         // worker may use req_ and build the reply; the post orders it for the strand.
         if (d.kind == request_router::decision::readiness)
-            request_router::set_readiness(self->res_, self->core_->checks->run());
+            request_router::set_readiness(self->res_, self->acceptor_->checks->run());
         else
-            self->core_->router.run_route(d.handler, self->req_, self->res_, self->remote_);
+            self->acceptor_->router.run_route(d.handler, self->req_, self->res_, self->remote_);
         boost::asio::post(self->stream_.get_executor(), [self] { self->write(); });
         work.reset();
     });
@@ -248,9 +248,9 @@ void exposer_connection<Acceptor>::reply_error(http::status status, std::string_
 
 template <class Acceptor>
 void exposer_connection<Acceptor>::write() {
-    const bool keep_alive = !close_after_write_ && !core_->stopping();
+    const bool keep_alive = !close_after_write_ && !acceptor_->stopping();
     finalize_reply(res_, have_request_ ? &req_ : nullptr, keep_alive);
-    stream_.expires_after(core_->options.write_timeout);
+    stream_.expires_after(acceptor_->options.write_timeout);
     http::async_write(stream_, res_, [self = this->shared_from_this(), keep_alive](boost::beast::error_code ec, std::size_t) {
         if (ec) return self->close();
         if (!keep_alive) return self->linger_close();
@@ -268,7 +268,7 @@ void exposer_connection<Acceptor>::linger_close() {
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
     buffer_.clear();
     drained_ = 0;
-    stream_.expires_after(std::min(core_->options.read_timeout, std::chrono::milliseconds(1000)));
+    stream_.expires_after(std::min(acceptor_->options.read_timeout, std::chrono::milliseconds(1000)));
     struct drain {
         std::shared_ptr<exposer_connection> self;
         void operator()(boost::beast::error_code ec = {}, std::size_t n = 0) {
@@ -287,7 +287,7 @@ void exposer_connection<Acceptor>::close() {
     boost::beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.close();
-    core_->forget(*this);
+    acceptor_->forget(*this);
 }
 
 }  // namespace llmetrics::detail

@@ -31,7 +31,7 @@ struct exposer::state {
     std::optional<boost::asio::io_context> own_ioc;  // when the exposer runs its own threads
     std::vector<std::thread> io_threads;
     std::optional<boost::asio::thread_pool> workers;
-    std::shared_ptr<detail::exposer_acceptor> core;
+    std::shared_ptr<detail::exposer_acceptor> acceptor;
     std::mutex stop_mutex;
     bool stopped = false;
 
@@ -39,10 +39,10 @@ struct exposer::state {
         if (!render) throw std::invalid_argument("llmetrics: exposer needs a metrics renderer");
         const bool signals = options.handle_signals;
         const unsigned worker_count = std::max(1u, options.worker_threads);
-        core = std::make_shared<detail::exposer_acceptor>(ioc, std::move(render), std::move(options));
+        acceptor = std::make_shared<detail::exposer_acceptor>(ioc, std::move(render), std::move(options));
         workers.emplace(worker_count);
-        core->set_workers(&*workers);
-        core->start(signals);
+        acceptor->set_workers(&*workers);
+        acceptor->start(signals);
     }
 
     bool on_own_thread() const noexcept {
@@ -55,7 +55,7 @@ LLMETRICS_SERVE_INLINE exposer::exposer(metrics_renderer render, exposer_options
     : state_(std::make_unique<state>()) {
     state_->own_ioc.emplace(static_cast<int>(std::max(1u, options.threads)));
     state_->init(*state_->own_ioc, std::move(render), std::move(options));
-    const unsigned n = std::max(1u, state_->core->options.threads);
+    const unsigned n = std::max(1u, state_->acceptor->options.threads);
     try {
         for (unsigned i = 0; i < n; ++i)
             state_->io_threads.emplace_back([s = state_.get()] {
@@ -81,56 +81,56 @@ LLMETRICS_SERVE_INLINE exposer::exposer(boost::asio::io_context& ioc, metrics_re
 
 LLMETRICS_SERVE_INLINE exposer::~exposer() { stop(); }
 
-LLMETRICS_SERVE_INLINE std::uint16_t exposer::port() const noexcept { return state_->core->endpoint().port(); }
+LLMETRICS_SERVE_INLINE std::uint16_t exposer::port() const noexcept { return state_->acceptor->endpoint().port(); }
 
-LLMETRICS_SERVE_INLINE detail::tcp_endpoint exposer::endpoint() const noexcept { return state_->core->endpoint(); }
+LLMETRICS_SERVE_INLINE detail::tcp_endpoint exposer::endpoint() const noexcept { return state_->acceptor->endpoint(); }
 
 LLMETRICS_SERVE_INLINE void exposer::add_route(std::string method, std::string path, route_handler handler,
                                                route_execution execution) {
-    state_->core->router.add_route(std::move(method), std::move(path), std::move(handler), execution);
+    state_->acceptor->router.add_route(std::move(method), std::move(path), std::move(handler), execution);
 }
 
 LLMETRICS_SERVE_INLINE void exposer::add_readiness_check(std::string name, health_checks::check_fn check,
                                                          std::chrono::milliseconds timeout) {
-    state_->core->checks->add(std::move(name), std::move(check), timeout);
+    state_->acceptor->checks->add(std::move(name), std::move(check), timeout);
 }
 
-LLMETRICS_SERVE_INLINE health_checks& exposer::readiness_checks() noexcept { return *state_->core->checks; }
+LLMETRICS_SERVE_INLINE health_checks& exposer::readiness_checks() noexcept { return *state_->acceptor->checks; }
 
 LLMETRICS_SERVE_INLINE std::shared_ptr<collector> exposer::make_collector() const {
-    return std::make_shared<detail::exposer_collector>(state_->core->stats, state_->core->checks);
+    return std::make_shared<detail::exposer_collector>(state_->acceptor->stats, state_->acceptor->checks);
 }
 
-LLMETRICS_SERVE_INLINE std::size_t exposer::open_connections() const { return state_->core->connection_count(); }
+LLMETRICS_SERVE_INLINE std::size_t exposer::open_connections() const { return state_->acceptor->connection_count(); }
 
 LLMETRICS_SERVE_INLINE void exposer::stop() {
-    if (!state_ || !state_->core) return;
-    detail::exposer_acceptor& core = *state_->core;
-    core.request_stop();
+    if (!state_ || !state_->acceptor) return;
+    detail::exposer_acceptor& acceptor = *state_->acceptor;
+    acceptor.request_stop();
     if (state_->on_own_thread()) return;
     std::lock_guard lock(state_->stop_mutex);
     if (state_->stopped) return;
     state_->stopped = true;
     if (state_->own_ioc) {
-        if (!core.wait_drained(core.options.shutdown_timeout)) core.close_all();
-        core.set_workers(nullptr);
+        if (!acceptor.wait_drained(acceptor.options.shutdown_timeout)) acceptor.close_all();
+        acceptor.set_workers(nullptr);
         state_->workers->join();
-        core.wait_drained(std::chrono::milliseconds(500));
+        acceptor.wait_drained(std::chrono::milliseconds(500));
         state_->own_ioc->stop();
         for (std::thread& t : state_->io_threads)
             if (t.joinable()) t.join();
     } else {
-        core.close_all();
-        core.set_workers(nullptr);
+        acceptor.close_all();
+        acceptor.set_workers(nullptr);
         state_->workers->join();
     }
 }
 
 LLMETRICS_SERVE_INLINE void exposer::wait() {
-    state_->core->wait_for_stop_request();
+    state_->acceptor->wait_for_stop_request();
     stop();
 }
 
-LLMETRICS_SERVE_INLINE bool exposer::stopping() const noexcept { return state_->core->stopping(); }
+LLMETRICS_SERVE_INLINE bool exposer::stopping() const noexcept { return state_->acceptor->stopping(); }
 
 }  // namespace llmetrics
