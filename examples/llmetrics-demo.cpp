@@ -84,6 +84,11 @@
 #include <llmetrics/operate/dashboard.hpp>
 #include <llmetrics/operate/request_log.hpp>
 #include <llmetrics/serve.hpp>
+// The demo builds Beast requests itself (--preload) and reads the exposer's endpoint.
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/verb.hpp>
 #include <nlohmann/json.hpp>
 
 #include "chat_request.hpp"

@@ -30,8 +30,10 @@ BANNER = """\
 // GENERATED FILE, DO NOT EDIT. This is include/llmetrics/llmetrics.hpp with every
 // llmetrics header inlined; regenerate it with `python3 scripts/amalgamate.py`
 // after changing anything under include/ (a test fails while it is out of date).
-// Needs Boost (Hana), {{fmt}} (define FMT_HEADER_ONLY or link fmt) and nlohmann_json.
-// The HTTP exposer (serve/) is not included, as in the umbrella header.
+// The core target (llmetrics::core): core, storage, registry, exposition and
+// collectors. Needs C++20, Boost.Hana's headers and Threads (-pthread), nothing
+// else. instrument, analytics, operate and serve are not included; use the
+// installed headers and their CMake targets for those.
 #pragma once
 """
 

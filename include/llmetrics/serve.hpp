@@ -1,13 +1,14 @@
 #pragma once
-// llmetrics' opt-in HTTP layer: the exposer (/metrics, /healthz, /readyz, extra
-// routes), readiness checks and the Pushgateway client. Needs Boost.Beast/Asio and
-// zlib (link llmetrics::serve in CMake). Not part of <llmetrics/llmetrics.hpp>.
+// llmetrics' HTTP layer (CMake target llmetrics::serve): the exposer (/metrics,
+// /healthz, /readyz, extra routes), readiness checks and the Pushgateway client.
+// The Boost.Beast/Asio code is compiled once into the llmetrics::serve library, so
+// these headers include no Beast or Asio; define LLMETRICS_SERVE_HEADER_ONLY to
+// use them without the library (then Beast, Asio and zlib are compiled inline).
 
 #include "llmetrics.hpp"
 #include "serve/auth.hpp"
-#include "serve/base64.hpp"
 #include "serve/exposer.hpp"
-#include "serve/gzip.hpp"
-#include "serve/health.hpp"
+#include "serve/exposer_options.hpp"
 #include "serve/pushgateway.hpp"
+#include "serve/readiness_checks.hpp"
 #include "serve/route.hpp"

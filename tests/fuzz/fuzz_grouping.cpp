@@ -3,7 +3,7 @@
 // exactly the values given: plain segments are URL-unreserved characters only,
 // and @base64 segments are URL-safe base64 of the value.
 
-#include <llmetrics/serve/base64.hpp>
+#include <llmetrics/serve/detail/base64.hpp>
 #include <llmetrics/serve/pushgateway.hpp>
 
 #include <cstddef>
@@ -34,7 +34,7 @@ std::string decode(std::string_view name, std::string_view segment) {
         return std::string(segment);
     }
     if (segment == "=") return {};
-    const auto v = llmetrics::base64_decode(segment, llmetrics::base64_alphabet::url_safe);
+    const auto v = llmetrics::detail::base64_decode(segment, llmetrics::detail::base64_alphabet::url_safe);
     if (!v) std::abort();
     return *v;
 }
@@ -67,9 +67,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     // And base64 itself: decoding arbitrary bytes never crashes; re-encoding what
     // decoded gives back a canonical spelling that decodes to the same bytes.
-    for (const auto alphabet : {llmetrics::base64_alphabet::standard, llmetrics::base64_alphabet::url_safe}) {
-        const auto decoded = llmetrics::base64_decode(job, alphabet);
-        if (decoded && llmetrics::base64_decode(llmetrics::base64_encode(*decoded, alphabet), alphabet) != decoded)
+    for (const auto alphabet : {llmetrics::detail::base64_alphabet::standard, llmetrics::detail::base64_alphabet::url_safe}) {
+        const auto decoded = llmetrics::detail::base64_decode(job, alphabet);
+        if (decoded && llmetrics::detail::base64_decode(llmetrics::detail::base64_encode(*decoded, alphabet), alphabet) != decoded)
             std::abort();
     }
     return 0;

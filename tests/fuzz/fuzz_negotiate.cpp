@@ -3,7 +3,7 @@
 
 #include <llmetrics/exposition/negotiate.hpp>
 #include <llmetrics/serve/auth.hpp>
-#include <llmetrics/serve/gzip.hpp>
+#include <llmetrics/serve/detail/gzip.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -15,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const llmetrics::format f = llmetrics::negotiate(text);
     if (f != llmetrics::format::prometheus && f != llmetrics::format::openmetrics && f != llmetrics::format::json)
         std::abort();
-    (void)llmetrics::accepts_gzip(text);
+    (void)llmetrics::detail::accepts_gzip(text);
 
     static const llmetrics::http_auth bearer = llmetrics::http_auth::bearer("fuzz-token");
     static const llmetrics::http_auth basic = llmetrics::http_auth::basic("user", "pass");

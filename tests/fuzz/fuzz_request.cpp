@@ -6,7 +6,7 @@
 // the exposer sends.
 
 #include <llmetrics/llmetrics.hpp>
-#include <llmetrics/serve/exposer.hpp>
+#include <llmetrics/serve/detail/request_router.hpp>
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>

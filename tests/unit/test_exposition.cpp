@@ -12,12 +12,9 @@
 #include <nlohmann/json.hpp>
 
 // fmt is optional: llmetrics never names it, a fmt::memory_buffer is one more
-// output with append(first, last).
-#if __has_include(<fmt/format.h>)
+// output with append(first, last). CMake defines this when it finds fmt.
+#ifdef LLMETRICS_TEST_WITH_FMT
 #include <fmt/format.h>
-#define LLMETRICS_TEST_WITH_FMT 1
-#else
-#define LLMETRICS_TEST_WITH_FMT 0
 #endif
 
 #include <array>
@@ -464,7 +461,7 @@ TEST_CASE("every output kind receives the same bytes", "[exposition]") {
     const auto src = sample_source();
     for (const auto f : {lm::format::prometheus, lm::format::openmetrics, lm::format::json}) {
         const std::string expected = lm::render(src, f);
-#if LLMETRICS_TEST_WITH_FMT
+#ifdef LLMETRICS_TEST_WITH_FMT
         fmt::memory_buffer buffer;
         lm::render_to(buffer, src, f);
         CHECK(std::string_view(buffer.data(), buffer.size()) == expected);
@@ -484,7 +481,7 @@ TEST_CASE("encoders can be driven directly, as a registry streams its families",
     lm::openmetrics_encoder<std::string> e{out};
     static_assert(lm::encoder<decltype(e)>);
     static_assert(lm::encoder<lm::prometheus_text_encoder<std::ostringstream>>);
-#if LLMETRICS_TEST_WITH_FMT
+#ifdef LLMETRICS_TEST_WITH_FMT
     static_assert(lm::encoder<lm::json_encoder<fmt::memory_buffer>>);
 #endif
     static_assert(lm::encoder<lm::json_encoder<std::string>>);

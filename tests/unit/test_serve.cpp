@@ -4,6 +4,9 @@
 #include <llmetrics/llmetrics.hpp>
 #include <llmetrics/exposition/render.hpp>
 #include <llmetrics/serve.hpp>
+#include <llmetrics/serve/detail/base64.hpp>
+#include <llmetrics/serve/detail/constant_time_equal.hpp>
+#include <llmetrics/serve/detail/gzip.hpp>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -24,6 +27,8 @@
 #include <vector>
 
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -263,16 +268,16 @@ TEST_CASE("exposer compresses with gzip when the client accepts it", "[serve]") 
     CHECK(refused.body == plain);
     CHECK(request(exp.port(), "GET", "/metrics").header("content-encoding").empty());
 
-    CHECK(lm::accepts_gzip("gzip"));
-    CHECK(lm::accepts_gzip("deflate, GZIP;q=0.5"));
-    CHECK(lm::accepts_gzip("*"));
-    CHECK(lm::accepts_gzip("x-gzip"));
-    CHECK_FALSE(lm::accepts_gzip(""));
-    CHECK_FALSE(lm::accepts_gzip("identity"));
-    CHECK_FALSE(lm::accepts_gzip("gzip;q=0"));
-    CHECK_FALSE(lm::accepts_gzip("*;q=0.5, gzip;q=0"));
-    CHECK_FALSE(lm::accepts_gzip("gzip;q=2"));  // malformed: ignored
-    CHECK(lm::accepts_gzip("gzip;q=bad, *"));
+    CHECK(lm::detail::accepts_gzip("gzip"));
+    CHECK(lm::detail::accepts_gzip("deflate, GZIP;q=0.5"));
+    CHECK(lm::detail::accepts_gzip("*"));
+    CHECK(lm::detail::accepts_gzip("x-gzip"));
+    CHECK_FALSE(lm::detail::accepts_gzip(""));
+    CHECK_FALSE(lm::detail::accepts_gzip("identity"));
+    CHECK_FALSE(lm::detail::accepts_gzip("gzip;q=0"));
+    CHECK_FALSE(lm::detail::accepts_gzip("*;q=0.5, gzip;q=0"));
+    CHECK_FALSE(lm::detail::accepts_gzip("gzip;q=2"));  // malformed: ignored
+    CHECK(lm::detail::accepts_gzip("gzip;q=bad, *"));
 }
 
 TEST_CASE("exposer answers 404 and 405 with Allow", "[serve]") {
@@ -355,18 +360,18 @@ TEST_CASE("exposer auth: bearer token and basic credentials protect /metrics", "
         const response none = request(exp.port(), "GET", "/metrics");
         CHECK(none.status == 401);
         CHECK(none.header("www-authenticate").starts_with("Basic realm="));
-        const std::string good = "Basic " + lm::base64_encode("prom:pa:ss");
+        const std::string good = "Basic " + lm::detail::base64_encode("prom:pa:ss");
         CHECK(request(exp.port(), "GET", "/metrics", {{"Authorization", good}}).status == 200);
-        CHECK(request(exp.port(), "GET", "/metrics", {{"Authorization", "Basic " + lm::base64_encode("prom:pass")}})
+        CHECK(request(exp.port(), "GET", "/metrics", {{"Authorization", "Basic " + lm::detail::base64_encode("prom:pass")}})
                   .status == 401);
     }
     SECTION("the comparison has no early exit and handles lengths") {
-        CHECK(lm::constant_time_equal("abc", "abc"));
-        CHECK_FALSE(lm::constant_time_equal("abd", "abc"));
-        CHECK_FALSE(lm::constant_time_equal("ab", "abc"));
-        CHECK_FALSE(lm::constant_time_equal("abcabc", "abc"));  // cyclic read of the secret is not a match
-        CHECK_FALSE(lm::constant_time_equal("", "abc"));
-        CHECK(lm::constant_time_equal("", ""));
+        CHECK(lm::detail::constant_time_equal("abc", "abc"));
+        CHECK_FALSE(lm::detail::constant_time_equal("abd", "abc"));
+        CHECK_FALSE(lm::detail::constant_time_equal("ab", "abc"));
+        CHECK_FALSE(lm::detail::constant_time_equal("abcabc", "abc"));  // cyclic read of the secret is not a match
+        CHECK_FALSE(lm::detail::constant_time_equal("", "abc"));
+        CHECK(lm::detail::constant_time_equal("", ""));
         CHECK_FALSE(lm::http_auth::bearer("t").check(""));
         CHECK(lm::http_auth::none().check(""));
     }
@@ -663,23 +668,23 @@ TEST_CASE("exposer binds where told and reports bind failures", "[serve]") {
 }
 
 TEST_CASE("base64 round-trips in both alphabets", "[serve]") {
-    CHECK(lm::base64_encode("") == "");
-    CHECK(lm::base64_encode("f") == "Zg==");
-    CHECK(lm::base64_encode("fo") == "Zm8=");
-    CHECK(lm::base64_encode("foo") == "Zm9v");
-    CHECK(lm::base64_encode("\xfb\xff", lm::base64_alphabet::standard) == "+/8=");
-    CHECK(lm::base64_encode("\xfb\xff", lm::base64_alphabet::url_safe) == "-_8=");
-    CHECK(lm::base64_decode("Zm8") == "fo");
-    CHECK(lm::base64_decode("Zm8=") == "fo");
-    CHECK(lm::base64_decode("-_8", lm::base64_alphabet::url_safe) == "\xfb\xff");
-    CHECK_FALSE(lm::base64_decode("-_8=", lm::base64_alphabet::standard));
-    CHECK_FALSE(lm::base64_decode("Z"));
-    CHECK_FALSE(lm::base64_decode("Zm9=")); // non-zero unused bits
+    CHECK(lm::detail::base64_encode("") == "");
+    CHECK(lm::detail::base64_encode("f") == "Zg==");
+    CHECK(lm::detail::base64_encode("fo") == "Zm8=");
+    CHECK(lm::detail::base64_encode("foo") == "Zm9v");
+    CHECK(lm::detail::base64_encode("\xfb\xff", lm::detail::base64_alphabet::standard) == "+/8=");
+    CHECK(lm::detail::base64_encode("\xfb\xff", lm::detail::base64_alphabet::url_safe) == "-_8=");
+    CHECK(lm::detail::base64_decode("Zm8") == "fo");
+    CHECK(lm::detail::base64_decode("Zm8=") == "fo");
+    CHECK(lm::detail::base64_decode("-_8", lm::detail::base64_alphabet::url_safe) == "\xfb\xff");
+    CHECK_FALSE(lm::detail::base64_decode("-_8=", lm::detail::base64_alphabet::standard));
+    CHECK_FALSE(lm::detail::base64_decode("Z"));
+    CHECK_FALSE(lm::detail::base64_decode("Zm9=")); // non-zero unused bits
     std::string all;
     for (int c = 0; c < 256; ++c) all += static_cast<char>(c);
     for (std::size_t n = 0; n < all.size(); n += 7)
-        CHECK(lm::base64_decode(lm::base64_encode(all.substr(0, n), lm::base64_alphabet::url_safe),
-                                lm::base64_alphabet::url_safe) == all.substr(0, n));
+        CHECK(lm::detail::base64_decode(lm::detail::base64_encode(all.substr(0, n), lm::detail::base64_alphabet::url_safe),
+                                lm::detail::base64_alphabet::url_safe) == all.substr(0, n));
 }
 
 TEST_CASE("Pushgateway grouping keys use @base64 where needed", "[serve]") {

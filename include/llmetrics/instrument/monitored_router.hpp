@@ -53,7 +53,7 @@
 // there too.
 //
 // Durations come from std::chrono::steady_clock, or from the clock given to
-// set_time_source() (tests and simulations: instrument/time_source.hpp).
+// set_time_source() (tests and simulations: core/clock.hpp).
 //
 // Paths:
 //   process(prompt, options)                    synchronous
@@ -174,7 +174,7 @@ public:
     void set_defaults(label_defaults defaults) { rec_->defaults = std::move(defaults); }
     const label_defaults& defaults() const noexcept { return rec_->defaults; }
 
-    // Durations are read from `clock` from now on (see instrument/time_source.hpp).
+    // Durations are read from `clock` from now on (see core/clock.hpp).
     void set_time_source(time_source clock) noexcept { rec_->clock = clock; }
     const time_source& clock() const noexcept { return rec_->clock; }
 

@@ -10,22 +10,10 @@
 #include <utility>
 
 #include "../exposition/detail/http_tokens.hpp"
-#include "base64.hpp"
+#include "detail/base64.hpp"
+#include "detail/constant_time_equal.hpp"
 
 namespace llmetrics {
-
-// Equal contents, compared without an early exit. The loop runs over `presented`
-// (what the client sent) and reads `secret` cyclically, so neither the position
-// of the first difference nor the secret's length changes the running time.
-inline bool constant_time_equal(std::string_view presented, std::string_view secret) noexcept {
-    if (secret.empty()) return presented.empty();
-    unsigned diff = presented.size() == secret.size() ? 0u : 1u;
-    for (std::size_t i = 0; i < presented.size(); ++i)
-        diff |= static_cast<unsigned char>(presented[i]) ^ static_cast<unsigned char>(secret[i % secret.size()]);
-    // Keeps the compiler from turning the accumulation into an early exit.
-    volatile unsigned sink = diff;
-    return sink == 0;
-}
 
 struct http_auth {
     enum class scheme { none, bearer, basic };
@@ -43,7 +31,7 @@ struct http_auth {
         std::string pair(user);
         pair += ':';
         pair += password;
-        a.expected_ = base64_encode(pair);
+        a.expected_ = detail::base64_encode(pair);
         return a;
     }
 
@@ -60,7 +48,7 @@ struct http_auth {
         const std::string_view name = authorization.substr(0, space);
         const std::string_view credentials = detail::trim_http(authorization.substr(space + 1));
         if (!detail::iequals(name, scheme_ == scheme::bearer ? "Bearer" : "Basic")) return false;
-        return constant_time_equal(credentials, expected_);
+        return detail::constant_time_equal(credentials, expected_);
     }
 
     // The WWW-Authenticate challenge a 401 carries.

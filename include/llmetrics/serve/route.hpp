@@ -2,6 +2,8 @@
 // What an extra route of the exposer sees and returns. Handlers get a read-only
 // view of the parsed request and return status, content type, body and any extra
 // headers; the exposer adds Content-Length, Connection and the date-free rest.
+// The accessors that read the Beast message are compiled into llmetrics::serve
+// (detail/exposer_impl.hpp), so this header needs no Beast.
 //
 //     exp.add_route("POST", "/v1/chat/completions", [&](const llmetrics::http_request& req) {
 //         if (req.header("Content-Type") != "application/json") return llmetrics::http_response::json(415, ...);
@@ -14,32 +16,29 @@
 #include <utility>
 #include <vector>
 
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
+#include "detail/beast_fwd.hpp"
+#include "detail/serve_inline.hpp"
 
 namespace llmetrics {
 
 class http_request {
 public:
-    using message_type = boost::beast::http::request<boost::beast::http::string_body>;
+    // boost::beast::http::request<boost::beast::http::string_body>; include
+    // <boost/beast/http/message.hpp> and string_body.hpp to build one yourself.
+    using message_type = detail::beast_request;
 
     http_request(const message_type& message, std::string_view remote_address) noexcept
         : message_(&message), remote_(remote_address) {}
 
-    std::string_view method() const noexcept { return view(message_->method_string()); }
+    LLMETRICS_SERVE_INLINE std::string_view method() const noexcept;
     // The request target as sent: path, then `?query` if any.
-    std::string_view target() const noexcept { return view(message_->target()); }
+    LLMETRICS_SERVE_INLINE std::string_view target() const noexcept;
     std::string_view path() const noexcept { return split_target(target()).first; }
     std::string_view query() const noexcept { return split_target(target()).second; }
     // The first value of a header (names are case-insensitive); empty when absent.
-    std::string_view header(std::string_view name) const noexcept {
-        const auto it = message_->find(boost::beast::string_view(name.data(), name.size()));
-        return it == message_->end() ? std::string_view{} : view(it->value());
-    }
-    bool has_header(std::string_view name) const noexcept {
-        return message_->find(boost::beast::string_view(name.data(), name.size())) != message_->end();
-    }
-    const std::string& body() const noexcept { return message_->body(); }
+    LLMETRICS_SERVE_INLINE std::string_view header(std::string_view name) const noexcept;
+    LLMETRICS_SERVE_INLINE bool has_header(std::string_view name) const noexcept;
+    LLMETRICS_SERVE_INLINE const std::string& body() const noexcept;
     // The peer's IP address, as text.
     std::string_view remote_address() const noexcept { return remote_; }
     // The Beast message, for anything not covered above.
@@ -61,8 +60,6 @@ public:
     }
 
 private:
-    static std::string_view view(boost::beast::string_view s) noexcept { return {s.data(), s.size()}; }
-
     const message_type* message_;
     std::string_view remote_;
 };
@@ -88,3 +85,7 @@ using route_handler = std::function<http_response(const http_request&)>;
 enum class route_execution { inline_io, worker };
 
 }  // namespace llmetrics
+
+#ifdef LLMETRICS_SERVE_HEADER_ONLY
+#include "detail/route_impl.hpp"
+#endif

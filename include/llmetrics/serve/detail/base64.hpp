@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace llmetrics {
+namespace llmetrics::detail {
 
 enum class base64_alphabet { standard, url_safe };
 
@@ -76,4 +76,4 @@ inline std::optional<std::string> base64_decode(std::string_view in,
     return out;
 }
 
-}  // namespace llmetrics
+}  // namespace llmetrics::detail

@@ -9,10 +9,9 @@
 
 #include <zlib.h>
 
-#include "../exposition/detail/http_tokens.hpp"
+#include "../../exposition/detail/http_tokens.hpp"
 
-namespace llmetrics {
-namespace detail {
+namespace llmetrics::detail {
 
 // q of one Accept-Encoding element (`gzip;q=0.5`), or -1 when malformed.
 inline double coding_quality(std::string_view params) noexcept {
@@ -29,21 +28,19 @@ inline double coding_quality(std::string_view params) noexcept {
     return q;
 }
 
-}  // namespace detail
-
 // True when the Accept-Encoding header value admits gzip: `gzip` (or `x-gzip`)
 // with q > 0, or `*` with q > 0 and gzip not refused by name. Never throws.
 inline bool accepts_gzip(std::string_view accept_encoding) noexcept {
     double named = -1, wildcard = -1;
     while (!accept_encoding.empty()) {
-        const std::size_t comma = detail::find_unquoted(accept_encoding, ',');
-        std::string_view item = detail::trim_http(accept_encoding.substr(0, comma));
+        const std::size_t comma = find_unquoted(accept_encoding, ',');
+        std::string_view item = trim_http(accept_encoding.substr(0, comma));
         accept_encoding.remove_prefix(comma < accept_encoding.size() ? comma + 1 : comma);
-        const std::size_t semi = detail::find_unquoted(item, ';');
-        const std::string_view coding = detail::trim_http(item.substr(0, semi));
-        const double q = detail::coding_quality(semi < item.size() ? item.substr(semi + 1) : std::string_view{});
+        const std::size_t semi = find_unquoted(item, ';');
+        const std::string_view coding = trim_http(item.substr(0, semi));
+        const double q = coding_quality(semi < item.size() ? item.substr(semi + 1) : std::string_view{});
         if (q < 0) continue;
-        if (detail::iequals(coding, "gzip") || detail::iequals(coding, "x-gzip")) {
+        if (iequals(coding, "gzip") || iequals(coding, "x-gzip")) {
             if (q > named) named = q;
         } else if (coding == "*") {
             if (q > wildcard) wildcard = q;
@@ -76,4 +73,4 @@ inline void gzip_compress(std::string_view in, std::string& out, int level = 1) 
     out.resize(start + produced);
 }
 
-}  // namespace llmetrics
+}  // namespace llmetrics::detail

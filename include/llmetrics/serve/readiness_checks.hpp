@@ -1,5 +1,5 @@
 #pragma once
-// Readiness checks: named callables, each with a timeout, run in parallel on
+// Readiness checks (what /readyz answers): named callables, each with a timeout, run in parallel on
 // threads of their own so a hung check cannot hold the caller past its timeout.
 // A check passes when it returns true; false or an exception fails it (the
 // exception's what() becomes the reported error). A check still running from an
@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -30,9 +31,9 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "../core/metric_type.hpp"
+#include "../core/detail/utf8.hpp"
+#include "../exposition/json.hpp"
 #include "../registry/collector.hpp"
 #include "../core/snapshot.hpp"
 
@@ -51,16 +52,27 @@ struct readiness_report {
 
     // {"status":"ok"|"fail","checks":[{"name":..,"status":..,"duration_seconds":..,"error":..}]}
     std::string to_json() const {
-        nlohmann::json j;
-        j["status"] = ok ? "ok" : "fail";
-        j["checks"] = nlohmann::json::array();
-        for (const check_result& c : checks) {
-            nlohmann::json e{{"name", c.name}, {"status", c.ok ? "ok" : "fail"}, {"duration_seconds", c.seconds}};
-            if (!c.ok) e["error"] = c.error;
-            j["checks"].push_back(std::move(e));
+        std::string j = R"({"status":")";
+        j += ok ? "ok" : "fail";
+        j += R"(","checks":[)";
+        for (std::size_t i = 0; i < checks.size(); ++i) {
+            const check_result& c = checks[i];
+            j += i == 0 ? "{" : ",{";
+            j += R"("name":)";
+            // Names and errors come from user code: replace invalid UTF-8 rather than throw.
+            detail::write_json_string(j, detail::sanitize_utf8(c.name));
+            j += R"(,"status":")";
+            j += c.ok ? "ok" : "fail";
+            j += R"(","duration_seconds":)";
+            detail::write_json_number(j, c.seconds);
+            if (!c.ok) {
+                j += R"(,"error":)";
+                detail::write_json_string(j, detail::sanitize_utf8(c.error));
+            }
+            j += '}';
         }
-        // Names and errors come from user code: replace invalid UTF-8 rather than throw.
-        return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        j += "]}";
+        return j;
     }
 };
 

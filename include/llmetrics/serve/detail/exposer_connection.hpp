@@ -1,0 +1,293 @@
+#pragma once
+// One accepted connection of the exposer, as a state machine: wait for a request
+// (idle, bounded by idle_timeout), read it (reading, bounded by read_timeout and
+// the size limits), answer it (busy: inline, or on a worker thread and back),
+// write, then wait again or close with a lingering drain. Every member runs on the
+// connection's strand. `Acceptor` (exposer_acceptor.hpp) owns the options, the
+// router, the stats and the list of open connections; it is a parameter only so
+// that the two headers need not include each other.
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "../../exposition/detail/http_tokens.hpp"
+#include "buffer_bounds.hpp"
+#include "exposer_collector.hpp"
+#include "request_router.hpp"
+
+namespace llmetrics::detail {
+
+using tcp = boost::asio::ip::tcp;
+
+// One accepted connection; every member runs on the connection's strand.
+template <class Acceptor>
+class exposer_connection : public std::enable_shared_from_this<exposer_connection<Acceptor>> {
+public:
+    enum phase_t : int { idle, reading, busy, closed };
+
+    exposer_connection(std::shared_ptr<Acceptor> acceptor, tcp::socket&& socket);
+    ~exposer_connection();
+
+    void start() {
+        boost::asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->wait_for_request(); });
+    }
+    // From any thread.
+    void close_soon() {
+        boost::asio::post(stream_.get_executor(), [self = this->shared_from_this()] { self->close(); });
+    }
+    phase_t phase() const noexcept { return phase_.load(std::memory_order_acquire); }
+
+    // Position in the acceptor's list (guarded by the acceptor's mutex).
+    typename std::list<std::weak_ptr<exposer_connection>>::iterator position;
+    bool listed = false;
+
+private:
+    void wait_for_request();
+    void read_request();
+    void on_header(boost::beast::error_code ec);
+    void read_body();
+    void on_read(boost::beast::error_code ec);
+    bool handle_read_error(boost::beast::error_code ec);
+    void handle();
+    void reply_error(http::status status, std::string_view text);
+    void write();
+    void linger_close();
+    void close();
+    bool set_phase(phase_t p) noexcept {  // false once closed
+        phase_t now = phase_.load(std::memory_order_acquire);
+        while (now != closed)
+            if (phase_.compare_exchange_weak(now, p, std::memory_order_acq_rel)) return true;
+        return false;
+    }
+
+    std::shared_ptr<Acceptor> acceptor_;  // the acceptor: options, router, stats, the connection list
+    boost::beast::tcp_stream stream_;
+    boost::beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    http_message req_;
+    http_reply res_;
+    std::string remote_;
+    bool have_request_ = false;  // res_ answers a parsed req_ (not a parse error)
+    bool close_after_write_ = false;
+    std::atomic<phase_t> phase_{idle};
+    std::size_t drained_ = 0;
+};
+
+template <class Acceptor>
+exposer_connection<Acceptor>::exposer_connection(std::shared_ptr<Acceptor> acceptor, tcp::socket&& socket)
+    : acceptor_(std::move(acceptor)), stream_(std::move(socket)) {
+    boost::system::error_code ec;
+    const auto peer = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = peer.address().to_string();
+}
+
+template <class Acceptor>
+exposer_connection<Acceptor>::~exposer_connection() { acceptor_->forget(*this); }
+
+template <class Acceptor>
+void exposer_connection<Acceptor>::wait_for_request() {
+    if (!set_phase(idle)) return;
+    if (acceptor_->stopping()) return close();
+    if (buffer_.size() > 0) return read_request();  // a pipelined request is already here
+    stream_.expires_after(acceptor_->options.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(1024),
+                            [self = this->shared_from_this()](boost::beast::error_code ec, std::size_t n) {
+                                if (ec) return self->close();  // idle timeout, peer gone, or evicted
+                                self->buffer_.commit(n);
+                                self->read_request();
+                            });
+}
+
+template <class Acceptor>
+void exposer_connection<Acceptor>::read_request() {
+    if (!set_phase(reading)) return;
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(acceptor_->options.max_header_bytes, UINT32_MAX)));
+    parser_->body_limit(acceptor_->options.max_body_bytes);
+    stream_.expires_after(acceptor_->options.read_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = this->shared_from_this()](boost::beast::error_code ec, std::size_t) {
+                                self->on_header(ec);
+                            });
+}
+
+template <class Acceptor>
+void exposer_connection<Acceptor>::on_header(boost::beast::error_code ec) {
+    if (ec) return void(handle_read_error(ec));
+    if (parser_->chunked()) {
+        // Chunked request bodies are refused: Beast 1.74's chunk parser asserts on
+        // some splits of a chunked body with trailers (a debug build would abort),
+        // and the clients that matter send Content-Length.
+        acceptor_->stats->count(exposer_stats::bad_request);
+        return reply_error(http::status::length_required, "chunked request bodies are not accepted; send Content-Length\n");
+    }
+    if (parser_->is_done()) return handle();
+    const auto expect = parser_->get()[http::field::expect];
+    if (detail::iequals(sv(expect), "100-continue")) {
+        static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+        boost::asio::async_write(stream_, boost::asio::buffer(go_on.data(), go_on.size()),
+                                 [self = this->shared_from_this()](boost::beast::error_code wec, std::size_t) {
+                                     if (wec) return self->close();
+                                     self->read_body();
+                                 });
+        return;
+    }
+    read_body();
+}
+
+template <class Acceptor>
+void exposer_connection<Acceptor>::read_body() {
+    http::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](boost::beast::error_code ec, std::size_t) {
+        self->on_read(ec);
+    });
+}
+
+template <class Acceptor>
+void exposer_connection<Acceptor>::on_read(boost::beast::error_code ec) {
+    if (ec) return void(handle_read_error(ec));
+    handle();
+}
+
+// Answers what can be answered (400, 413, 431) and closes; true if handled.
+template <class Acceptor>
+bool exposer_connection<Acceptor>::handle_read_error(boost::beast::error_code ec) {
+    exposer_stats& stats = *acceptor_->stats;
+    if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+        stats.count(exposer_stats::header_too_large);
+        reply_error(http::status::request_header_fields_too_large, "request header fields too large\n");
+    } else if (ec == http::error::body_limit) {
+        stats.count(exposer_stats::body_too_large);
+        reply_error(http::status::payload_too_large, "payload too large\n");
+    } else if (ec == boost::beast::error::timeout) {
+        stats.count(exposer_stats::read_timeout);
+        close();
+    } else if (ec.category() == http::make_error_code(http::error::bad_method).category() &&
+               ec != http::error::end_of_stream && ec != http::error::partial_message) {
+        stats.count(exposer_stats::bad_request);
+        reply_error(http::status::bad_request, "bad request\n");
+    } else {
+        close();  // end of stream, reset, or closed by stop()
+    }
+    return true;
+}
+
+template <class Acceptor>
+void exposer_connection<Acceptor>::handle() {
+    if (!set_phase(busy)) return;
+    req_ = parser_->release();
+    parser_.reset();
+    have_request_ = true;
+    close_after_write_ = !req_.keep_alive();
+    // Reuse the body's capacity from one response to the next, up to a bound:
+    // an idle keep-alive connection must not sit on a huge scrape's buffer.
+    std::string body = std::move(res_.body());
+    body.clear();
+    if (body.capacity() > max_retained_body_bytes) body = std::string();
+    res_ = {};
+    res_.body() = std::move(body);
+
+    request_router::decision d = acceptor_->router.dispatch(req_, res_, remote_);
+    if (d.kind == request_router::decision::ready) return write();
+
+    auto self = this->shared_from_this();
+    // Nothing is pending on the socket meanwhile: keep the io_context's run() from
+    // returning for lack of work before the answer is posted back.
+    auto work = boost::asio::make_work_guard(stream_.get_executor());
+    const bool posted = acceptor_->post_to_worker([self, d = std::move(d), work = std::move(work)]() mutable {
+        // The connection does nothing else until write() is posted back, so the
+        // worker may use req_ and build the reply; the post orders it for the strand.
+        if (d.kind == request_router::decision::readiness)
+            request_router::set_readiness(self->res_, self->acceptor_->checks->run());
+        else
+            self->acceptor_->router.run_route(d.handler, self->req_, self->res_, self->remote_);
+        boost::asio::post(self->stream_.get_executor(), [self] { self->write(); });
+        work.reset();
+    });
+    if (!posted) {
+        request_router::set_error(res_, http::status::service_unavailable, "shutting down\n");
+        close_after_write_ = true;
+        write();
+    }
+}
+
+template <class Acceptor>
+void exposer_connection<Acceptor>::reply_error(http::status status, std::string_view text) {
+    if (!set_phase(busy)) return;
+    have_request_ = false;
+    close_after_write_ = true;
+    res_ = {};
+    request_router::set_error(res_, status, text);
+    parser_.reset();
+    write();
+}
+
+template <class Acceptor>
+void exposer_connection<Acceptor>::write() {
+    const bool keep_alive = !close_after_write_ && !acceptor_->stopping();
+    finalize_reply(res_, have_request_ ? &req_ : nullptr, keep_alive);
+    stream_.expires_after(acceptor_->options.write_timeout);
+    http::async_write(stream_, res_, [self = this->shared_from_this(), keep_alive](boost::beast::error_code ec, std::size_t) {
+        if (ec) return self->close();
+        if (!keep_alive) return self->linger_close();
+        self->have_request_ = false;
+        self->wait_for_request();
+    });
+}
+
+// Closing a socket with unread input resets the connection, and the peer may lose
+// the response it has not read yet. So: send FIN, then read and discard what the
+// peer still sends (a bounded amount, for a bounded time) until it closes too.
+template <class Acceptor>
+void exposer_connection<Acceptor>::linger_close() {
+    boost::beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    buffer_.clear();
+    drained_ = 0;
+    stream_.expires_after(std::min(acceptor_->options.read_timeout, std::chrono::milliseconds(1000)));
+    struct drain {
+        std::shared_ptr<exposer_connection> self;
+        void operator()(boost::beast::error_code ec = {}, std::size_t n = 0) {
+            self->drained_ += n;
+            self->buffer_.clear();
+            if (ec || self->drained_ > 64 * 1024) return self->close();
+            self->stream_.async_read_some(self->buffer_.prepare(4096), std::move(*this));
+        }
+    };
+    drain{this->shared_from_this()}();
+}
+
+template <class Acceptor>
+void exposer_connection<Acceptor>::close() {
+    if (phase_.exchange(closed) == closed) return;
+    boost::beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+    acceptor_->forget(*this);
+}
+
+}  // namespace llmetrics::detail

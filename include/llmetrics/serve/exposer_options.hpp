@@ -1,0 +1,44 @@
+#pragma once
+// What an exposer serves and how: the renderer it calls for each scrape, and its
+// options (address, paths, credentials, gzip, the bounds on connections, request
+// sizes and times). See exposer.hpp.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "../exposition/format.hpp"
+#include "auth.hpp"
+
+namespace llmetrics {
+
+// Renders the metrics source in a format, appending to the string.
+using metrics_renderer = std::function<void(format, std::string&)>;
+
+struct exposer_options {
+    std::string address = "127.0.0.1";  // "0.0.0.0" / "::" to listen on every interface
+    std::uint16_t port = 0;             // 0: pick a free port (see exposer::port())
+    unsigned threads = 1;               // I/O threads when the exposer runs its own io_context
+    unsigned worker_threads = 2;        // for readiness checks and worker routes
+
+    std::string metrics_path = "/metrics";
+    http_auth metrics_auth = http_auth::none();  // http_auth::bearer(token) / http_auth::basic(user, pw)
+
+    bool gzip = true;                 // when the client's Accept-Encoding allows it
+    int gzip_level = 1;               // zlib level 1-9
+    std::size_t gzip_min_bytes = 1024;  // smaller bodies go uncompressed
+
+    std::size_t max_connections = 128;
+    std::size_t max_header_bytes = 8 * 1024;    // request line + headers
+    std::size_t max_body_bytes = 1024 * 1024;
+    std::chrono::milliseconds read_timeout{5000};    // first byte to complete request
+    std::chrono::milliseconds idle_timeout{60000};   // keep-alive wait for the next request
+    std::chrono::milliseconds write_timeout{10000};
+    std::chrono::milliseconds shutdown_timeout{3000};  // stop() lets requests in progress finish this long
+
+    bool handle_signals = false;  // SIGINT and SIGTERM stop the exposer (see exposer::wait())
+};
+
+}  // namespace llmetrics
