@@ -53,7 +53,8 @@ int main() {
     for (std::size_t pos = 0, end; pos < body.size(); pos = end + 1) {
         end = body.find('\n', pos);
         const std::string_view line(body.data() + pos, end - pos);
-        if (line.starts_with("llm_router_model_inference_total") || line.starts_with("llm_router_model_inference_tokens_sum") ||
+        if (line.starts_with("llm_router_model_inference_total") ||
+            line.starts_with("llm_router_model_inference_tokens_sum") ||
             line.starts_with("llm_router_request_cost_cents_sum"))
             std::printf("%.*s\n", static_cast<int>(line.size()), line.data());
     }

@@ -9,8 +9,8 @@
 namespace lm = llmetrics;
 
 // snippet-begin
-struct http_requests_total
-    : lm::counter<"http_requests_total", "Total number of HTTP requests", lm::labels<"method", "route", "status_code">> {};
+struct http_requests_total : lm::counter<"http_requests_total", "Total number of HTTP requests",
+                                         lm::labels<"method", "route", "status_code">> {};
 struct restarts_total : lm::counter<"restarts_total", "Restarts of the service"> {};  // no labels
 struct queue_depth : lm::gauge<"queue_depth", "Requests waiting for a worker", lm::labels<"queue_type">> {};
 

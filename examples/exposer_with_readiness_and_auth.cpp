@@ -47,6 +47,7 @@ int main() {
     std::printf("GET /readyz             -> %u\n", get(exposer.port(), "/readyz").first);
     std::printf("GET /metrics            -> %u (no token)\n", get(exposer.port(), "/metrics").first);
     const auto [status, body] = get(exposer.port(), "/metrics", "s3cret");
-    std::printf("GET /metrics with token -> %u, first lines:\n%s", status, body.substr(0, body.find("# HELP", 1)).c_str());
+    const std::string first_family = body.substr(0, body.find("# HELP", 1));
+    std::printf("GET /metrics with token -> %u, first lines:\n%s", status, first_family.c_str());
     exposer.stop();
 }

@@ -39,8 +39,10 @@ int main() {
     lm::monitored_router router{streaming_router{&clock}, metrics};
     router.set_time_source(lm::time_source::of(clock));
 
-    router.process_stream("Tell me a story", {.model = "gpt-4", .tenant_id = "tenant-a"},
-                          [](std::string_view token) { std::printf("chunk: \"%.*s\"\n", int(token.size()), token.data()); });
+    const auto print_chunk = [](std::string_view token) {
+        std::printf("chunk: \"%.*s\"\n", static_cast<int>(token.size()), token.data());
+    };
+    router.process_stream("Tell me a story", {.model = "gpt-4", .tenant_id = "tenant-a"}, print_chunk);
 
     const std::string body = lm::render(metrics, lm::format::prometheus);
     for (std::size_t pos = 0, end; pos < body.size(); pos = end + 1) {

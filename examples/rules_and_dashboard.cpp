@@ -30,7 +30,8 @@ int main() {
     }
 
     const nlohmann::json dashboard = lm::grafana_dashboard(slos, {.title = "LLM Router"});
-    std::printf("dashboard \"%s\": %zu panels\n", dashboard["title"].get<std::string>().c_str(), dashboard["panels"].size());
+    const std::string title = dashboard["title"];
+    std::printf("dashboard \"%s\": %zu panels\n", title.c_str(), dashboard["panels"].size());
     for (const auto& panel : dashboard["panels"])
         std::printf("  %s\n", panel["title"].get<std::string>().c_str());
 }
