@@ -2,7 +2,7 @@
 // options, on_chunk) calls on_chunk for each output token; the decorator counts
 // them and records the time to the first token and the time per output token
 // after it, in the catalog::streaming families llm_router_streaming_registry
-// holds. Time comes from a manual clock, so the recorded values are exact.
+// holds. Time comes from a manual clock, so every run records the same values.
 #include <chrono>
 #include <cstdio>
 #include <string>
