@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Builds (Release) and runs the llmetrics demo, examples/llmetrics-demo.cpp.
+# Builds (Release) and runs the llmetrics demo, apps/llmetrics-demo/main.cpp.
 # Arguments are passed on to the demo.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if [[ ! -f examples/llmetrics-demo.cpp ]]; then
-    echo "demo.sh: examples/llmetrics-demo.cpp does not exist (yet); nothing to run" >&2
+if [[ ! -f apps/llmetrics-demo/main.cpp ]]; then
+    echo "demo.sh: apps/llmetrics-demo/main.cpp does not exist (yet); nothing to run" >&2
     exit 1
 fi
 

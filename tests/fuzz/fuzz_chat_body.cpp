@@ -1,8 +1,8 @@
 // libFuzzer target: the chat completion body llmetrics-demo's service parses
-// (examples/chat_request.hpp). Any bytes: no crash, no exception, and an accepted
+// (apps/llmetrics-demo/chat_request.hpp). Any bytes: no crash, no exception, and an accepted
 // body has what the parser promises (non-empty model, max_tokens in range).
 
-#include "../../examples/chat_request.hpp"
+#include "../../apps/llmetrics-demo/chat_request.hpp"
 
 #include <cstddef>
 #include <cstdint>

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The analytics demo (examples/llmetrics-analytics-demo.cpp) end to end.
+"""The analytics demo (apps/llmetrics-analytics-demo.cpp) end to end.
 
 Runs it with --json --seed and checks the report's structure and the counts
 the tutorial's demo produces (5 api_call and 5 revenue events, 15 interactions

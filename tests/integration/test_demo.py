@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The tutorial's demo (examples/llmetrics-demo.cpp) end to end.
+"""The tutorial's demo (apps/llmetrics-demo/) end to end.
 
 Checks that the default run prints the tutorial's key metric lines and their
 count; that --format prometheus passes `promtool check metrics`; that

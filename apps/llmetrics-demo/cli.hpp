@@ -1,0 +1,202 @@
+#pragma once
+// llmetrics-demo's command line: the options, their table (name, value, help,
+// how to apply), the usage text and the parser. A new option is one more entry.
+
+#include <charconv>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include <llmetrics/exposition/format.hpp>
+
+namespace llmetrics_demo {
+
+namespace lm = llmetrics;
+
+enum class demo_mode { tutorial, print_format, serve, help };
+
+struct demo_options {
+    demo_mode mode = demo_mode::tutorial;
+    lm::format format = lm::format::prometheus;
+    std::uint64_t requests = 10;
+    std::uint64_t seed = 42;
+    // service mode
+    std::string listen_host;
+    std::uint16_t listen_port = 0;
+    std::uint64_t threads = 1;
+    std::uint64_t preload = 0;
+    bool instrumented = true;
+    // all modes
+    std::string push_url;
+    double failure_rate = 0.12;  // half timeouts, half rate limits (the tutorial's 12%)
+    // operate
+    std::string emit_rules, emit_dashboard, log_path;
+    double rules_scale = 1;
+};
+
+inline bool parse_count(std::string_view text, std::uint64_t& out) {
+    if (text.empty() || text.size() > 18) return false;
+    std::uint64_t v = 0;
+    for (char c : text) {
+        if (c < '0' || c > '9') return false;
+        v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    out = v;
+    return true;
+}
+
+inline bool parse_fraction(std::string_view text, double& out) {
+    double v = 0;
+    const auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (r.ec != std::errc{} || r.ptr != text.data() + text.size() || !(v >= 0 && v <= 1)) return false;
+    out = v;
+    return true;
+}
+
+struct option_spec {
+    std::string_view name;
+    std::string_view value_name;  // empty: a flag without a value
+    std::string_view help;
+    // Applies the option; returns an error message, empty on success.
+    std::string (*apply)(demo_options&, std::string_view value);
+};
+
+inline const option_spec option_table[] = {
+    {"--format", "prometheus|openmetrics|json",
+     "print the whole registry (process metrics included) in that format, and nothing else",
+     [](demo_options& o, std::string_view v) -> std::string {
+         if (v == "prometheus") o.format = lm::format::prometheus;
+         else if (v == "openmetrics") o.format = lm::format::openmetrics;
+         else if (v == "json") o.format = lm::format::json;
+         else return "unknown format '" + std::string(v) + "' (expected prometheus, openmetrics or json)";
+         o.mode = demo_mode::print_format;
+         return {};
+     }},
+    {"--requests", "N", "number of simulated requests (default 10)",
+     [](demo_options& o, std::string_view v) -> std::string {
+         if (!parse_count(v, o.requests) || o.requests > 1'000'000)
+             return "--requests needs a whole number from 0 to 1000000, not '" + std::string(v) + "'";
+         return {};
+     }},
+    {"--seed", "S", "seed of the simulation (default 42); the same seed gives the same metrics",
+     [](demo_options& o, std::string_view v) -> std::string {
+         if (!parse_count(v, o.seed)) return "--seed needs a whole number, not '" + std::string(v) + "'";
+         return {};
+     }},
+    {"--listen", "HOST:PORT",
+     "serve /v1/chat/completions, /metrics, /healthz and /readyz until SIGINT/SIGTERM (port 0: any free port)",
+     [](demo_options& o, std::string_view v) -> std::string {
+         const std::size_t colon = v.rfind(':');
+         std::uint64_t port = 0;
+         if (colon == std::string_view::npos || colon == 0 || !parse_count(v.substr(colon + 1), port) || port > 65535)
+             return "--listen needs HOST:PORT (e.g. 127.0.0.1:9464), not '" + std::string(v) + "'";
+         std::string_view host = v.substr(0, colon);
+         if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+         o.listen_host = std::string(host);
+         o.listen_port = static_cast<std::uint16_t>(port);
+         o.mode = demo_mode::serve;
+         return {};
+     }},
+    {"--push", "URL", "push the registry to the Pushgateway at URL (http://host:port) at the end",
+     [](demo_options& o, std::string_view v) -> std::string {
+         if (v.empty()) return "--push needs a URL, e.g. http://127.0.0.1:9091";
+         o.push_url = std::string(v);
+         return {};
+     }},
+    {"--threads", "N", "with --listen: I/O threads of the HTTP server (default 1)",
+     [](demo_options& o, std::string_view v) -> std::string {
+         if (!parse_count(v, o.threads) || o.threads < 1 || o.threads > 64)
+             return "--threads needs a whole number from 1 to 64, not '" + std::string(v) + "'";
+         return {};
+     }},
+    {"--preload", "N", "with --listen: simulate N requests from 128 tenants before serving (fills /metrics)",
+     [](demo_options& o, std::string_view v) -> std::string {
+         if (!parse_count(v, o.preload) || o.preload > 10'000'000)
+             return "--preload needs a whole number from 0 to 10000000, not '" + std::string(v) + "'";
+         return {};
+     }},
+    {"--no-instrument", "", "with --listen: answer chat requests without monitored_router and the HTTP timer "
+                            "(the baseline of the load test)",
+     [](demo_options& o, std::string_view) -> std::string {
+         o.instrumented = false;
+         return {};
+     }},
+    {"--failure-rate", "R", "share of simulated requests that fail, 0 to 1 (default 0.12: half time out, half are "
+                            "rate limited)",
+     [](demo_options& o, std::string_view v) -> std::string {
+         if (!parse_fraction(v, o.failure_rate))
+             return "--failure-rate needs a number from 0 to 1, not '" + std::string(v) + "'";
+         return {};
+     }},
+    {"--emit-rules", "FILE", "write the Prometheus rules (SLO recording rules, burn-rate and plain alerts) to FILE",
+     [](demo_options& o, std::string_view v) -> std::string {
+         o.emit_rules = std::string(v);
+         return {};
+     }},
+    {"--rules-scale", "F", "with --emit-rules: multiply every rule window by F, e.g. 0.0166667 turns hours into "
+                           "minutes (tests)",
+     [](demo_options& o, std::string_view v) -> std::string {
+         if (!parse_fraction(v, o.rules_scale) || o.rules_scale == 0)
+             return "--rules-scale needs a number above 0 and at most 1, not '" + std::string(v) + "'";
+         return {};
+     }},
+    {"--emit-dashboard", "FILE", "write the Grafana dashboard (JSON) to FILE",
+     [](demo_options& o, std::string_view v) -> std::string {
+         o.emit_dashboard = std::string(v);
+         return {};
+     }},
+    {"--log", "FILE", "with --listen: append a JSON line per chat request to FILE (- for stdout)",
+     [](demo_options& o, std::string_view v) -> std::string {
+         o.log_path = std::string(v);
+         return {};
+     }},
+    {"--help", "", "show this help",
+     [](demo_options& o, std::string_view) -> std::string {
+         o.mode = demo_mode::help;
+         return {};
+     }},
+};
+
+inline void print_usage(std::FILE* out) {
+    std::fprintf(out, "usage: llmetrics-demo [options]\n\n"
+                      "Runs the LLM Runner Router monitoring tutorial's Prometheus demo against a\n"
+                      "simulated router and prints the key llm_router_ metrics.\n\noptions:\n");
+    for (const option_spec& o : option_table) {
+        std::string left(o.name);
+        if (!o.value_name.empty()) left += " " + std::string(o.value_name);
+        std::fprintf(out, "  %-42s %.*s\n", left.c_str(), static_cast<int>(o.help.size()), o.help.data());
+    }
+}
+
+// Accepts `--name value` and `--name=value`. Returns an error message, empty on success.
+inline std::string parse_command_line(int argc, char** argv, demo_options& out) {
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        std::string_view inline_value;
+        bool has_inline_value = false;
+        if (const auto eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {
+            inline_value = arg.substr(eq + 1);
+            arg = arg.substr(0, eq);
+            has_inline_value = true;
+        }
+        const option_spec* spec = nullptr;
+        for (const option_spec& o : option_table)
+            if (o.name == arg) spec = &o;
+        if (!spec) return "unknown option '" + std::string(argv[i]) + "' (see --help)";
+        std::string_view value;
+        if (!spec->value_name.empty()) {
+            if (has_inline_value) value = inline_value;
+            else if (i + 1 < argc) value = argv[++i];
+            else return std::string(arg) + " needs a value: " + std::string(spec->value_name);
+        } else if (has_inline_value) {
+            return std::string(arg) + " takes no value";
+        }
+        if (std::string error = spec->apply(out, value); !error.empty()) return error;
+        if (out.mode == demo_mode::help) return {};
+    }
+    return {};
+}
+
+}  // namespace llmetrics_demo
