@@ -36,13 +36,14 @@ def run(cmd, **kw):
     subprocess.run([str(c) for c in cmd], check=True, **kw)
 
 
-def timed(command: list[str], directory: str) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one compile."""
+def timed(command: list[str], directory: str) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (MB) of one compile.
+    CPU time is printed too: on a shared machine it is the steadier of the two."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
-        subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", report.name, *command],
+        subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M", "-o", report.name, *command],
                        cwd=directory, check=True)
-        seconds, kbytes = report.read().split()[-2:]
-    return float(seconds), int(kbytes) / 1024
+        wall, user, system, kbytes = report.read().split()[-4:]
+    return float(wall), float(user) + float(system), int(kbytes) / 1024
 
 
 def main() -> int:
@@ -83,21 +84,22 @@ def main() -> int:
     for rep in range(args.reps):
         for t in TUS:
             samples[t].append(timed(*commands[t]))
-            print(f"  round {rep + 1}: {t:<10} {samples[t][-1][0]:6.2f} s {samples[t][-1][1]:7.0f} MB", flush=True)
+            wall, cpu, mb = samples[t][-1]
+            print(f"  round {rep + 1}: {t:<10} {wall:6.2f} s wall {cpu:6.2f} s cpu {mb:5.0f} MB", flush=True)
     # Everything links and runs too (c links the compiled serve library).
     run(["cmake", "--build", consumer, "-j", args.jobs], stdout=subprocess.DEVNULL)
     run([consumer / "c_exposer"], stdout=subprocess.DEVNULL)
 
-    med = {t: (statistics.median(s for s, _ in samples[t]), statistics.median(m for _, m in samples[t])) for t in TUS}
+    med = {t: [statistics.median(x[i] for x in samples[t]) for i in range(3)] for t in TUS}
     print()
     print(f"compile cost through the installed package ({args.cxx} -O2, CMake Release, median of {args.reps})")
-    print(f"{'TU':<12}{'wall s':>8}{'peak MB':>9}")
+    print(f"{'TU':<12}{'wall s':>8}{'cpu s':>8}{'peak MB':>9}")
     for t in TUS:
-        print(f"{t:<12}{med[t][0]:8.2f}{med[t][1]:9.0f}")
-    ab = med["a_core"][0] / med["b_json"][0]
-    cd = med["c_exposer"][0] / med["d_beast"][0]
-    print(f"a/b (core vs nlohmann/json)  {ab:5.2f}x  (target <= 1.5)")
-    print(f"c/d (exposer vs Beast+Asio)  {cd:5.2f}x  (target <= 1.5; c peak {med['c_exposer'][1]:.0f} MB, target <= 500)")
+        print(f"{t:<12}{med[t][0]:8.2f}{med[t][1]:8.2f}{med[t][2]:9.0f}")
+    for name, (x, y), label in (("a/b", ("a_core", "b_json"), "core vs nlohmann/json"),
+                                ("c/d", ("c_exposer", "d_beast"), "exposer vs Beast+Asio")):
+        print(f"{name} ({label}): {med[x][0] / med[y][0]:5.2f}x wall, {med[x][1] / med[y][1]:5.2f}x cpu  (target <= 1.5)")
+    print(f"c peak RSS {med['c_exposer'][2]:.0f} MB (target <= 500)")
     if work_ctx:
         work_ctx.cleanup()
     return 0

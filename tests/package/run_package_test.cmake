@@ -28,14 +28,14 @@ if(LLMETRICS_GENERATOR)
     set(generator -G ${LLMETRICS_GENERATOR})
 endif()
 
-# configure_build_run(<build dir> <components or ""> <programs> [extra cmake args...])
+# configure_build_run(<build dir> <components, comma-separated, or ""> <programs> [extra cmake args...])
 function(configure_build_run dir components programs)
     step(${CMAKE_COMMAND} -S ${LLMETRICS_CONSUMER_DIR} -B ${dir} ${generator}
         -DCMAKE_CXX_COMPILER=${LLMETRICS_CXX}
         "-DCMAKE_CXX_FLAGS=${LLMETRICS_CXX_FLAGS}"
         -DCMAKE_BUILD_TYPE=
         -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
-        "-DLLMETRICS_COMPONENTS=${components}"
+        "-DLLMETRICS_COMPONENTS=${components}"  # comma-separated: execute_process splits at ';'
         ${ARGN})
     step(${CMAKE_COMMAND} --build ${dir} --parallel 2)
     foreach(program IN LISTS programs)
@@ -50,5 +50,5 @@ configure_build_run(${build}/all "" "core;instrument;analytics;operate;serve;ser
 configure_build_run(${build}/serve-only "serve" "serve"
     -DCMAKE_PREFIX_PATH=${prefix} -DEXPECTED_PREFIX=${prefix} -DCMAKE_DISABLE_FIND_PACKAGE_nlohmann_json=ON)
 # 3. The source tree through add_subdirectory (builds the serve library itself).
-configure_build_run(${build}/add-subdirectory "core;serve" "core;serve"
+configure_build_run(${build}/add-subdirectory "core,serve" "core;serve"
     -DLLMETRICS_ADD_SUBDIRECTORY=${LLMETRICS_SOURCE_DIR})
