@@ -427,7 +427,7 @@ TEST_CASE("monitored_router: holds a router by reference, value or pointer", "[i
 }
 
 TEST_CASE("monitored_router: families declared by hand under the tutorial's names", "[instrument]") {
-    // The README's example: full names in an unprefixed registry, no value_set on status.
+    // Families spelled out by hand: full names in an unprefixed registry, no value_set on status.
     using http_requests_total = lm::counter<"llm_router_http_requests_total", "Total number of HTTP requests",
                                             lm::labels<"method", "route", "status_code", "tenant_id">>;
     using inference_seconds =

@@ -80,21 +80,32 @@ inline proc_stat_fields parse_proc_stat(std::string_view text) noexcept {
     return fields;
 }
 
-// Finds a line starting with `key` (e.g. "VmData:") and returns the rest of it;
-// with several such lines, the first.
-inline std::optional<std::string_view> find_line_value(std::string_view text,
-                                                       std::string_view key) noexcept {
+// Calls visit(line) for each line of text (without its '\n') until visit returns true.
+template <class Visit>
+void visit_lines(std::string_view text, Visit visit) {
     std::size_t pos = 0;
     while (pos < text.size()) {
         std::size_t eol = text.find('\n', pos);
         if (eol == std::string_view::npos)
             eol = text.size();
-        const std::string_view line = text.substr(pos, eol - pos);
-        if (line.substr(0, key.size()) == key)
-            return line.substr(key.size());
+        if (visit(text.substr(pos, eol - pos)))
+            return;
         pos = eol + 1;
     }
-    return std::nullopt;
+}
+
+// Finds a line starting with `key` (e.g. "VmData:") and returns the rest of it;
+// with several such lines, the first.
+inline std::optional<std::string_view> find_line_value(std::string_view text,
+                                                       std::string_view key) noexcept {
+    std::optional<std::string_view> value;
+    visit_lines(text, [&](std::string_view line) {
+        if (line.substr(0, key.size()) != key)
+            return false;
+        value = line.substr(key.size());
+        return true;
+    });
+    return value;
 }
 
 // "VmData:\t   1234 kB" -> 1234 * 1024.
@@ -143,16 +154,11 @@ inline std::optional<double> parse_uptime_seconds(std::string_view text) noexcep
 // The cgroup v2 path of /proc/<pid>/cgroup: the rest of the (last) "0::" line.
 inline std::optional<std::string_view> parse_cgroup_v2_path(std::string_view text) noexcept {
     std::optional<std::string_view> path;
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-        std::size_t eol = text.find('\n', pos);
-        if (eol == std::string_view::npos)
-            eol = text.size();
-        const std::string_view line = text.substr(pos, eol - pos);
+    visit_lines(text, [&](std::string_view line) {
         if (line.starts_with("0::"))
             path = line.substr(3);
-        pos = eol + 1;
-    }
+        return false;  // the last such line wins
+    });
     return path;
 }
 
