@@ -135,10 +135,8 @@ constexpr bool all_finite(const std::array<double, N>& bounds) noexcept {
 // Upper bounds of a histogram's buckets, strictly increasing; +Inf is implied.
 template <bound... Bounds>
 struct buckets {
+    // Their order is checked by the histogram (core/family.hpp), one note from the user.
     static constexpr std::array<double, sizeof...(Bounds)> bounds{Bounds.value()...};
-    static_assert(detail::strictly_increasing(bounds),
-                  "llmetrics: bucket bounds must be strictly increasing (no repeats); sort them "
-                  "and remove duplicates");
 };
 
 // start, start+width, ..., count bounds.

@@ -27,12 +27,6 @@ struct is_labels : std::false_type {};
 template <fixed_string... N>
 struct is_labels<labels<N...>> : std::true_type {};
 
-template <class T>
-concept bucket_list = requires {
-    { T::bounds.size() } -> std::convertible_to<std::size_t>;
-    { T::bounds[0] } -> std::convertible_to<double>;
-};
-
 template <class O>
 constexpr std::string_view value_set_label() {
     if constexpr (is_value_set<O>::value) return O::label;
@@ -110,6 +104,62 @@ struct label_layout {
     }
 };
 
+// Which family rule a declaration breaks first (0: none). The descriptors below
+// assert on it in their own body, so an error names the family, comes once, and
+// the registry that instantiates it adds one note only.
+enum class family_error {
+    none, not_labels, unknown_option, metric_name, label_name, label_reserved, label_duplicate,
+    set_unknown_label, set_repeated, set_combinations, unit_suffix, counter_suffix,
+    not_buckets, label_le, histogram_suffix, buckets_order
+};
+
+template <class T>
+struct is_bucket_list : std::false_type {};
+template <bound... B>
+struct is_bucket_list<buckets<B...>> : std::true_type {};
+template <bound S, bound W, std::size_t C>
+struct is_bucket_list<linear_buckets<S, W, C>> : std::true_type {};
+template <bound S, bound F, std::size_t C>
+struct is_bucket_list<exponential_buckets<S, F, C>> : std::true_type {};
+
+template <fixed_string Name, class Labels, metric_type Type, class Buckets, class... Options>
+constexpr family_error first_family_error() {
+    using E = family_error;
+    if constexpr (!is_labels<Labels>::value) {
+        return E::not_labels;
+    } else if constexpr (!(is_option_v<Options> && ...)) {
+        return E::unknown_option;
+    } else {
+        using layout = label_layout<Labels, Options...>;
+        constexpr std::string_view name = Name.view();
+        constexpr std::string_view unit = unit_of<Options...>();
+        if (!is_valid_metric_name(name)) return E::metric_name;
+        for (std::string_view l : Labels::names)
+            if (!is_valid_label_name(l)) return E::label_name;
+        for (std::string_view l : Labels::names)
+            if (is_reserved_label_name(l)) return E::label_reserved;
+        if (!Labels::unique) return E::label_duplicate;
+        if (!layout::sets_match_labels) return E::set_unknown_label;
+        if (!layout::sets_unique) return E::set_repeated;
+        if (layout::combinations > 4096) return E::set_combinations;
+        if (!unit.empty() && !ends_with(name, unit)) return E::unit_suffix;
+        if (Type == metric_type::counter && !(ends_with(name, "_total") && name.size() > 6))
+            return E::counter_suffix;
+        if constexpr (Type == metric_type::histogram) {
+            if constexpr (!is_bucket_list<Buckets>::value) {
+                return E::not_buckets;
+            } else {
+                if (Labels::index_of("le") != Labels::size) return E::label_le;
+                if (ends_with(name, "_bucket") || ends_with(name, "_count") || ends_with(name, "_sum") ||
+                    ends_with(name, "_total"))
+                    return E::histogram_suffix;
+                if (!strictly_increasing(Buckets::bounds)) return E::buckets_order;
+            }
+        }
+        return E::none;
+    }
+}
+
 template <fixed_string Name, fixed_string Help, class Labels, metric_type Type, class... Options>
 struct family_base {
     static constexpr auto name_string = Name;
@@ -120,54 +170,129 @@ struct family_base {
     using layout = label_layout<Labels, Options...>;
     static constexpr std::size_t max_series = max_series_of<Options...>();
     static constexpr std::string_view unit = unit_of<Options...>();
-
-    static_assert(is_labels<Labels>::value,
-                  "llmetrics: the third template argument of a family must be labels<...> "
-                  "(use labels<> for a family without labels)");
-    static_assert((is_option_v<Options> && ...),
-                  "llmetrics: unknown family option; use max_series<N>, unit<\"...\"> or "
-                  "value_set<\"label\", \"value\"...>");
-    static_assert(is_valid_metric_name(Name.view()),
-                  "llmetrics: a metric name must match [a-zA-Z_:][a-zA-Z0-9_:]* (no leading "
-                  "digit, no spaces or dashes); rename the family");
-    static_assert(layout::sets_match_labels,
-                  "llmetrics: value_set<\"label\", ...> names a label that is not in labels<...>");
-    static_assert(layout::sets_unique,
-                  "llmetrics: a label has more than one value_set; merge them into one");
-    static_assert(layout::combinations <= 4096,
-                  "llmetrics: the value sets allow more than 4096 combinations; declare fewer "
-                  "closed labels");
-    static_assert(unit.empty() || ends_with(Name.view(), unit),
-                  "llmetrics: with unit<\"u\">, the metric name must end in \"_u\" (OpenMetrics)");
 };
 
 }  // namespace detail
 
+// The checks shared by every family, repeated in each descriptor's body (not in
+// family_base) so that a failing one is a single instantiation away from the user.
 template <fixed_string Name, fixed_string Help, class Labels = labels<>, class... Options>
 struct counter : detail::family_base<Name, Help, Labels, metric_type::counter, Options...> {
-    static_assert(detail::ends_with(Name.view(), "_total") && Name.size() > 6,
+    static constexpr detail::family_error llmetrics_error =
+        detail::first_family_error<Name, Labels, metric_type::counter, void, Options...>();
+    static_assert(llmetrics_error != detail::family_error::not_labels,
+                  "llmetrics: the third template argument of a family must be labels<...> "
+                  "(use labels<> for a family without labels)");
+    static_assert(llmetrics_error != detail::family_error::unknown_option,
+                  "llmetrics: unknown family option; use max_series<N>, unit<\"...\"> or "
+                  "value_set<\"label\", \"value\"...>");
+    static_assert(llmetrics_error != detail::family_error::metric_name,
+                  "llmetrics: a metric name must match [a-zA-Z_:][a-zA-Z0-9_:]* (no leading "
+                  "digit, no spaces or dashes); rename the family");
+    static_assert(llmetrics_error != detail::family_error::label_name,
+                  "llmetrics: a label name must match [a-zA-Z_][a-zA-Z0-9_]* (no colons, no "
+                  "leading digit, no spaces); rename the label");
+    static_assert(llmetrics_error != detail::family_error::label_reserved,
+                  "llmetrics: label names starting with '__' are reserved for Prometheus; "
+                  "rename the label");
+    static_assert(llmetrics_error != detail::family_error::label_duplicate,
+                  "llmetrics: a label name appears twice in labels<...>; declare each label once");
+    static_assert(llmetrics_error != detail::family_error::set_unknown_label,
+                  "llmetrics: value_set<\"label\", ...> names a label that is not in labels<...>");
+    static_assert(llmetrics_error != detail::family_error::set_repeated,
+                  "llmetrics: a label has more than one value_set; merge them into one");
+    static_assert(llmetrics_error != detail::family_error::set_combinations,
+                  "llmetrics: the value sets allow more than 4096 combinations; declare fewer "
+                  "closed labels");
+    static_assert(llmetrics_error != detail::family_error::unit_suffix,
+                  "llmetrics: with unit<\"u\">, the metric name must end in \"_u\" (OpenMetrics)");
+    static_assert(llmetrics_error != detail::family_error::counter_suffix,
                   "llmetrics: a counter's name must end in \"_total\"; rename it, e.g. "
                   "\"requests\" -> \"requests_total\"");
 };
 
 template <fixed_string Name, fixed_string Help, class Labels = labels<>, class... Options>
-struct gauge : detail::family_base<Name, Help, Labels, metric_type::gauge, Options...> {};
+struct gauge : detail::family_base<Name, Help, Labels, metric_type::gauge, Options...> {
+    static constexpr detail::family_error llmetrics_error =
+        detail::first_family_error<Name, Labels, metric_type::gauge, void, Options...>();
+    static_assert(llmetrics_error != detail::family_error::not_labels,
+                  "llmetrics: the third template argument of a family must be labels<...> "
+                  "(use labels<> for a family without labels)");
+    static_assert(llmetrics_error != detail::family_error::unknown_option,
+                  "llmetrics: unknown family option; use max_series<N>, unit<\"...\"> or "
+                  "value_set<\"label\", \"value\"...>");
+    static_assert(llmetrics_error != detail::family_error::metric_name,
+                  "llmetrics: a metric name must match [a-zA-Z_:][a-zA-Z0-9_:]* (no leading "
+                  "digit, no spaces or dashes); rename the family");
+    static_assert(llmetrics_error != detail::family_error::label_name,
+                  "llmetrics: a label name must match [a-zA-Z_][a-zA-Z0-9_]* (no colons, no "
+                  "leading digit, no spaces); rename the label");
+    static_assert(llmetrics_error != detail::family_error::label_reserved,
+                  "llmetrics: label names starting with '__' are reserved for Prometheus; "
+                  "rename the label");
+    static_assert(llmetrics_error != detail::family_error::label_duplicate,
+                  "llmetrics: a label name appears twice in labels<...>; declare each label once");
+    static_assert(llmetrics_error != detail::family_error::set_unknown_label,
+                  "llmetrics: value_set<\"label\", ...> names a label that is not in labels<...>");
+    static_assert(llmetrics_error != detail::family_error::set_repeated,
+                  "llmetrics: a label has more than one value_set; merge them into one");
+    static_assert(llmetrics_error != detail::family_error::set_combinations,
+                  "llmetrics: the value sets allow more than 4096 combinations; declare fewer "
+                  "closed labels");
+    static_assert(llmetrics_error != detail::family_error::unit_suffix,
+                  "llmetrics: with unit<\"u\">, the metric name must end in \"_u\" (OpenMetrics)");
+};
 
 template <fixed_string Name, fixed_string Help, class Labels, class Buckets, class... Options>
 struct histogram : detail::family_base<Name, Help, Labels, metric_type::histogram, Options...> {
-    static_assert(detail::bucket_list<Buckets>,
+    static constexpr detail::family_error llmetrics_error =
+        detail::first_family_error<Name, Labels, metric_type::histogram, Buckets, Options...>();
+    static_assert(llmetrics_error != detail::family_error::not_labels,
+                  "llmetrics: the third template argument of a family must be labels<...> "
+                  "(use labels<> for a family without labels)");
+    static_assert(llmetrics_error != detail::family_error::unknown_option,
+                  "llmetrics: unknown family option; use max_series<N>, unit<\"...\"> or "
+                  "value_set<\"label\", \"value\"...>");
+    static_assert(llmetrics_error != detail::family_error::metric_name,
+                  "llmetrics: a metric name must match [a-zA-Z_:][a-zA-Z0-9_:]* (no leading "
+                  "digit, no spaces or dashes); rename the family");
+    static_assert(llmetrics_error != detail::family_error::label_name,
+                  "llmetrics: a label name must match [a-zA-Z_][a-zA-Z0-9_]* (no colons, no "
+                  "leading digit, no spaces); rename the label");
+    static_assert(llmetrics_error != detail::family_error::label_reserved,
+                  "llmetrics: label names starting with '__' are reserved for Prometheus; "
+                  "rename the label");
+    static_assert(llmetrics_error != detail::family_error::label_duplicate,
+                  "llmetrics: a label name appears twice in labels<...>; declare each label once");
+    static_assert(llmetrics_error != detail::family_error::set_unknown_label,
+                  "llmetrics: value_set<\"label\", ...> names a label that is not in labels<...>");
+    static_assert(llmetrics_error != detail::family_error::set_repeated,
+                  "llmetrics: a label has more than one value_set; merge them into one");
+    static_assert(llmetrics_error != detail::family_error::set_combinations,
+                  "llmetrics: the value sets allow more than 4096 combinations; declare fewer "
+                  "closed labels");
+    static_assert(llmetrics_error != detail::family_error::unit_suffix,
+                  "llmetrics: with unit<\"u\">, the metric name must end in \"_u\" (OpenMetrics)");
+    static_assert(llmetrics_error != detail::family_error::not_buckets,
                   "llmetrics: the fourth template argument of a histogram must be buckets<...>, "
                   "linear_buckets<...> or exponential_buckets<...>");
-    static_assert(Labels::index_of("le") == Labels::size,
+    static_assert(llmetrics_error != detail::family_error::label_le,
                   "llmetrics: \"le\" is reserved for histogram buckets; rename the label");
-    static_assert(!detail::ends_with(Name.view(), "_bucket") && !detail::ends_with(Name.view(), "_count") &&
-                      !detail::ends_with(Name.view(), "_sum") && !detail::ends_with(Name.view(), "_total"),
+    static_assert(llmetrics_error != detail::family_error::histogram_suffix,
                   "llmetrics: a histogram's name must not end in _bucket, _count, _sum or _total "
                   "(those suffixes name its samples)");
-    static constexpr auto bounds = Buckets::bounds;
+    static_assert(llmetrics_error != detail::family_error::buckets_order,
+                  "llmetrics: bucket bounds must be strictly increasing (no repeats); sort them "
+                  "and remove duplicates");
+    // Through is_bucket_list, so a wrong fourth argument gives only the message above.
+    static constexpr auto bounds = [] {
+        if constexpr (detail::is_bucket_list<Buckets>::value) return Buckets::bounds;
+        else return std::array<double, 0>{};
+    }();
 };
 
 namespace detail {
+// A cheap test the registry can use: it reads members, it checks no rule again.
 template <class F>
 concept family_descriptor = requires {
     { F::name } -> std::convertible_to<std::string_view>;

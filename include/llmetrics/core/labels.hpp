@@ -24,20 +24,13 @@ struct labels {
         return size;
     }
 
-    static_assert((detail::is_valid_label_name(Names.view()) && ...),
-                  "llmetrics: a label name must match [a-zA-Z_][a-zA-Z0-9_]* (no colons, no "
-                  "leading digit, no spaces); rename the label");
-    static_assert(!(detail::is_reserved_label_name(Names.view()) || ...),
-                  "llmetrics: label names starting with '__' are reserved for Prometheus; "
-                  "rename the label");
+    // Name rules are checked by the family that declares these labels (core/family.hpp).
     static constexpr bool unique = [] {
         for (std::size_t i = 0; i < size; ++i)
             for (std::size_t j = i + 1; j < size; ++j)
                 if (names[i] == names[j]) return false;
         return true;
     }();
-    static_assert(unique, "llmetrics: a label name appears twice in labels<...>; "
-                          "declare each label once");
 };
 
 // Declares the closed set of values a label may take.

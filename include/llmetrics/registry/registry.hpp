@@ -33,9 +33,9 @@
 #include <boost/hana/for_each.hpp>
 #include <boost/hana/tuple.hpp>
 
+#include "../core/family.hpp"  // first, so a family error has a short include chain
 #include "../core/detail/name_rules.hpp"
 #include "../core/encoder.hpp"
-#include "../core/family.hpp"
 #include "../core/fixed_string.hpp"
 #include "../core/snapshot.hpp"
 #include "../storage/family_store.hpp"
@@ -235,10 +235,33 @@ private:
 
 }  // namespace detail
 
+namespace detail {
+
+// Whether F is a family whose declaration passed its checks; non-families pass
+// here and are reported by registry_base.
+template <class F>
+struct family_ok : std::true_type {};
+template <class F>
+    requires requires { F::llmetrics_error; }
+struct family_ok<F> : std::bool_constant<F::llmetrics_error == family_error::none> {};
+
+// Stands in for registry_base when a family failed its checks, so the family's
+// own message is the only error.
+struct invalid_registry {};
+
+// `sizeof(Fs)` instantiates each family right in registry's base clause (one
+// note away from the user); a failed family then selects invalid_registry.
+template <fixed_string P, bool Complete, class... Fs>
+using registry_base_for = std::conditional_t<Complete && (family_ok<Fs>::value && ...),
+                                             registry_base<P, Fs...>, invalid_registry>;
+
+}  // namespace detail
+
 template <class... Ts>
-class registry : public detail::registry_base<fixed_string<0>{""}, Ts...> {};
+class registry
+    : public detail::registry_base_for<fixed_string<0>{""}, ((sizeof(Ts) > 0) && ...), Ts...> {};
 
 template <fixed_string P, class... Fs>
-class registry<prefix<P>, Fs...> : public detail::registry_base<P, Fs...> {};
+class registry<prefix<P>, Fs...> : public detail::registry_base_for<P, ((sizeof(Fs) > 0) && ...), Fs...> {};
 
 }  // namespace llmetrics

@@ -175,7 +175,10 @@ private:
             static_assert((detail::label_argument<A> && ...),
                           "llmetrics: a label value must be a string (convertible to "
                           "std::string_view) or lm::value<\"...\">");
-            static_assert(static_values_allowed<A...>(std::make_index_sequence<sizeof...(A)>{}),
+            // A named bool: GCC would otherwise print the whole call with F spelled out.
+            constexpr bool values_in_sets =
+                static_values_allowed<A...>(std::make_index_sequence<sizeof...(A)>{});
+            static_assert(values_in_sets,
                           "llmetrics: lm::value<\"...\"> is not in the value_set declared for that "
                           "label");
             std::size_t i = 0;
