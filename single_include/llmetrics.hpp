@@ -155,10 +155,8 @@ constexpr bool all_finite(const std::array<double, N>& bounds) noexcept {
 // Upper bounds of a histogram's buckets, strictly increasing; +Inf is implied.
 template <bound... Bounds>
 struct buckets {
+    // Their order is checked by the histogram (core/family.hpp), one note from the user.
     static constexpr std::array<double, sizeof...(Bounds)> bounds{Bounds.value()...};
-    static_assert(detail::strictly_increasing(bounds),
-                  "llmetrics: bucket bounds must be strictly increasing (no repeats); sort them "
-                  "and remove duplicates");
 };
 
 // start, start+width, ..., count bounds.
@@ -433,20 +431,13 @@ struct labels {
         return size;
     }
 
-    static_assert((detail::is_valid_label_name(Names.view()) && ...),
-                  "llmetrics: a label name must match [a-zA-Z_][a-zA-Z0-9_]* (no colons, no "
-                  "leading digit, no spaces); rename the label");
-    static_assert(!(detail::is_reserved_label_name(Names.view()) || ...),
-                  "llmetrics: label names starting with '__' are reserved for Prometheus; "
-                  "rename the label");
+    // Name rules are checked by the family that declares these labels (core/family.hpp).
     static constexpr bool unique = [] {
         for (std::size_t i = 0; i < size; ++i)
             for (std::size_t j = i + 1; j < size; ++j)
                 if (names[i] == names[j]) return false;
         return true;
     }();
-    static_assert(unique, "llmetrics: a label name appears twice in labels<...>; "
-                          "declare each label once");
 };
 
 // Declares the closed set of values a label may take.
@@ -582,12 +573,6 @@ struct is_labels : std::false_type {};
 template <fixed_string... N>
 struct is_labels<labels<N...>> : std::true_type {};
 
-template <class T>
-concept bucket_list = requires {
-    { T::bounds.size() } -> std::convertible_to<std::size_t>;
-    { T::bounds[0] } -> std::convertible_to<double>;
-};
-
 template <class O>
 constexpr std::string_view value_set_label() {
     if constexpr (is_value_set<O>::value) return O::label;
@@ -665,6 +650,62 @@ struct label_layout {
     }
 };
 
+// Which family rule a declaration breaks first (0: none). The descriptors below
+// assert on it in their own body, so an error names the family, comes once, and
+// the registry that instantiates it adds one note only.
+enum class family_error {
+    none, not_labels, unknown_option, metric_name, label_name, label_reserved, label_duplicate,
+    set_unknown_label, set_repeated, set_combinations, unit_suffix, counter_suffix,
+    not_buckets, label_le, histogram_suffix, buckets_order
+};
+
+template <class T>
+struct is_bucket_list : std::false_type {};
+template <bound... B>
+struct is_bucket_list<buckets<B...>> : std::true_type {};
+template <bound S, bound W, std::size_t C>
+struct is_bucket_list<linear_buckets<S, W, C>> : std::true_type {};
+template <bound S, bound F, std::size_t C>
+struct is_bucket_list<exponential_buckets<S, F, C>> : std::true_type {};
+
+template <fixed_string Name, class Labels, metric_type Type, class Buckets, class... Options>
+constexpr family_error first_family_error() {
+    using E = family_error;
+    if constexpr (!is_labels<Labels>::value) {
+        return E::not_labels;
+    } else if constexpr (!(is_option_v<Options> && ...)) {
+        return E::unknown_option;
+    } else {
+        using layout = label_layout<Labels, Options...>;
+        constexpr std::string_view name = Name.view();
+        constexpr std::string_view unit = unit_of<Options...>();
+        if (!is_valid_metric_name(name)) return E::metric_name;
+        for (std::string_view l : Labels::names)
+            if (!is_valid_label_name(l)) return E::label_name;
+        for (std::string_view l : Labels::names)
+            if (is_reserved_label_name(l)) return E::label_reserved;
+        if (!Labels::unique) return E::label_duplicate;
+        if (!layout::sets_match_labels) return E::set_unknown_label;
+        if (!layout::sets_unique) return E::set_repeated;
+        if (layout::combinations > 4096) return E::set_combinations;
+        if (!unit.empty() && !ends_with(name, unit)) return E::unit_suffix;
+        if (Type == metric_type::counter && !(ends_with(name, "_total") && name.size() > 6))
+            return E::counter_suffix;
+        if constexpr (Type == metric_type::histogram) {
+            if constexpr (!is_bucket_list<Buckets>::value) {
+                return E::not_buckets;
+            } else {
+                if (Labels::index_of("le") != Labels::size) return E::label_le;
+                if (ends_with(name, "_bucket") || ends_with(name, "_count") || ends_with(name, "_sum") ||
+                    ends_with(name, "_total"))
+                    return E::histogram_suffix;
+                if (!strictly_increasing(Buckets::bounds)) return E::buckets_order;
+            }
+        }
+        return E::none;
+    }
+}
+
 template <fixed_string Name, fixed_string Help, class Labels, metric_type Type, class... Options>
 struct family_base {
     static constexpr auto name_string = Name;
@@ -675,54 +716,129 @@ struct family_base {
     using layout = label_layout<Labels, Options...>;
     static constexpr std::size_t max_series = max_series_of<Options...>();
     static constexpr std::string_view unit = unit_of<Options...>();
-
-    static_assert(is_labels<Labels>::value,
-                  "llmetrics: the third template argument of a family must be labels<...> "
-                  "(use labels<> for a family without labels)");
-    static_assert((is_option_v<Options> && ...),
-                  "llmetrics: unknown family option; use max_series<N>, unit<\"...\"> or "
-                  "value_set<\"label\", \"value\"...>");
-    static_assert(is_valid_metric_name(Name.view()),
-                  "llmetrics: a metric name must match [a-zA-Z_:][a-zA-Z0-9_:]* (no leading "
-                  "digit, no spaces or dashes); rename the family");
-    static_assert(layout::sets_match_labels,
-                  "llmetrics: value_set<\"label\", ...> names a label that is not in labels<...>");
-    static_assert(layout::sets_unique,
-                  "llmetrics: a label has more than one value_set; merge them into one");
-    static_assert(layout::combinations <= 4096,
-                  "llmetrics: the value sets allow more than 4096 combinations; declare fewer "
-                  "closed labels");
-    static_assert(unit.empty() || ends_with(Name.view(), unit),
-                  "llmetrics: with unit<\"u\">, the metric name must end in \"_u\" (OpenMetrics)");
 };
 
 }  // namespace detail
 
+// The checks shared by every family, repeated in each descriptor's body (not in
+// family_base) so that a failing one is a single instantiation away from the user.
 template <fixed_string Name, fixed_string Help, class Labels = labels<>, class... Options>
 struct counter : detail::family_base<Name, Help, Labels, metric_type::counter, Options...> {
-    static_assert(detail::ends_with(Name.view(), "_total") && Name.size() > 6,
+    static constexpr detail::family_error llmetrics_error =
+        detail::first_family_error<Name, Labels, metric_type::counter, void, Options...>();
+    static_assert(llmetrics_error != detail::family_error::not_labels,
+                  "llmetrics: the third template argument of a family must be labels<...> "
+                  "(use labels<> for a family without labels)");
+    static_assert(llmetrics_error != detail::family_error::unknown_option,
+                  "llmetrics: unknown family option; use max_series<N>, unit<\"...\"> or "
+                  "value_set<\"label\", \"value\"...>");
+    static_assert(llmetrics_error != detail::family_error::metric_name,
+                  "llmetrics: a metric name must match [a-zA-Z_:][a-zA-Z0-9_:]* (no leading "
+                  "digit, no spaces or dashes); rename the family");
+    static_assert(llmetrics_error != detail::family_error::label_name,
+                  "llmetrics: a label name must match [a-zA-Z_][a-zA-Z0-9_]* (no colons, no "
+                  "leading digit, no spaces); rename the label");
+    static_assert(llmetrics_error != detail::family_error::label_reserved,
+                  "llmetrics: label names starting with '__' are reserved for Prometheus; "
+                  "rename the label");
+    static_assert(llmetrics_error != detail::family_error::label_duplicate,
+                  "llmetrics: a label name appears twice in labels<...>; declare each label once");
+    static_assert(llmetrics_error != detail::family_error::set_unknown_label,
+                  "llmetrics: value_set<\"label\", ...> names a label that is not in labels<...>");
+    static_assert(llmetrics_error != detail::family_error::set_repeated,
+                  "llmetrics: a label has more than one value_set; merge them into one");
+    static_assert(llmetrics_error != detail::family_error::set_combinations,
+                  "llmetrics: the value sets allow more than 4096 combinations; declare fewer "
+                  "closed labels");
+    static_assert(llmetrics_error != detail::family_error::unit_suffix,
+                  "llmetrics: with unit<\"u\">, the metric name must end in \"_u\" (OpenMetrics)");
+    static_assert(llmetrics_error != detail::family_error::counter_suffix,
                   "llmetrics: a counter's name must end in \"_total\"; rename it, e.g. "
                   "\"requests\" -> \"requests_total\"");
 };
 
 template <fixed_string Name, fixed_string Help, class Labels = labels<>, class... Options>
-struct gauge : detail::family_base<Name, Help, Labels, metric_type::gauge, Options...> {};
+struct gauge : detail::family_base<Name, Help, Labels, metric_type::gauge, Options...> {
+    static constexpr detail::family_error llmetrics_error =
+        detail::first_family_error<Name, Labels, metric_type::gauge, void, Options...>();
+    static_assert(llmetrics_error != detail::family_error::not_labels,
+                  "llmetrics: the third template argument of a family must be labels<...> "
+                  "(use labels<> for a family without labels)");
+    static_assert(llmetrics_error != detail::family_error::unknown_option,
+                  "llmetrics: unknown family option; use max_series<N>, unit<\"...\"> or "
+                  "value_set<\"label\", \"value\"...>");
+    static_assert(llmetrics_error != detail::family_error::metric_name,
+                  "llmetrics: a metric name must match [a-zA-Z_:][a-zA-Z0-9_:]* (no leading "
+                  "digit, no spaces or dashes); rename the family");
+    static_assert(llmetrics_error != detail::family_error::label_name,
+                  "llmetrics: a label name must match [a-zA-Z_][a-zA-Z0-9_]* (no colons, no "
+                  "leading digit, no spaces); rename the label");
+    static_assert(llmetrics_error != detail::family_error::label_reserved,
+                  "llmetrics: label names starting with '__' are reserved for Prometheus; "
+                  "rename the label");
+    static_assert(llmetrics_error != detail::family_error::label_duplicate,
+                  "llmetrics: a label name appears twice in labels<...>; declare each label once");
+    static_assert(llmetrics_error != detail::family_error::set_unknown_label,
+                  "llmetrics: value_set<\"label\", ...> names a label that is not in labels<...>");
+    static_assert(llmetrics_error != detail::family_error::set_repeated,
+                  "llmetrics: a label has more than one value_set; merge them into one");
+    static_assert(llmetrics_error != detail::family_error::set_combinations,
+                  "llmetrics: the value sets allow more than 4096 combinations; declare fewer "
+                  "closed labels");
+    static_assert(llmetrics_error != detail::family_error::unit_suffix,
+                  "llmetrics: with unit<\"u\">, the metric name must end in \"_u\" (OpenMetrics)");
+};
 
 template <fixed_string Name, fixed_string Help, class Labels, class Buckets, class... Options>
 struct histogram : detail::family_base<Name, Help, Labels, metric_type::histogram, Options...> {
-    static_assert(detail::bucket_list<Buckets>,
+    static constexpr detail::family_error llmetrics_error =
+        detail::first_family_error<Name, Labels, metric_type::histogram, Buckets, Options...>();
+    static_assert(llmetrics_error != detail::family_error::not_labels,
+                  "llmetrics: the third template argument of a family must be labels<...> "
+                  "(use labels<> for a family without labels)");
+    static_assert(llmetrics_error != detail::family_error::unknown_option,
+                  "llmetrics: unknown family option; use max_series<N>, unit<\"...\"> or "
+                  "value_set<\"label\", \"value\"...>");
+    static_assert(llmetrics_error != detail::family_error::metric_name,
+                  "llmetrics: a metric name must match [a-zA-Z_:][a-zA-Z0-9_:]* (no leading "
+                  "digit, no spaces or dashes); rename the family");
+    static_assert(llmetrics_error != detail::family_error::label_name,
+                  "llmetrics: a label name must match [a-zA-Z_][a-zA-Z0-9_]* (no colons, no "
+                  "leading digit, no spaces); rename the label");
+    static_assert(llmetrics_error != detail::family_error::label_reserved,
+                  "llmetrics: label names starting with '__' are reserved for Prometheus; "
+                  "rename the label");
+    static_assert(llmetrics_error != detail::family_error::label_duplicate,
+                  "llmetrics: a label name appears twice in labels<...>; declare each label once");
+    static_assert(llmetrics_error != detail::family_error::set_unknown_label,
+                  "llmetrics: value_set<\"label\", ...> names a label that is not in labels<...>");
+    static_assert(llmetrics_error != detail::family_error::set_repeated,
+                  "llmetrics: a label has more than one value_set; merge them into one");
+    static_assert(llmetrics_error != detail::family_error::set_combinations,
+                  "llmetrics: the value sets allow more than 4096 combinations; declare fewer "
+                  "closed labels");
+    static_assert(llmetrics_error != detail::family_error::unit_suffix,
+                  "llmetrics: with unit<\"u\">, the metric name must end in \"_u\" (OpenMetrics)");
+    static_assert(llmetrics_error != detail::family_error::not_buckets,
                   "llmetrics: the fourth template argument of a histogram must be buckets<...>, "
                   "linear_buckets<...> or exponential_buckets<...>");
-    static_assert(Labels::index_of("le") == Labels::size,
+    static_assert(llmetrics_error != detail::family_error::label_le,
                   "llmetrics: \"le\" is reserved for histogram buckets; rename the label");
-    static_assert(!detail::ends_with(Name.view(), "_bucket") && !detail::ends_with(Name.view(), "_count") &&
-                      !detail::ends_with(Name.view(), "_sum") && !detail::ends_with(Name.view(), "_total"),
+    static_assert(llmetrics_error != detail::family_error::histogram_suffix,
                   "llmetrics: a histogram's name must not end in _bucket, _count, _sum or _total "
                   "(those suffixes name its samples)");
-    static constexpr auto bounds = Buckets::bounds;
+    static_assert(llmetrics_error != detail::family_error::buckets_order,
+                  "llmetrics: bucket bounds must be strictly increasing (no repeats); sort them "
+                  "and remove duplicates");
+    // Through is_bucket_list, so a wrong fourth argument gives only the message above.
+    static constexpr auto bounds = [] {
+        if constexpr (detail::is_bucket_list<Buckets>::value) return Buckets::bounds;
+        else return std::array<double, 0>{};
+    }();
 };
 
 namespace detail {
+// A cheap test the registry can use: it reads members, it checks no rule again.
 template <class F>
 concept family_descriptor = requires {
     { F::name } -> std::convertible_to<std::string_view>;
@@ -2130,7 +2246,10 @@ private:
             static_assert((detail::label_argument<A> && ...),
                           "llmetrics: a label value must be a string (convertible to "
                           "std::string_view) or lm::value<\"...\">");
-            static_assert(static_values_allowed<A...>(std::make_index_sequence<sizeof...(A)>{}),
+            // A named bool: GCC would otherwise print the whole call with F spelled out.
+            constexpr bool values_in_sets =
+                static_values_allowed<A...>(std::make_index_sequence<sizeof...(A)>{});
+            static_assert(values_in_sets,
                           "llmetrics: lm::value<\"...\"> is not in the value_set declared for that "
                           "label");
             std::size_t i = 0;
@@ -2573,11 +2692,34 @@ private:
 
 }  // namespace detail
 
+namespace detail {
+
+// Whether F is a family whose declaration passed its checks; non-families pass
+// here and are reported by registry_base.
+template <class F>
+struct family_ok : std::true_type {};
+template <class F>
+    requires requires { F::llmetrics_error; }
+struct family_ok<F> : std::bool_constant<F::llmetrics_error == family_error::none> {};
+
+// Stands in for registry_base when a family failed its checks, so the family's
+// own message is the only error.
+struct invalid_registry {};
+
+// `sizeof(Fs)` instantiates each family right in registry's base clause (one
+// note away from the user); a failed family then selects invalid_registry.
+template <fixed_string P, bool Complete, class... Fs>
+using registry_base_for = std::conditional_t<Complete && (family_ok<Fs>::value && ...),
+                                             registry_base<P, Fs...>, invalid_registry>;
+
+}  // namespace detail
+
 template <class... Ts>
-class registry : public detail::registry_base<fixed_string<0>{""}, Ts...> {};
+class registry
+    : public detail::registry_base_for<fixed_string<0>{""}, ((sizeof(Ts) > 0) && ...), Ts...> {};
 
 template <fixed_string P, class... Fs>
-class registry<prefix<P>, Fs...> : public detail::registry_base<P, Fs...> {};
+class registry<prefix<P>, Fs...> : public detail::registry_base_for<P, ((sizeof(Fs) > 0) && ...), Fs...> {};
 
 }  // namespace llmetrics
 // ---- end llmetrics/registry/registry.hpp ----
@@ -4313,21 +4455,32 @@ inline proc_stat_fields parse_proc_stat(std::string_view text) noexcept {
     return fields;
 }
 
-// Finds a line starting with `key` (e.g. "VmData:") and returns the rest of it;
-// with several such lines, the first.
-inline std::optional<std::string_view> find_line_value(std::string_view text,
-                                                       std::string_view key) noexcept {
+// Calls visit(line) for each line of text (without its '\n') until visit returns true.
+template <class Visit>
+void visit_lines(std::string_view text, Visit visit) {
     std::size_t pos = 0;
     while (pos < text.size()) {
         std::size_t eol = text.find('\n', pos);
         if (eol == std::string_view::npos)
             eol = text.size();
-        const std::string_view line = text.substr(pos, eol - pos);
-        if (line.substr(0, key.size()) == key)
-            return line.substr(key.size());
+        if (visit(text.substr(pos, eol - pos)))
+            return;
         pos = eol + 1;
     }
-    return std::nullopt;
+}
+
+// Finds a line starting with `key` (e.g. "VmData:") and returns the rest of it;
+// with several such lines, the first.
+inline std::optional<std::string_view> find_line_value(std::string_view text,
+                                                       std::string_view key) noexcept {
+    std::optional<std::string_view> value;
+    visit_lines(text, [&](std::string_view line) {
+        if (line.substr(0, key.size()) != key)
+            return false;
+        value = line.substr(key.size());
+        return true;
+    });
+    return value;
 }
 
 // "VmData:\t   1234 kB" -> 1234 * 1024.
@@ -4376,16 +4529,11 @@ inline std::optional<double> parse_uptime_seconds(std::string_view text) noexcep
 // The cgroup v2 path of /proc/<pid>/cgroup: the rest of the (last) "0::" line.
 inline std::optional<std::string_view> parse_cgroup_v2_path(std::string_view text) noexcept {
     std::optional<std::string_view> path;
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-        std::size_t eol = text.find('\n', pos);
-        if (eol == std::string_view::npos)
-            eol = text.size();
-        const std::string_view line = text.substr(pos, eol - pos);
+    visit_lines(text, [&](std::string_view line) {
         if (line.starts_with("0::"))
             path = line.substr(3);
-        pos = eol + 1;
-    }
+        return false;  // the last such line wins
+    });
     return path;
 }
 
