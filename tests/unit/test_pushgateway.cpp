@@ -418,7 +418,7 @@ TEST_CASE("recording goes on while a push waits on a slow gateway", "[pushgatewa
     auto& handle = metrics.get<pushed_total>().labels("before");
     fake_gateway slow{{{act::silent}}};
     lm::pushgateway_options o = quick(1);
-    o.timeout = 2000ms;
+    o.timeout = 1000ms;
     const lm::pushgateway gw{slow.url(), "slow", {}, o};
     std::atomic<bool> push_done{false};
     std::thread pusher([&] {
