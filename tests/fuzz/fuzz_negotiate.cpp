@@ -12,9 +12,12 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view text(reinterpret_cast<const char*>(data), size);
-    const llmetrics::format f = llmetrics::negotiate(text);
-    if (f != llmetrics::format::prometheus && f != llmetrics::format::openmetrics && f != llmetrics::format::json)
+    const llmetrics::exposition_choice c = llmetrics::negotiate_exposition(text);
+    const llmetrics::format f = c.fmt;
+    if (f != llmetrics::format::prometheus && f != llmetrics::format::openmetrics && f != llmetrics::format::json &&
+        f != llmetrics::format::prometheus_v1)
         std::abort();
+    if (c.content_type().empty() || f != llmetrics::negotiate(text)) std::abort();
     (void)llmetrics::detail::accepts_gzip(text);
 
     static const llmetrics::http_auth bearer = llmetrics::http_auth::bearer("fuzz-token");

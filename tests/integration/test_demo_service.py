@@ -11,7 +11,9 @@ with what was sent. Also checks:
     ingests it: the `_created` series only OpenMetrics carries are there), curl's
     gets Prometheus text; `promtool check metrics` accepts the text and
     prometheus_client's OpenMetrics parser the other, both with the hostile tenant
-    values intact;
+    values intact; Prometheus 3's headers get the version and `escaping=` they ask
+    for (text 1.0.0 too, protobuf never); one target is scraped through a proxy
+    that records what Prometheus asked and got: the negotiated type, target up;
   - a flood of 15,000 distinct tenants on a third instance keeps every family
     within its 10,000-series bound (the rest in tenant_id="__overflow__", every
     request still counted) and the process's memory bounded;
@@ -22,6 +24,7 @@ Usage: /usr/bin/python3 test_demo_service.py --bin-dir <build>/bin
 
 import argparse
 import http.client
+import http.server
 import json
 import os
 import shutil
@@ -30,6 +33,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -41,6 +45,20 @@ from support import check, exit_status, free_port, stop_process
 
 PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
                      "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+# Prometheus 3.x: default, and with native histograms or created timestamps on (protobuf first).
+PROMETHEUS3_ACCEPT = ("application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,"
+                      "application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;"
+                      "q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2")
+PROMETHEUS3_PROTO_ACCEPT = ("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;"
+                            "q=0.6,application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,"
+                            "application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;"
+                            "escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1")
+OM_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+TEXT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+# What each Prometheus default Accept header must get back.
+EXPECTED_TYPE = {PROMETHEUS_ACCEPT: OM_TYPE + "; escaping=underscores",
+                 PROMETHEUS3_ACCEPT: OM_TYPE + "; escaping=allow-utf-8",
+                 PROMETHEUS3_PROTO_ACCEPT: OM_TYPE + "; escaping=allow-utf-8"}
 ROUTE = "/v1/chat/completions"
 HOSTILE = [
     'quo"te',
@@ -137,6 +155,47 @@ class Demo:
         return self.proc.returncode, out, err
 
 
+class RecordingProxy:
+    """Forwards GET requests to a demo and records (Accept, status, Content-Type)
+    of each, so the test sees what Prometheus asked for and what it was given."""
+
+    def __init__(self, target_port):
+        records = self.records = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):  # noqa: N802 - the http.server API
+                headers = {k: v for k, v in self.headers.items() if k.lower() in ("accept", "accept-encoding",
+                                                                                   "user-agent")}
+                c = http.client.HTTPConnection("127.0.0.1", target_port, timeout=30)
+                c.request("GET", self.path, headers=headers)
+                r = c.getresponse()
+                body = r.read()
+                c.close()
+                records.append((self.headers.get("Accept"), r.status, r.getheader("Content-Type")))
+                self.send_response(r.status)
+                for name in ("Content-Type", "Content-Encoding", "Vary"):
+                    if r.getheader(name) is not None:
+                        self.send_header(name, r.getheader(name))
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
 def send_traffic(demo, plan):
     """plan: list of (tenant or None, count, body or None); returns {tenant_label: count}."""
     sent = {}
@@ -168,7 +227,7 @@ def samples_by_name(families):
 def check_negotiation(demo, promtool, expected_tenants):
     # Prometheus' Accept header: OpenMetrics, readable by an independent parser.
     status, ctype, om = demo.get("/metrics", PROMETHEUS_ACCEPT)
-    check(status == 200 and ctype == "application/openmetrics-text; version=1.0.0; charset=utf-8",
+    check(status == 200 and ctype == EXPECTED_TYPE[PROMETHEUS_ACCEPT],
           f"Prometheus Accept -> OpenMetrics, got {status} {ctype}")
     try:
         om_samples = samples_by_name(parse_openmetrics(om))
@@ -194,16 +253,39 @@ def check_negotiation(demo, promtool, expected_tenants):
     except Exception as e:  # noqa: BLE001
         check(False, f"Prometheus text parser rejected the scrape: {e}")
 
+    # Prometheus 3: OpenMetrics with the escaping asked for, also when protobuf comes first.
+    for accept in (PROMETHEUS3_ACCEPT, PROMETHEUS3_PROTO_ACCEPT):
+        status, ctype, body = demo.get("/metrics", accept)
+        check(status == 200 and ctype == EXPECTED_TYPE[accept], f"Prometheus 3 Accept {accept[:40]}... -> {ctype}")
+        check(body.endswith("# EOF\n"), "Prometheus 3 gets an OpenMetrics body")
+    # scrape_protocols: [PrometheusText1.0.0]: the 0.0.4 body under the 1.0.0 type.
+    status, ctype, v1 = demo.get("/metrics", "text/plain;version=1.0.0;escaping=allow-utf-8;q=0.6,*/*;q=0.5")
+    check(status == 200 and ctype == "text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8",
+          f"text 1.0.0 asked -> {status} {ctype}")
+    pc = subprocess.run([promtool, "check", "metrics"], input=v1, capture_output=True, text=True, timeout=60)
+    check(pc.returncode == 0, f"promtool check metrics (text 1.0.0): rc={pc.returncode} {pc.stderr[:300]}")
+    try:
+        tenants = {s.labels["tenant_id"] for s in samples_by_name(parse_prometheus(v1))
+                   .get("llm_router_http_requests_total", [])}
+        check(expected_tenants <= tenants, f"text 1.0.0 tenants intact: missing {sorted(expected_tenants - tenants)[:3]}")
+    except Exception as e:  # noqa: BLE001
+        check(False, f"Prometheus text parser rejected the 1.0.0 scrape: {e}")
+    # Protobuf only ([PrometheusProto]): not written, so text.
+    status, ctype, _ = demo.get("/metrics", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+                                "encoding=delimited;q=0.6,*/*;q=0.5")
+    check(status == 200 and ctype == TEXT_TYPE, f"protobuf asked -> Prometheus text, got {status} {ctype}")
+
 
 def run_prometheus_part(binary, tmp, prometheus, promtool):
     a, b = Demo(binary), Demo(binary)
     demos = [a, b]
+    proxy = RecordingProxy(b.port)  # Prometheus scrapes b through it
     prom_port = free_port()
     config = os.path.join(tmp, "prometheus.yml")
     with open(config, "w") as f:
         f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
                 "scrape_configs:\n  - job_name: llmetrics-demo\n    static_configs:\n"
-                f"      - targets: ['127.0.0.1:{a.port}', '127.0.0.1:{b.port}']\n")
+                f"      - targets: ['127.0.0.1:{a.port}', '127.0.0.1:{proxy.port}']\n")
     log = open(os.path.join(tmp, "prometheus.log"), "w")
     prom = subprocess.Popen([prometheus, f"--config.file={config}", f"--storage.tsdb.path={tmp}/data",
                              f"--web.listen-address=127.0.0.1:{prom_port}"], stdout=log, stderr=subprocess.STDOUT,
@@ -247,10 +329,25 @@ def run_prometheus_part(binary, tmp, prometheus, promtool):
         created = prom_query(base, "llm_router_http_requests_created")
         check(len(created) > 0, "Prometheus ingested OpenMetrics (_created series present)")
 
+        # What Prometheus asked for and got through the proxy, and its verdict.
+        scrapes = [r for r in proxy.records if r[0] is not None]
+        check(len(scrapes) >= 1, f"Prometheus scraped through the proxy: {len(scrapes)} scrapes")
+        if scrapes:
+            print(f"prometheus scraped {len(scrapes)}x: Accept {scrapes[-1][0]!r} -> {scrapes[-1][2]!r}")
+        for accept, status, ctype in scrapes[:1] + scrapes[-1:]:
+            check(accept in EXPECTED_TYPE, f"Prometheus sent a default Accept header we test: {accept!r}")
+            check(status == 200 and ctype == EXPECTED_TYPE.get(accept), f"negotiated for Prometheus: {status} {ctype}")
+        with urllib.request.urlopen(base + "/api/v1/targets", timeout=10) as r:
+            targets = json.load(r)["data"]["activeTargets"]
+        proxied = [t for t in targets if t["labels"].get("instance") == f"127.0.0.1:{proxy.port}"]
+        check(len(proxied) == 1 and proxied[0]["health"] == "up" and not proxied[0]["lastError"],
+              f"Prometheus: the proxied target is up without error: {proxied}")
+
         check_negotiation(b, promtool, set(HOSTILE) | {"tenant-a", "tenant-c"})
     finally:
         stop_process(prom, timeout=20)
         log.close()
+        proxy.stop()
         for d in demos:
             rc, _, err = d.stop()
             check(rc == 0, f"demo exits cleanly on SIGTERM: rc={rc} {err[-300:]}")

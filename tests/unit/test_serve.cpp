@@ -201,7 +201,7 @@ TEST_CASE("exposer serves /metrics in the negotiated format", "[serve]") {
     SECTION("Prometheus' Accept header gets OpenMetrics") {
         const response r = request(exp.port(), "GET", "/metrics", {{"Accept", prometheus_accept}});
         CHECK(r.status == 200);
-        CHECK(r.header("content-type") == "application/openmetrics-text; version=1.0.0; charset=utf-8");
+        CHECK(r.header("content-type") == "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores");
         CHECK(r.body == lm::render(metrics, lm::format::openmetrics));
         CHECK(r.body.ends_with("# EOF\n"));
         CHECK(r.header("vary") == "Accept, Accept-Encoding");

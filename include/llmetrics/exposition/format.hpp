@@ -4,6 +4,7 @@
 // media type for negotiation, its content type, its encoder) plus a value of
 // `format`; render(), content_type(), to_string() and negotiate() follow.
 
+#include <array>
 #include <cstddef>
 #include <string_view>
 #include <type_traits>
@@ -12,7 +13,24 @@
 
 namespace llmetrics {
 
-enum class format { prometheus, openmetrics, json };
+// prometheus_v1 is Prometheus text 1.0.0 (Prometheus 3): for the legacy-valid
+// names llmetrics writes, the 0.0.4 body under its own content type.
+enum class format { prometheus, openmetrics, json, prometheus_v1 };
+
+// Prometheus 3's `escaping=` parameter: how a scraper wants names outside
+// [a-zA-Z_:][a-zA-Z0-9_:]* written. Every name llmetrics writes is inside, so
+// each scheme leaves the body as it is; the answer names the one asked for.
+enum class escaping_scheme { underscores, dots, values, allow_utf8 };
+
+constexpr std::string_view to_string(escaping_scheme e) noexcept {
+    switch (e) {
+        case escaping_scheme::dots: return "dots";
+        case escaping_scheme::values: return "values";
+        case escaping_scheme::allow_utf8: return "allow-utf-8";
+        case escaping_scheme::underscores: break;
+    }
+    return "underscores";
+}
 
 template <text_output Out>
 class prometheus_text_encoder;  // exposition/prometheus_text.hpp
@@ -27,13 +45,24 @@ namespace formats {
 // media_subtype`, and `media_version` when the Accept header names a version
 // (empty: the format has none); `fallback` is the one format written when
 // nothing else is acceptable, also preferred among formats reached only through
-// a wildcard.
+// a wildcard; `escaping`: the answer's content type carries `escaping=` (the
+// formats Prometheus 3 sends the parameter for).
 struct prometheus {
     static constexpr format id = format::prometheus;
     static constexpr std::string_view name = "prometheus";
     static constexpr std::string_view content_type = "text/plain; version=0.0.4; charset=utf-8";
     static constexpr std::string_view media_type = "text", media_subtype = "plain", media_version = "0.0.4";
-    static constexpr bool fallback = true;
+    static constexpr bool fallback = true, escaping = false;
+    template <class Out>
+    using encoder = prometheus_text_encoder<Out>;
+};
+
+struct prometheus_v1 {
+    static constexpr format id = format::prometheus_v1;
+    static constexpr std::string_view name = "prometheus_v1";
+    static constexpr std::string_view content_type = "text/plain; version=1.0.0; charset=utf-8";
+    static constexpr std::string_view media_type = "text", media_subtype = "plain", media_version = "1.0.0";
+    static constexpr bool fallback = false, escaping = true;
     template <class Out>
     using encoder = prometheus_text_encoder<Out>;
 };
@@ -44,7 +73,7 @@ struct openmetrics {
     static constexpr std::string_view content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
     static constexpr std::string_view media_type = "application", media_subtype = "openmetrics-text",
                                       media_version = "1.0.0";
-    static constexpr bool fallback = false;
+    static constexpr bool fallback = false, escaping = true;
     template <class Out>
     using encoder = openmetrics_encoder<Out>;
 };
@@ -54,7 +83,7 @@ struct json {
     static constexpr std::string_view name = "json";
     static constexpr std::string_view content_type = "application/json";
     static constexpr std::string_view media_type = "application", media_subtype = "json", media_version = "";
-    static constexpr bool fallback = false;
+    static constexpr bool fallback = false, escaping = false;
     template <class Out>
     using encoder = json_encoder<Out>;
 };
@@ -67,6 +96,21 @@ constexpr auto fallback_format() {
     if constexpr (First::fallback || sizeof...(Rest) == 0) return First{};
     else return fallback_format<Rest...>();
 }
+
+// "<Entry's content type>; escaping=<E>", built once at compile time.
+template <class Entry, escaping_scheme E>
+struct escaped_content_type {
+    static constexpr std::string_view base = Entry::content_type, key = "; escaping=", scheme = to_string(E);
+    static constexpr std::size_t size = base.size() + key.size() + scheme.size();
+    static constexpr std::array<char, size> chars = [] {
+        std::array<char, size> out{};
+        std::size_t i = 0;
+        for (const std::string_view part : {base, key, scheme})
+            for (const char c : part) out[i++] = c;
+        return out;
+    }();
+    static constexpr std::string_view value{chars.data(), size};
+};
 }  // namespace detail
 
 template <class... Formats>
@@ -99,10 +143,32 @@ struct format_table {
 };
 
 // Table order is the preference among formats an Accept header names with equal quality.
-using format_list = format_table<formats::openmetrics, formats::prometheus, formats::json>;
+// (`text/plain` without a version: 0.0.4 before 1.0.0, which every scraper reads.)
+using format_list = format_table<formats::openmetrics, formats::prometheus, formats::prometheus_v1, formats::json>;
 
+// The media type of `f` without the `escaping=` parameter.
 constexpr std::string_view content_type(format f) noexcept {
     return format_list::with(f, [](auto entry) { return decltype(entry)::content_type; });
+}
+
+// The content type to answer with: `escaping=<e>` appended where the format has it.
+constexpr std::string_view content_type(format f, escaping_scheme e) noexcept {
+    return format_list::with(f, [e](auto entry) -> std::string_view {
+        using entry_type = decltype(entry);
+        if constexpr (!entry_type::escaping) {
+            return entry_type::content_type;
+        } else {
+            switch (e) {
+                case escaping_scheme::dots: return detail::escaped_content_type<entry_type, escaping_scheme::dots>::value;
+                case escaping_scheme::values:
+                    return detail::escaped_content_type<entry_type, escaping_scheme::values>::value;
+                case escaping_scheme::allow_utf8:
+                    return detail::escaped_content_type<entry_type, escaping_scheme::allow_utf8>::value;
+                case escaping_scheme::underscores: break;
+            }
+            return detail::escaped_content_type<entry_type, escaping_scheme::underscores>::value;
+        }
+    });
 }
 
 constexpr std::string_view to_string(format f) noexcept {

@@ -5,16 +5,26 @@
 // it (`type/subtype;version=...` over `type/subtype` over `type/*` over `*/*`),
 // and the highest quality above zero wins. Media types come from the format
 // table (format.hpp):
-//   openmetrics   application/openmetrics-text, version 1.0.0 or no version
-//                 (other versions, e.g. the 0.0.1 Prometheus also offers, do not match)
-//   prometheus    text/plain, version 0.0.4 or no version
-//   json          application/json
+//   openmetrics    application/openmetrics-text, version 1.0.0 or no version
+//                  (other versions, e.g. the 0.0.1 Prometheus also offers, do not match)
+//   prometheus     text/plain, version 0.0.4 or no version
+//   prometheus_v1  text/plain, version 1.0.0 (Prometheus 3)
+//   json           application/json
+// Anything else, protobuf included, matches nothing and is never answered.
 // Ties go to a format the header names explicitly, in the order openmetrics,
-// prometheus, json; among formats reached only through a wildcard, to
-// prometheus, so `*/*` (curl) gets Prometheus text. A missing header, one that
-// matches nothing, or q=0 everywhere also gets Prometheus text, which every
-// scraper reads. Types and parameter names are case-insensitive, whitespace is
-// tolerated, a malformed media range is skipped, and nothing throws.
+// prometheus, prometheus_v1, json; among formats reached only through a
+// wildcard, to prometheus, so `*/*` (curl) gets Prometheus text. A missing
+// header, one that matches nothing, or q=0 everywhere also gets Prometheus
+// text, which every scraper reads. The `escaping=` parameter of the range that
+// chose the format is answered back (underscores when absent or unknown). Types
+// and parameter names are case-insensitive, whitespace is tolerated, a
+// malformed media range is skipped, and nothing throws.
+//
+// Prometheus' default Accept headers and what they get (tests/unit/test_negotiate.cpp):
+//   2.42                 openmetrics  (q=1 for OpenMetrics 1.0.0)
+//   2.42, protobuf on    openmetrics  (protobuf first, not written: OpenMetrics q=0.8)
+//   3.x                  openmetrics, escaping=allow-utf-8 (q=0.6)
+//   3.x, native histograms or created timestamps: protobuf first, then the same
 
 #include <cmath>
 #include <cstddef>
@@ -30,8 +40,22 @@ struct media_range {
     std::string_view type, subtype;
     std::string_view version;  // unquoted value without escapes; empty when absent
     bool has_version = false;
+    bool has_escaping = false;  // a known `escaping=` value
+    escaping_scheme escaping = escaping_scheme::underscores;
     double q = 1.0;
 };
+
+// A known `escaping=` value (Prometheus' names for them); false for others.
+inline bool parse_escaping(std::string_view value, escaping_scheme& out) noexcept {
+    for (const escaping_scheme e : {escaping_scheme::underscores, escaping_scheme::dots, escaping_scheme::values,
+                                    escaping_scheme::allow_utf8}) {
+        if (iequals(value, to_string(e))) {
+            out = e;
+            return true;
+        }
+    }
+    return false;
+}
 
 // Parses one media range; false when it is malformed.
 inline bool parse_media_range(std::string_view text, media_range& r) noexcept {
@@ -67,6 +91,8 @@ inline bool parse_media_range(std::string_view text, media_range& r) noexcept {
         } else if (iequals(name, "version")) {
             r.version = value;
             r.has_version = true;
+        } else if (iequals(name, "escaping")) {
+            r.has_escaping = parse_escaping(value, r.escaping);
         }
     }
     return true;
@@ -86,10 +112,20 @@ int match_specificity(const media_range& r) noexcept {
 
 }  // namespace detail
 
-inline format negotiate(std::string_view accept_header) noexcept {
+// What negotiate_exposition() chose: the format and the `escaping=` scheme to
+// name in the answer's content type (only formats that have it carry it).
+struct exposition_choice {
+    format fmt = format::prometheus;
+    escaping_scheme escaping = escaping_scheme::underscores;
+
+    constexpr std::string_view content_type() const noexcept { return llmetrics::content_type(fmt, escaping); }
+};
+
+inline exposition_choice negotiate_exposition(std::string_view accept_header) noexcept {
     constexpr std::size_t n = format_list::size;
     double quality[n] = {};
     int specificity[n] = {};
+    escaping_scheme escaping[n] = {};
     while (!accept_header.empty()) {
         const std::size_t comma = detail::find_unquoted(accept_header, ',');
         const std::string_view part = detail::trim_http(accept_header.substr(0, comma));
@@ -100,7 +136,10 @@ inline format negotiate(std::string_view accept_header) noexcept {
         format_list::for_each([&](auto entry) {
             const int s = detail::match_specificity<decltype(entry)>(r);
             if (s != 0 && s >= specificity[i]) {
-                if (s > specificity[i] || r.q > quality[i]) quality[i] = r.q;
+                if (s > specificity[i] || r.q > quality[i]) {
+                    quality[i] = r.q;
+                    escaping[i] = r.has_escaping ? r.escaping : escaping_scheme::underscores;
+                }
                 specificity[i] = s;
             }
             ++i;
@@ -125,7 +164,10 @@ inline format negotiate(std::string_view accept_header) noexcept {
         if (fallback[i]) consider(i, false);
     for (std::size_t i = 0; i < n; ++i)
         if (!fallback[i]) consider(i, false);
-    return best < 0 ? format_list::fallback::id : ids[best];
+    if (best < 0) return {format_list::fallback::id, escaping_scheme::underscores};
+    return {ids[best], escaping[best]};
 }
+
+inline format negotiate(std::string_view accept_header) noexcept { return negotiate_exposition(accept_header).fmt; }
 
 }  // namespace llmetrics

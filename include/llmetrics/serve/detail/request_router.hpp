@@ -167,7 +167,8 @@ private:
             res.set(http::field::www_authenticate, boost::beast::string_view(challenge.data(), challenge.size()));
             return;
         }
-        const format f = negotiate(sv(req[http::field::accept]));
+        const exposition_choice choice = negotiate_exposition(sv(req[http::field::accept]));
+        const format f = choice.fmt;
         const bool compress = gzip_ && accepts_gzip(sv(req[http::field::accept_encoding]));
         std::string& body = res.body();
         body.clear();
@@ -194,7 +195,7 @@ private:
         }
         stats_->scrapes.fetch_add(1, std::memory_order_relaxed);
         res.result(http::status::ok);
-        const std::string_view type = content_type(f);
+        const std::string_view type = choice.content_type();
         res.set(http::field::content_type, boost::beast::string_view(type.data(), type.size()));
         res.set(http::field::vary, "Accept, Accept-Encoding");
         res.set(http::field::cache_control, "no-store");
