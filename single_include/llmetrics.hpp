@@ -1797,14 +1797,56 @@ static_assert(stripe_count >= 1 && (stripe_count & (stripe_count - 1)) == 0,
 
 inline constexpr std::size_t cache_line = 64;
 
-inline std::atomic<unsigned> next_thread_stripe{0};
+// How many live threads write to each stripe. A thread claims the stripe with the
+// fewest holders on its first write and releases it when it exits, so live
+// threads share a stripe only when there are more of them than stripes, whatever
+// threads came and went before (round-robin hand-out made two live threads share
+// one whenever a multiple of stripe_count threads had started in between).
+//
+// Why relaxed suffices: the counts only steer the choice; a write to a shared
+// stripe is still a correct atomic RMW (cells.hpp), so a stale count costs
+// speed, never a lost increment. The CAS makes two threads claiming at once see
+// each other: the loser re-reads and takes the next emptiest stripe.
+inline std::array<std::atomic<unsigned>, stripe_count> stripe_holders{};
 
-// Threads take stripes round-robin on their first write: consecutive threads get
-// different stripes, which is what matters on small machines.
+inline std::size_t claim_emptiest_stripe() noexcept {
+    for (;;) {
+        std::size_t best = 0;
+        unsigned fewest = stripe_holders[0].load(std::memory_order_relaxed);
+        for (std::size_t i = 1; i < stripe_count && fewest != 0; ++i) {
+            const unsigned n = stripe_holders[i].load(std::memory_order_relaxed);
+            if (n < fewest) {
+                best = i;
+                fewest = n;
+            }
+        }
+        if (stripe_holders[best].compare_exchange_weak(fewest, fewest + 1, std::memory_order_relaxed))
+            return best;
+    }
+}
+
+// Held by a thread from its first write to its exit; the destructor gives the
+// stripe back. Writes made later in the thread's exit still go to that stripe,
+// which is harmless for the reason above.
+struct stripe_claim {
+    std::size_t stripe = stripe_count;  // none yet
+    ~stripe_claim() {
+        if (stripe < stripe_count) stripe_holders[stripe].fetch_sub(1, std::memory_order_relaxed);
+    }
+};
+
+inline std::size_t claim_stripe_for_this_thread() noexcept {
+    thread_local stripe_claim claim;  // registers its destructor on first use only
+    if (claim.stripe == stripe_count) claim.stripe = claim_emptiest_stripe();
+    return claim.stripe;
+}
+
+// The hot path reads one constant-initialised thread_local (no TLS guard); the
+// claim, with its destructor, is touched once per thread.
 inline std::size_t this_thread_stripe() noexcept {
-    thread_local unsigned stripe_plus_one = 0;  // constant-initialised: no TLS guard
+    thread_local unsigned stripe_plus_one = 0;
     if (stripe_plus_one == 0) [[unlikely]]
-        stripe_plus_one = next_thread_stripe.fetch_add(1, std::memory_order_relaxed) % stripe_count + 1;
+        stripe_plus_one = static_cast<unsigned>(claim_stripe_for_this_thread()) + 1;
     return stripe_plus_one - 1;
 }
 
@@ -3009,6 +3051,7 @@ inline std::string canonical_number(double v) {
 // media type for negotiation, its content type, its encoder) plus a value of
 // `format`; render(), content_type(), to_string() and negotiate() follow.
 
+#include <array>
 #include <cstddef>
 #include <string_view>
 #include <type_traits>
@@ -3016,7 +3059,24 @@ inline std::string canonical_number(double v) {
 
 namespace llmetrics {
 
-enum class format { prometheus, openmetrics, json };
+// prometheus_v1 is Prometheus text 1.0.0 (Prometheus 3): for the legacy-valid
+// names llmetrics writes, the 0.0.4 body under its own content type.
+enum class format { prometheus, openmetrics, json, prometheus_v1 };
+
+// Prometheus 3's `escaping=` parameter: how a scraper wants names outside
+// [a-zA-Z_:][a-zA-Z0-9_:]* written. Every name llmetrics writes is inside, so
+// each scheme leaves the body as it is; the answer names the one asked for.
+enum class escaping_scheme { underscores, dots, values, allow_utf8 };
+
+constexpr std::string_view to_string(escaping_scheme e) noexcept {
+    switch (e) {
+        case escaping_scheme::dots: return "dots";
+        case escaping_scheme::values: return "values";
+        case escaping_scheme::allow_utf8: return "allow-utf-8";
+        case escaping_scheme::underscores: break;
+    }
+    return "underscores";
+}
 
 template <text_output Out>
 class prometheus_text_encoder;  // exposition/prometheus_text.hpp
@@ -3031,13 +3091,24 @@ namespace formats {
 // media_subtype`, and `media_version` when the Accept header names a version
 // (empty: the format has none); `fallback` is the one format written when
 // nothing else is acceptable, also preferred among formats reached only through
-// a wildcard.
+// a wildcard; `escaping`: the answer's content type carries `escaping=` (the
+// formats Prometheus 3 sends the parameter for).
 struct prometheus {
     static constexpr format id = format::prometheus;
     static constexpr std::string_view name = "prometheus";
     static constexpr std::string_view content_type = "text/plain; version=0.0.4; charset=utf-8";
     static constexpr std::string_view media_type = "text", media_subtype = "plain", media_version = "0.0.4";
-    static constexpr bool fallback = true;
+    static constexpr bool fallback = true, escaping = false;
+    template <class Out>
+    using encoder = prometheus_text_encoder<Out>;
+};
+
+struct prometheus_v1 {
+    static constexpr format id = format::prometheus_v1;
+    static constexpr std::string_view name = "prometheus_v1";
+    static constexpr std::string_view content_type = "text/plain; version=1.0.0; charset=utf-8";
+    static constexpr std::string_view media_type = "text", media_subtype = "plain", media_version = "1.0.0";
+    static constexpr bool fallback = false, escaping = true;
     template <class Out>
     using encoder = prometheus_text_encoder<Out>;
 };
@@ -3048,7 +3119,7 @@ struct openmetrics {
     static constexpr std::string_view content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
     static constexpr std::string_view media_type = "application", media_subtype = "openmetrics-text",
                                       media_version = "1.0.0";
-    static constexpr bool fallback = false;
+    static constexpr bool fallback = false, escaping = true;
     template <class Out>
     using encoder = openmetrics_encoder<Out>;
 };
@@ -3058,7 +3129,7 @@ struct json {
     static constexpr std::string_view name = "json";
     static constexpr std::string_view content_type = "application/json";
     static constexpr std::string_view media_type = "application", media_subtype = "json", media_version = "";
-    static constexpr bool fallback = false;
+    static constexpr bool fallback = false, escaping = false;
     template <class Out>
     using encoder = json_encoder<Out>;
 };
@@ -3071,6 +3142,21 @@ constexpr auto fallback_format() {
     if constexpr (First::fallback || sizeof...(Rest) == 0) return First{};
     else return fallback_format<Rest...>();
 }
+
+// "<Entry's content type>; escaping=<E>", built once at compile time.
+template <class Entry, escaping_scheme E>
+struct escaped_content_type {
+    static constexpr std::string_view base = Entry::content_type, key = "; escaping=", scheme = to_string(E);
+    static constexpr std::size_t size = base.size() + key.size() + scheme.size();
+    static constexpr std::array<char, size> chars = [] {
+        std::array<char, size> out{};
+        std::size_t i = 0;
+        for (const std::string_view part : {base, key, scheme})
+            for (const char c : part) out[i++] = c;
+        return out;
+    }();
+    static constexpr std::string_view value{chars.data(), size};
+};
 }  // namespace detail
 
 template <class... Formats>
@@ -3103,10 +3189,32 @@ struct format_table {
 };
 
 // Table order is the preference among formats an Accept header names with equal quality.
-using format_list = format_table<formats::openmetrics, formats::prometheus, formats::json>;
+// (`text/plain` without a version: 0.0.4 before 1.0.0, which every scraper reads.)
+using format_list = format_table<formats::openmetrics, formats::prometheus, formats::prometheus_v1, formats::json>;
 
+// The media type of `f` without the `escaping=` parameter.
 constexpr std::string_view content_type(format f) noexcept {
     return format_list::with(f, [](auto entry) { return decltype(entry)::content_type; });
+}
+
+// The content type to answer with: `escaping=<e>` appended where the format has it.
+constexpr std::string_view content_type(format f, escaping_scheme e) noexcept {
+    return format_list::with(f, [e](auto entry) -> std::string_view {
+        using entry_type = decltype(entry);
+        if constexpr (!entry_type::escaping) {
+            return entry_type::content_type;
+        } else {
+            switch (e) {
+                case escaping_scheme::dots: return detail::escaped_content_type<entry_type, escaping_scheme::dots>::value;
+                case escaping_scheme::values:
+                    return detail::escaped_content_type<entry_type, escaping_scheme::values>::value;
+                case escaping_scheme::allow_utf8:
+                    return detail::escaped_content_type<entry_type, escaping_scheme::allow_utf8>::value;
+                case escaping_scheme::underscores: break;
+            }
+            return detail::escaped_content_type<entry_type, escaping_scheme::underscores>::value;
+        }
+    });
 }
 
 constexpr std::string_view to_string(format f) noexcept {
@@ -3538,16 +3646,26 @@ private:
 // it (`type/subtype;version=...` over `type/subtype` over `type/*` over `*/*`),
 // and the highest quality above zero wins. Media types come from the format
 // table (format.hpp):
-//   openmetrics   application/openmetrics-text, version 1.0.0 or no version
-//                 (other versions, e.g. the 0.0.1 Prometheus also offers, do not match)
-//   prometheus    text/plain, version 0.0.4 or no version
-//   json          application/json
+//   openmetrics    application/openmetrics-text, version 1.0.0 or no version
+//                  (other versions, e.g. the 0.0.1 Prometheus also offers, do not match)
+//   prometheus     text/plain, version 0.0.4 or no version
+//   prometheus_v1  text/plain, version 1.0.0 (Prometheus 3)
+//   json           application/json
+// Anything else, protobuf included, matches nothing and is never answered.
 // Ties go to a format the header names explicitly, in the order openmetrics,
-// prometheus, json; among formats reached only through a wildcard, to
-// prometheus, so `*/*` (curl) gets Prometheus text. A missing header, one that
-// matches nothing, or q=0 everywhere also gets Prometheus text, which every
-// scraper reads. Types and parameter names are case-insensitive, whitespace is
-// tolerated, a malformed media range is skipped, and nothing throws.
+// prometheus, prometheus_v1, json; among formats reached only through a
+// wildcard, to prometheus, so `*/*` (curl) gets Prometheus text. A missing
+// header, one that matches nothing, or q=0 everywhere also gets Prometheus
+// text, which every scraper reads. The `escaping=` parameter of the range that
+// chose the format is answered back (underscores when absent or unknown). Types
+// and parameter names are case-insensitive, whitespace is tolerated, a
+// malformed media range is skipped, and nothing throws.
+//
+// Prometheus' default Accept headers and what they get (tests/unit/test_negotiate.cpp):
+//   2.42                 openmetrics  (q=1 for OpenMetrics 1.0.0)
+//   2.42, protobuf on    openmetrics  (protobuf first, not written: OpenMetrics q=0.8)
+//   3.x                  openmetrics, escaping=allow-utf-8 (q=0.6)
+//   3.x, native histograms or created timestamps: protobuf first, then the same
 
 #include <cmath>
 #include <cstddef>
@@ -3631,8 +3749,22 @@ struct media_range {
     std::string_view type, subtype;
     std::string_view version;  // unquoted value without escapes; empty when absent
     bool has_version = false;
+    bool has_escaping = false;  // a known `escaping=` value
+    escaping_scheme escaping = escaping_scheme::underscores;
     double q = 1.0;
 };
+
+// A known `escaping=` value (Prometheus' names for them); false for others.
+inline bool parse_escaping(std::string_view value, escaping_scheme& out) noexcept {
+    for (const escaping_scheme e : {escaping_scheme::underscores, escaping_scheme::dots, escaping_scheme::values,
+                                    escaping_scheme::allow_utf8}) {
+        if (iequals(value, to_string(e))) {
+            out = e;
+            return true;
+        }
+    }
+    return false;
+}
 
 // Parses one media range; false when it is malformed.
 inline bool parse_media_range(std::string_view text, media_range& r) noexcept {
@@ -3668,6 +3800,8 @@ inline bool parse_media_range(std::string_view text, media_range& r) noexcept {
         } else if (iequals(name, "version")) {
             r.version = value;
             r.has_version = true;
+        } else if (iequals(name, "escaping")) {
+            r.has_escaping = parse_escaping(value, r.escaping);
         }
     }
     return true;
@@ -3687,10 +3821,20 @@ int match_specificity(const media_range& r) noexcept {
 
 }  // namespace detail
 
-inline format negotiate(std::string_view accept_header) noexcept {
+// What negotiate_exposition() chose: the format and the `escaping=` scheme to
+// name in the answer's content type (only formats that have it carry it).
+struct exposition_choice {
+    format fmt = format::prometheus;
+    escaping_scheme escaping = escaping_scheme::underscores;
+
+    constexpr std::string_view content_type() const noexcept { return llmetrics::content_type(fmt, escaping); }
+};
+
+inline exposition_choice negotiate_exposition(std::string_view accept_header) noexcept {
     constexpr std::size_t n = format_list::size;
     double quality[n] = {};
     int specificity[n] = {};
+    escaping_scheme escaping[n] = {};
     while (!accept_header.empty()) {
         const std::size_t comma = detail::find_unquoted(accept_header, ',');
         const std::string_view part = detail::trim_http(accept_header.substr(0, comma));
@@ -3701,7 +3845,10 @@ inline format negotiate(std::string_view accept_header) noexcept {
         format_list::for_each([&](auto entry) {
             const int s = detail::match_specificity<decltype(entry)>(r);
             if (s != 0 && s >= specificity[i]) {
-                if (s > specificity[i] || r.q > quality[i]) quality[i] = r.q;
+                if (s > specificity[i] || r.q > quality[i]) {
+                    quality[i] = r.q;
+                    escaping[i] = r.has_escaping ? r.escaping : escaping_scheme::underscores;
+                }
                 specificity[i] = s;
             }
             ++i;
@@ -3726,8 +3873,11 @@ inline format negotiate(std::string_view accept_header) noexcept {
         if (fallback[i]) consider(i, false);
     for (std::size_t i = 0; i < n; ++i)
         if (!fallback[i]) consider(i, false);
-    return best < 0 ? format_list::fallback::id : ids[best];
+    if (best < 0) return {format_list::fallback::id, escaping_scheme::underscores};
+    return {ids[best], escaping[best]};
 }
+
+inline format negotiate(std::string_view accept_header) noexcept { return negotiate_exposition(accept_header).fmt; }
 
 }  // namespace llmetrics
 // ---- end llmetrics/exposition/negotiate.hpp ----

@@ -26,14 +26,56 @@ static_assert(stripe_count >= 1 && (stripe_count & (stripe_count - 1)) == 0,
 
 inline constexpr std::size_t cache_line = 64;
 
-inline std::atomic<unsigned> next_thread_stripe{0};
+// How many live threads write to each stripe. A thread claims the stripe with the
+// fewest holders on its first write and releases it when it exits, so live
+// threads share a stripe only when there are more of them than stripes, whatever
+// threads came and went before (round-robin hand-out made two live threads share
+// one whenever a multiple of stripe_count threads had started in between).
+//
+// Why relaxed suffices: the counts only steer the choice; a write to a shared
+// stripe is still a correct atomic RMW (cells.hpp), so a stale count costs
+// speed, never a lost increment. The CAS makes two threads claiming at once see
+// each other: the loser re-reads and takes the next emptiest stripe.
+inline std::array<std::atomic<unsigned>, stripe_count> stripe_holders{};
 
-// Threads take stripes round-robin on their first write: consecutive threads get
-// different stripes, which is what matters on small machines.
+inline std::size_t claim_emptiest_stripe() noexcept {
+    for (;;) {
+        std::size_t best = 0;
+        unsigned fewest = stripe_holders[0].load(std::memory_order_relaxed);
+        for (std::size_t i = 1; i < stripe_count && fewest != 0; ++i) {
+            const unsigned n = stripe_holders[i].load(std::memory_order_relaxed);
+            if (n < fewest) {
+                best = i;
+                fewest = n;
+            }
+        }
+        if (stripe_holders[best].compare_exchange_weak(fewest, fewest + 1, std::memory_order_relaxed))
+            return best;
+    }
+}
+
+// Held by a thread from its first write to its exit; the destructor gives the
+// stripe back. Writes made later in the thread's exit still go to that stripe,
+// which is harmless for the reason above.
+struct stripe_claim {
+    std::size_t stripe = stripe_count;  // none yet
+    ~stripe_claim() {
+        if (stripe < stripe_count) stripe_holders[stripe].fetch_sub(1, std::memory_order_relaxed);
+    }
+};
+
+inline std::size_t claim_stripe_for_this_thread() noexcept {
+    thread_local stripe_claim claim;  // registers its destructor on first use only
+    if (claim.stripe == stripe_count) claim.stripe = claim_emptiest_stripe();
+    return claim.stripe;
+}
+
+// The hot path reads one constant-initialised thread_local (no TLS guard); the
+// claim, with its destructor, is touched once per thread.
 inline std::size_t this_thread_stripe() noexcept {
-    thread_local unsigned stripe_plus_one = 0;  // constant-initialised: no TLS guard
+    thread_local unsigned stripe_plus_one = 0;
     if (stripe_plus_one == 0) [[unlikely]]
-        stripe_plus_one = next_thread_stripe.fetch_add(1, std::memory_order_relaxed) % stripe_count + 1;
+        stripe_plus_one = static_cast<unsigned>(claim_stripe_for_this_thread()) + 1;
     return stripe_plus_one - 1;
 }
 
