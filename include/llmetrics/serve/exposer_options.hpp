@@ -31,9 +31,10 @@ struct exposer_options {
     std::size_t gzip_min_bytes = 1024;  // smaller bodies go uncompressed
 
     // Bounds (see exposer.hpp, "Under a flood"). Memory held for connections stays
-    // under about max_connections * (max_header_bytes + max_body_bytes + 16 KiB),
-    // plus the responses being written: 128 * 1.04 MiB with the defaults, and about
-    // 3 MiB when the clients send headers only.
+    // under max_connections * (max_header_bytes + max_body_bytes + about 80 KiB of
+    // read buffer and socket state), plus the responses being written: about 140 MiB
+    // with the defaults if every client uploads a full body; 128 clients that send
+    // 7 KB of headers and stop hold 14 KiB each (1.8 MiB).
     std::size_t max_connections = 128;          // at the bound the least advanced request is evicted
     std::size_t max_header_bytes = 8 * 1024;    // request line + headers (431 past it)
     std::size_t max_body_bytes = 1024 * 1024;   // 413 past it
