@@ -86,14 +86,15 @@ public:
     // Stops accepting and closes connections that are not in the middle of a
     // request; the others close once their response is written. Any thread.
     void request_stop() {
-        std::vector<std::shared_ptr<connection>> to_close;
+        std::vector<std::shared_ptr<connection>> open;  // released after the lock (see admit)
         {
             std::lock_guard lock(mutex_);
             if (stopping_.exchange(true)) return;
             for (auto& weak : connections_)
-                if (auto c = weak.lock(); c && c->phase() != connection::busy) to_close.push_back(std::move(c));
+                if (auto c = weak.lock()) open.push_back(std::move(c));
         }
-        for (auto& c : to_close) c->close_soon();
+        for (auto& c : open)
+            if (c->phase() != connection::busy) c->close_soon();
         boost::asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
             boost::system::error_code ignored;
             self->acceptor_.close(ignored);
