@@ -3,13 +3,17 @@
 // how to apply), the usage text and the parser. A new option is one more entry.
 
 #include <charconv>
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 
 #include <llmetrics/exposition/format.hpp>
+#include <llmetrics/serve/exposer_options.hpp>
 
 namespace llmetrics_demo {
 
@@ -28,6 +32,7 @@ struct demo_options {
     std::uint64_t threads = 1;
     std::uint64_t preload = 0;
     bool instrumented = true;
+    lm::exposer_options limits;  // the exposer's bounds (--max-connections, --header-timeout, ...)
     // all modes
     std::string push_url;
     double failure_rate = 0.12;  // half timeouts, half rate limits (the tutorial's 12%)
@@ -53,6 +58,19 @@ inline bool parse_fraction(std::string_view text, double& out) {
     if (r.ec != std::errc{} || r.ptr != text.data() + text.size() || !(v >= 0 && v <= 1)) return false;
     out = v;
     return true;
+}
+
+// --max-connections and the other limits: a whole number in [low, high].
+template <auto Member, std::uint64_t Low, std::uint64_t High>
+std::string apply_limit(demo_options& o, std::string_view name, std::string_view v, std::string_view unit) {
+    std::uint64_t n = 0;
+    if (!parse_count(v, n) || n < Low || n > High)
+        return std::string(name) + " needs a whole number of " + std::string(unit) + " from " + std::to_string(Low) +
+               " to " + std::to_string(High) + ", not '" + std::string(v) + "'";
+    using field = std::remove_reference_t<decltype(o.limits.*Member)>;
+    if constexpr (std::is_same_v<field, std::chrono::milliseconds>) o.limits.*Member = std::chrono::milliseconds(n);
+    else o.limits.*Member = static_cast<field>(n);
+    return {};
 }
 
 struct option_spec {
@@ -116,6 +134,43 @@ inline const option_spec option_table[] = {
          if (!parse_count(v, o.preload) || o.preload > 10'000'000)
              return "--preload needs a whole number from 0 to 10000000, not '" + std::string(v) + "'";
          return {};
+     }},
+    {"--max-connections", "N",
+     "with --listen: connections open at once (default 128); at the bound a new one evicts the one whose "
+     "request has waited longest, never one mid-response",
+     [](demo_options& o, std::string_view v) {
+         return apply_limit<&lm::exposer_options::max_connections, 1, 1'000'000>(o, "--max-connections", v,
+                                                                                  "connections");
+     }},
+    {"--max-header-bytes", "N", "with --listen: bytes of request line and headers (default 8192; more gets 431)",
+     [](demo_options& o, std::string_view v) {
+         return apply_limit<&lm::exposer_options::max_header_bytes, 256, 1 << 20>(o, "--max-header-bytes", v, "bytes");
+     }},
+    {"--max-body-bytes", "N", "with --listen: bytes of a request body (default 1048576; more gets 413)",
+     [](demo_options& o, std::string_view v) {
+         return apply_limit<&lm::exposer_options::max_body_bytes, 0, 1 << 30>(o, "--max-body-bytes", v, "bytes");
+     }},
+    {"--header-timeout", "MS",
+     "with --listen: the request line and headers must be complete this long after the accept (or a keep-alive "
+     "request's first byte), however slowly they trickle (default 5000)",
+     [](demo_options& o, std::string_view v) {
+         return apply_limit<&lm::exposer_options::header_timeout, 1, 3'600'000>(o, "--header-timeout", v,
+                                                                                 "milliseconds");
+     }},
+    {"--body-timeout", "MS", "with --listen: a request body must be complete this long after its headers "
+                             "(default 10000)",
+     [](demo_options& o, std::string_view v) {
+         return apply_limit<&lm::exposer_options::body_timeout, 1, 3'600'000>(o, "--body-timeout", v, "milliseconds");
+     }},
+    {"--idle-timeout", "MS", "with --listen: a keep-alive connection waits this long for its next request "
+                             "(default 30000)",
+     [](demo_options& o, std::string_view v) {
+         return apply_limit<&lm::exposer_options::idle_timeout, 1, 3'600'000>(o, "--idle-timeout", v, "milliseconds");
+     }},
+    {"--write-timeout", "MS", "with --listen: writing one response may take this long (default 10000)",
+     [](demo_options& o, std::string_view v) {
+         return apply_limit<&lm::exposer_options::write_timeout, 1, 3'600'000>(o, "--write-timeout", v,
+                                                                                "milliseconds");
      }},
     {"--no-instrument", "", "with --listen: answer chat requests without monitored_router and the HTTP timer "
                             "(the baseline of the load test)",

@@ -19,6 +19,10 @@
 //                                            and SLOs, then exit (unless a mode is given too)
 //     llmetrics-demo --listen 127.0.0.1:0 --log requests.jsonl --failure-rate 0.5
 //                                            a JSON-lines request log, and more failures
+//     llmetrics-demo --listen 127.0.0.1:9464 --max-connections 512 --header-timeout 2000
+//                                            the exposer's bounds: connections, header and
+//                                            body bytes, header/body/idle/write deadlines
+//                                            (--help says what each bounds)
 //
 // Service mode (--listen HOST:PORT, port 0 picks a free one; the bound address is
 // printed as `llmetrics-demo listening on http://HOST:PORT`):

@@ -3,6 +3,7 @@
 // goes through monitored_router and the HTTP request timer; /metrics, /healthz
 // and /readyz are the exposer's.
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -14,6 +15,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+
+#include <sys/resource.h>
 
 #include <llmetrics/instrument.hpp>
 #include <llmetrics/operate.hpp>
@@ -177,6 +181,25 @@ private:
     lm::request_log* log_ = nullptr;
 };
 
+// The exposer holds at most max_connections sockets (the attackers' others wait
+// in the kernel's listen backlog, which costs no descriptor); when the soft
+// descriptor limit is below that plus a margin, raise it as far as the hard limit
+// allows, and say so when that is not enough.
+inline void raise_fd_limit(std::size_t max_connections) {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+    const rlim_t wanted = static_cast<rlim_t>(max_connections) + 64;
+    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted) {
+        limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+        ::getrlimit(RLIMIT_NOFILE, &limit);
+    }
+    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted)
+        std::fprintf(stderr, "llmetrics-demo: the descriptor limit (%llu) is below --max-connections + 64; "
+                             "accepts will back off when it is reached\n",
+                     static_cast<unsigned long long>(limit.rlim_cur));
+}
+
 inline int run_service(const demo_options& options) {
     lm::catalog_registry metrics;  // declared first: the exposer reads it until it stops
     metrics.add_collector(std::make_shared<lm::process_collector>("llm_router_"));
@@ -190,10 +213,13 @@ inline int run_service(const demo_options& options) {
     service.set_log(log.get());
     service.preload(options.preload);
 
-    lm::exposer exposer{metrics, {.address = options.listen_host,
-                                  .port = options.listen_port,
-                                  .threads = static_cast<unsigned>(options.threads),
-                                  .handle_signals = true}};
+    lm::exposer_options serve = options.limits;  // --max-connections, --header-timeout, ...
+    serve.address = options.listen_host;
+    serve.port = options.listen_port;
+    serve.threads = static_cast<unsigned>(options.threads);
+    serve.handle_signals = true;
+    raise_fd_limit(serve.max_connections);
+    lm::exposer exposer{metrics, std::move(serve)};
     metrics.add_collector(exposer.make_collector());
     exposer.add_readiness_check("router", [&] { return service.ready(); }, std::chrono::milliseconds(500));
     exposer.add_route("POST", "/v1/chat/completions", [&](const lm::http_request& req) { return service.handle(req); });

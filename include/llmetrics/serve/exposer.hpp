@@ -25,14 +25,22 @@
 //
 // Safe by default: binds 127.0.0.1 (set `address` to "0.0.0.0" or "::" to listen
 // on every interface); port 0 picks a free port (see port()). The request line and
-// headers together are bounded (431 past max_header_bytes), bodies too (413), a
-// request must arrive within read_timeout of its first byte (a slow client is
-// disconnected, it never holds a thread: all I/O is asynchronous), a keep-alive
-// connection waits idle_timeout for its next request, and at most max_connections
-// are open: at the bound, the connection that has waited longest for a next
-// request is closed to make room, and when none is waiting the new one is refused.
-// A request Beast cannot parse gets 400, a chunked request body 411 (send
-// Content-Length), and the connection is closed.
+// headers together are bounded (431 past max_header_bytes), bodies too (413); a
+// slow client never holds a thread (all I/O is asynchronous).
+//
+// Under a flood (exposer_options): the headers must be complete within
+// header_timeout of the accept (or of a keep-alive request's first byte), the body
+// within body_timeout of the headers, however slowly the bytes trickle in; a
+// keep-alive connection waits idle_timeout for its next request; and at most
+// max_connections are open. At the bound a new connection evicts the one whose
+// request has waited longest (idle or partway through its request, never one
+// mid-response), and is refused only when every connection is mid-response.
+// A scrape, which sends its request at once, so always gets through, on one I/O
+// thread, while any number of slow or idle clients hold connections (the routes
+// added with add_route too); detail/exposer_acceptor.hpp says why.
+// llmetrics_http_connections_closed_total{reason} counts the evictions, refusals
+// and timeouts. A request Beast cannot parse gets 400, a chunked request body 411
+// (send Content-Length), and the connection is closed.
 //
 // The metrics source must outlive the exposer. Route handlers and readiness checks
 // may run concurrently on several threads.

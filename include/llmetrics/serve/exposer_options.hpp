@@ -30,12 +30,22 @@ struct exposer_options {
     int gzip_level = 1;               // zlib level 1-9
     std::size_t gzip_min_bytes = 1024;  // smaller bodies go uncompressed
 
-    std::size_t max_connections = 128;
-    std::size_t max_header_bytes = 8 * 1024;    // request line + headers
-    std::size_t max_body_bytes = 1024 * 1024;
-    std::chrono::milliseconds read_timeout{5000};    // first byte to complete request
-    std::chrono::milliseconds idle_timeout{60000};   // keep-alive wait for the next request
-    std::chrono::milliseconds write_timeout{10000};
+    // Bounds (see exposer.hpp, "Under a flood"). Memory held for connections stays
+    // under max_connections * (max_header_bytes + max_body_bytes + about 80 KiB of
+    // read buffer and socket state), plus the responses being written: about 140 MiB
+    // with the defaults if every client uploads a full body; 128 clients that send
+    // 7 KB of headers and stop hold 14 KiB each (1.8 MiB).
+    std::size_t max_connections = 128;          // at the bound the least advanced request is evicted
+    std::size_t max_header_bytes = 8 * 1024;    // request line + headers (431 past it)
+    std::size_t max_body_bytes = 1024 * 1024;   // 413 past it
+    // Deadlines, not reset by each byte that trickles in (nginx client_header_timeout,
+    // Go's ReadHeaderTimeout): the request line and headers must be complete within
+    // header_timeout of the accept (first request) or of the request's first byte
+    // (keep-alive); the body within body_timeout of the end of the headers.
+    std::chrono::milliseconds header_timeout{5000};
+    std::chrono::milliseconds body_timeout{10000};
+    std::chrono::milliseconds idle_timeout{30000};   // keep-alive wait for the next request's first byte
+    std::chrono::milliseconds write_timeout{10000};  // to write one response
     std::chrono::milliseconds shutdown_timeout{3000};  // stop() lets requests in progress finish this long
 
     bool handle_signals = false;  // SIGINT and SIGTERM stop the exposer (see exposer::wait())

@@ -1,9 +1,19 @@
 #pragma once
 // The exposer's listening socket and its open connections: binds, accepts (backing
 // off when accept fails, e.g. out of file descriptors), and at max_connections
-// closes the connection that has waited longest for a next request to make room,
-// or refuses the new one when none is waiting. Also the stop protocol: stop
-// accepting, close idle connections, let busy ones finish.
+// evicts the connection whose request has made the least progress to make room
+// for the new one, refusing the new one only when every connection is
+// mid-response. Also the stop protocol: stop accepting, close idle connections,
+// let busy ones finish.
+//
+// Least progress: the open connections are listed in the order their current
+// request started waiting (the accept, or the end of the previous response on a
+// keep-alive connection), and the first one that is not busy is evicted. A real
+// client sends its whole request at once and is busy a moment after it connects,
+// so what is left waiting longest is a slow or idle client, and a newcomer (a
+// scrape) is the last candidate: max_connections - 1 further accepts must come
+// before it could be evicted. Whatever slow clients do, they only ever take the
+// place of one another.
 
 #include <atomic>
 #include <chrono>
@@ -76,14 +86,15 @@ public:
     // Stops accepting and closes connections that are not in the middle of a
     // request; the others close once their response is written. Any thread.
     void request_stop() {
-        std::vector<std::shared_ptr<connection>> to_close;
+        std::vector<std::shared_ptr<connection>> open;  // released after the lock (see admit)
         {
             std::lock_guard lock(mutex_);
             if (stopping_.exchange(true)) return;
             for (auto& weak : connections_)
-                if (auto c = weak.lock(); c && c->phase() != connection::busy) to_close.push_back(std::move(c));
+                if (auto c = weak.lock()) open.push_back(std::move(c));
         }
-        for (auto& c : to_close) c->close_soon();
+        for (auto& c : open)
+            if (c->phase() != connection::busy) c->close_soon();
         boost::asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
             boost::system::error_code ignored;
             self->acceptor_.close(ignored);
@@ -133,6 +144,12 @@ public:
         workers_ = pool;
     }
 
+    // `c` starts waiting for a new request: to the back of the eviction order.
+    void requeue(connection& c) {
+        std::lock_guard lock(mutex_);
+        if (c.listed) connections_.splice(connections_.end(), connections_, c.position);
+    }
+
     void forget(connection& c) {
         std::lock_guard lock(mutex_);
         if (!c.listed) return;
@@ -169,33 +186,47 @@ private:
     }
 
     void admit(tcp::socket socket) {
-        std::shared_ptr<connection> evict;
+        // Busy connections passed over; released after the lock, since releasing
+        // the last reference runs ~connection, which takes the lock.
+        std::vector<std::shared_ptr<connection>> passed;
+        std::shared_ptr<connection> evicted;  // the same
         std::shared_ptr<connection> conn;
         {
             std::lock_guard lock(mutex_);
             if (stopping_) return;  // socket closes as it goes out of scope
             if (connections_.size() >= options.max_connections) {
-                for (auto it = connections_.begin(); it != connections_.end(); ++it) {
-                    auto c = it->lock();
-                    if (!c || c->phase() != connection::idle) continue;
-                    connections_.erase(it);
-                    c->listed = false;
-                    evict = std::move(c);
-                    break;
-                }
-                if (!evict) {
-                    stats->count(exposer_stats::connection_limit);
+                evicted = evict_least_progress(passed);
+                if (!evicted) {
+                    stats->count(exposer_stats::refused);
                     return;
                 }
-                stats->count(exposer_stats::idle_evicted);
             }
             conn = std::make_shared<connection>(shared_from_this(), std::move(socket));
             conn->position = connections_.insert(connections_.end(), conn);
             conn->listed = true;
             stats->open_connections.store(static_cast<std::int64_t>(connections_.size()), std::memory_order_relaxed);
         }
-        if (evict) evict->close_soon();
         conn->start();
+    }
+
+    // Under the lock: takes the first connection in wait order that is not busy
+    // out of the list and closes it (try_evict decides atomically, so one that has
+    // just become busy is passed over).
+    std::shared_ptr<connection> evict_least_progress(std::vector<std::shared_ptr<connection>>& passed) {
+        for (auto it = connections_.begin(); it != connections_.end(); ++it) {
+            auto c = it->lock();
+            if (!c) continue;
+            const auto was = c->try_evict();
+            if (was != connection::idle && was != connection::reading) {
+                passed.push_back(std::move(c));
+                continue;
+            }
+            stats->count(was == connection::idle ? exposer_stats::evicted_idle : exposer_stats::evicted_reading);
+            connections_.erase(it);
+            c->listed = false;
+            return c;
+        }
+        return nullptr;
     }
 
     boost::asio::io_context& ioc_;

@@ -4,7 +4,9 @@
 //
 //   llmetrics_http_open_connections  gauge    connections the exposer holds open
 //   llmetrics_http_scrapes_total     counter  metrics responses rendered
-//   llmetrics_http_rejected_total    counter  requests and connections turned away, by reason
+//   llmetrics_http_rejected_total    counter  requests turned away, by reason
+//   llmetrics_http_connections_closed_total  counter  connections the exposer evicted, refused
+//                                    or timed out, by reason (every reason exposed, 0 included)
 
 #include <atomic>
 #include <cstddef>
@@ -28,23 +30,36 @@ struct exposer_stats {
         bad_request,
         header_too_large,
         body_too_large,
-        read_timeout,
         unauthorized,
-        connection_limit,
-        idle_evicted,
         render_failed,
         handler_failed,
         reason_count
     };
     static constexpr std::string_view reason_names[reason_count] = {
-        "bad_request",   "header_too_large", "body_too_large", "read_timeout",   "unauthorized",
-        "connection_limit", "idle_evicted", "render_failed",  "handler_failed"};
+        "bad_request", "header_too_large", "body_too_large", "unauthorized", "render_failed", "handler_failed"};
+
+    // Why the exposer closed a connection before its client was done with it.
+    enum connection_reason : std::size_t {
+        evicted_idle,     // at max_connections, waiting for a request's first byte
+        evicted_reading,  // at max_connections, partway through a request
+        refused,          // at max_connections with every connection mid-response
+        header_timeout,
+        body_timeout,
+        idle_timeout,
+        write_timeout,
+        connection_reason_count
+    };
+    static constexpr std::string_view connection_reason_names[connection_reason_count] = {
+        "evicted_idle", "evicted_reading", "refused", "header_timeout", "body_timeout", "idle_timeout",
+        "write_timeout"};
 
     std::atomic<std::uint64_t> rejected[reason_count]{};
+    std::atomic<std::uint64_t> closed[connection_reason_count]{};
     std::atomic<std::uint64_t> scrapes{0};
     std::atomic<std::int64_t> open_connections{0};
 
     void count(reason r) noexcept { rejected[r].fetch_add(1, std::memory_order_relaxed); }
+    void count(connection_reason r) noexcept { closed[r].fetch_add(1, std::memory_order_relaxed); }
 };
 
 // The exposer's own metrics, plus the readiness checks' results.
@@ -59,13 +74,19 @@ public:
         out.push_back({"llmetrics_http_scrapes_total", "Metrics responses rendered by the exposer", "",
                        metric_type::counter,
                        {{{}, counter_value{stats_->scrapes.load(std::memory_order_relaxed), 0.0}}}});
-        family_snapshot rejected{"llmetrics_http_rejected_total",
-                                 "Requests and connections the exposer turned away or cut short, by reason", "",
+        family_snapshot rejected{"llmetrics_http_rejected_total", "Requests the exposer turned away, by reason", "",
                                  metric_type::counter, {}};
         for (std::size_t r = 0; r < exposer_stats::reason_count; ++r)
             rejected.series.push_back({{{"reason", std::string(exposer_stats::reason_names[r])}},
                                        counter_value{stats_->rejected[r].load(std::memory_order_relaxed), 0.0}});
         out.push_back(std::move(rejected));
+        family_snapshot closed{"llmetrics_http_connections_closed_total",
+                               "Connections the exposer evicted, refused or timed out, by reason", "",
+                               metric_type::counter, {}};
+        for (std::size_t r = 0; r < exposer_stats::connection_reason_count; ++r)
+            closed.series.push_back({{{"reason", std::string(exposer_stats::connection_reason_names[r])}},
+                                     counter_value{stats_->closed[r].load(std::memory_order_relaxed), 0.0}});
+        out.push_back(std::move(closed));
         health_->collect(out);
     }
 

@@ -1,8 +1,11 @@
 #pragma once
 // One accepted connection of the exposer, as a state machine: wait for a request
-// (idle, bounded by idle_timeout), read it (reading, bounded by read_timeout and
-// the size limits), answer it (busy: inline, or on a worker thread and back),
-// write, then wait again or close with a lingering drain. Every member runs on the
+// (idle), read it (reading; the header by a deadline from the accept or, on a
+// keep-alive connection, from its first byte after at most idle_timeout; the body
+// by one from the end of the header; and the size limits), answer it (busy:
+// inline, or on a worker thread and back), write, then wait again or close with a
+// lingering drain. Idle and reading connections may be evicted by the acceptor at
+// the connection bound; busy ones never are. Every member runs on the
 // connection's strand. `Acceptor` (exposer_acceptor.hpp) owns the options, the
 // router, the stats and the list of open connections; it is a parameter only so
 // that the two headers need not include each other.
@@ -61,6 +64,17 @@ public:
         boost::asio::post(stream_.get_executor(), [self = this->shared_from_this()] { self->close(); });
     }
     phase_t phase() const noexcept { return phase_.load(std::memory_order_acquire); }
+    // From any thread: closes the connection unless it is busy (mid-response).
+    // Returns the phase it was evicted from, or `busy`/`closed` when it was not.
+    phase_t try_evict() {
+        phase_t now = phase_.load(std::memory_order_acquire);
+        while (now == idle || now == reading)
+            if (phase_.compare_exchange_weak(now, closed, std::memory_order_acq_rel)) {
+                boost::asio::post(stream_.get_executor(), [self = this->shared_from_this()] { self->close_socket(); });
+                return now;
+            }
+        return now;
+    }
 
     // Position in the acceptor's list (guarded by the acceptor's mutex).
     typename std::list<std::weak_ptr<exposer_connection>>::iterator position;
@@ -78,6 +92,7 @@ private:
     void write();
     void linger_close();
     void close();
+    void close_socket();
     bool set_phase(phase_t p) noexcept {  // false once closed
         phase_t now = phase_.load(std::memory_order_acquire);
         while (now != closed)
@@ -96,11 +111,15 @@ private:
     bool close_after_write_ = false;
     std::atomic<phase_t> phase_{idle};
     std::size_t drained_ = 0;
+    bool first_request_ = true;  // its header deadline runs from the accept
+    std::chrono::steady_clock::time_point header_deadline_;
 };
 
 template <class Acceptor>
 exposer_connection<Acceptor>::exposer_connection(std::shared_ptr<Acceptor> acceptor, tcp::socket&& socket)
-    : acceptor_(std::move(acceptor)), stream_(std::move(socket)) {
+    : acceptor_(std::move(acceptor)),
+      stream_(std::move(socket)),
+      header_deadline_(std::chrono::steady_clock::now() + acceptor_->options.header_timeout) {
     boost::system::error_code ec;
     const auto peer = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ = peer.address().to_string();
@@ -113,12 +132,26 @@ template <class Acceptor>
 void exposer_connection<Acceptor>::wait_for_request() {
     if (!set_phase(idle)) return;
     if (acceptor_->stopping()) return close();
-    if (buffer_.size() > 0) return read_request();  // a pipelined request is already here
-    stream_.expires_after(acceptor_->options.idle_timeout);
+    const bool first = std::exchange(first_request_, false);
+    // A new request starts waiting now: the acceptor orders its eviction
+    // candidates by that time.
+    if (!first) acceptor_->requeue(*this);
+    if (buffer_.size() > 0) {  // a pipelined request is already here
+        header_deadline_ = std::chrono::steady_clock::now() + acceptor_->options.header_timeout;
+        return read_request();
+    }
+    if (first) stream_.expires_at(header_deadline_);
+    else stream_.expires_after(acceptor_->options.idle_timeout);
     stream_.async_read_some(buffer_.prepare(1024),
-                            [self = this->shared_from_this()](boost::beast::error_code ec, std::size_t n) {
-                                if (ec) return self->close();  // idle timeout, peer gone, or evicted
+                            [self = this->shared_from_this(), first](boost::beast::error_code ec, std::size_t n) {
+                                if (ec == boost::beast::error::timeout)
+                                    self->acceptor_->stats->count(first ? exposer_stats::header_timeout
+                                                                        : exposer_stats::idle_timeout);
+                                if (ec) return self->close();  // timed out, peer gone, or evicted
                                 self->buffer_.commit(n);
+                                if (!first)
+                                    self->header_deadline_ =
+                                        std::chrono::steady_clock::now() + self->acceptor_->options.header_timeout;
                                 self->read_request();
                             });
 }
@@ -129,7 +162,7 @@ void exposer_connection<Acceptor>::read_request() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(acceptor_->options.max_header_bytes, UINT32_MAX)));
     parser_->body_limit(acceptor_->options.max_body_bytes);
-    stream_.expires_after(acceptor_->options.read_timeout);
+    stream_.expires_at(header_deadline_);
     http::async_read_header(stream_, buffer_, *parser_,
                             [self = this->shared_from_this()](boost::beast::error_code ec, std::size_t) {
                                 self->on_header(ec);
@@ -147,6 +180,7 @@ void exposer_connection<Acceptor>::on_header(boost::beast::error_code ec) {
         return reply_error(http::status::length_required, "chunked request bodies are not accepted; send Content-Length\n");
     }
     if (parser_->is_done()) return handle();
+    stream_.expires_after(acceptor_->options.body_timeout);  // covers a 100 Continue too
     const auto expect = parser_->get()[http::field::expect];
     if (detail::iequals(sv(expect), "100-continue")) {
         static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -184,7 +218,7 @@ bool exposer_connection<Acceptor>::handle_read_error(boost::beast::error_code ec
         stats.count(exposer_stats::body_too_large);
         reply_error(http::status::payload_too_large, "payload too large\n");
     } else if (ec == boost::beast::error::timeout) {
-        stats.count(exposer_stats::read_timeout);
+        stats.count(parser_ && parser_->is_header_done() ? exposer_stats::body_timeout : exposer_stats::header_timeout);
         close();
     } else if (ec.category() == http::make_error_code(http::error::bad_method).category() &&
                ec != http::error::end_of_stream && ec != http::error::partial_message) {
@@ -252,6 +286,7 @@ void exposer_connection<Acceptor>::write() {
     finalize_reply(res_, have_request_ ? &req_ : nullptr, keep_alive);
     stream_.expires_after(acceptor_->options.write_timeout);
     http::async_write(stream_, res_, [self = this->shared_from_this(), keep_alive](boost::beast::error_code ec, std::size_t) {
+        if (ec == boost::beast::error::timeout) self->acceptor_->stats->count(exposer_stats::write_timeout);
         if (ec) return self->close();
         if (!keep_alive) return self->linger_close();
         self->have_request_ = false;
@@ -268,7 +303,7 @@ void exposer_connection<Acceptor>::linger_close() {
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
     buffer_.clear();
     drained_ = 0;
-    stream_.expires_after(std::min(acceptor_->options.read_timeout, std::chrono::milliseconds(1000)));
+    stream_.expires_after(std::min(acceptor_->options.header_timeout, std::chrono::milliseconds(1000)));
     struct drain {
         std::shared_ptr<exposer_connection> self;
         void operator()(boost::beast::error_code ec = {}, std::size_t n = 0) {
@@ -283,7 +318,12 @@ void exposer_connection<Acceptor>::linger_close() {
 
 template <class Acceptor>
 void exposer_connection<Acceptor>::close() {
-    if (phase_.exchange(closed) == closed) return;
+    if (phase_.exchange(closed) == closed) return;  // closed already, or evicted (close_socket is posted)
+    close_socket();
+}
+
+template <class Acceptor>
+void exposer_connection<Acceptor>::close_socket() {
     boost::beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.close();
