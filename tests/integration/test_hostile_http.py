@@ -170,7 +170,7 @@ def run_storm_part(binary):
         print(f"storm: {attempts} connection attempts in {elapsed:.1f} s ({rate:.0f}/s, target {STORM_RATE}/s); "
               f"{scraper.ok} scrapes ok, {len(scraper.failed)} failed, p99 {scraper.p99() * 1000:.0f} ms; "
               f"RSS {rss_before:.0f} -> peak {scraper.peak_rss:.0f} MB")
-        check(rate >= 0.7 * STORM_RATE, f"the storm reached {rate:.0f} of {STORM_RATE} attempts/s")
+        check(rate >= 0.6 * STORM_RATE, f"the storm reached {rate:.0f} of {STORM_RATE} attempts/s")
         check(scraper.ok >= 10 and not scraper.failed,
               f"every scrape during the storm succeeded: {scraper.ok} ok, failed: {scraper.failed[:5]}")
         check(demo.proc.poll() is None, "the demo survived the storm")

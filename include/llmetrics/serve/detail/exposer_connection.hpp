@@ -102,7 +102,8 @@ template <class Acceptor>
 exposer_connection<Acceptor>::exposer_connection(std::shared_ptr<Acceptor> acceptor, tcp::socket&& socket)
     : acceptor_(std::move(acceptor)),
       stream_(std::move(socket)),
-      buffer_(std::min<std::size_t>(acceptor_->options.max_header_bytes, UINT32_MAX) + max_read_ahead_bytes) {
+      buffer_(acceptor_->options.max_header_bytes,
+              std::min<std::size_t>(acceptor_->options.max_header_bytes, UINT32_MAX) + max_read_ahead_bytes) {
     boost::system::error_code ec;
     const auto peer = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ = peer.address().to_string();
@@ -147,7 +148,8 @@ void exposer_connection<Acceptor>::on_header(boost::beast::error_code ec) {
         return reply_error(refusal->status, refusal->text);
     }
     if (parser_->is_done()) return handle();
-    if (expects_continue(parser_->get())) {
+    // No 100 once body bytes are here (RFC 9110 §10.1.1: the server may omit it).
+    if (expects_continue(parser_->get()) && buffer_.size() == 0) {
         static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
         boost::asio::async_write(stream_, boost::asio::buffer(go_on.data(), go_on.size()),
                                  [self = this->shared_from_this()](boost::beast::error_code wec, std::size_t) {
@@ -179,8 +181,11 @@ bool exposer_connection<Acceptor>::handle_read_error(boost::beast::error_code ec
     if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
         stats.count(exposer_stats::header_too_large);
         // The request line alone (its target, the query) over the limit: 414 (RFC 9110
-        // §15.5.15); Beast has not parsed it yet. Else the fields: 431 (RFC 6585 §5).
-        if (parser_ && parser_->get().target().empty())
+        // §15.5.15). Else the fields: 431 (RFC 6585 §5). Until Beast has parsed the
+        // request line, the buffer starts with it.
+        const auto in = buffer_.data();
+        const std::string_view buffered(static_cast<const char*>(in.data()), in.size());
+        if (parser_ && parser_->get().target().empty() && buffered.find("\r\n") == std::string_view::npos)
             reply_error(http::status::uri_too_long, "request target too long\n");
         else
             reply_error(http::status::request_header_fields_too_large, "request header fields too large\n");

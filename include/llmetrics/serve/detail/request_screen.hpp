@@ -78,7 +78,8 @@ inline std::optional<request_refusal> screen_request_head(const boost::beast::ht
         // RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 is faulty framing.
         if (head.version() < 11) return request_refusal{status::bad_request, "Transfer-Encoding in HTTP/1.0\n"};
         // RFC 9112 §6.3 (4): unless chunked is the final coding the length is unknown.
-        if (chunked_at == 0 || chunked_at != codings) return request_refusal{status::bad_request, "chunked must be the final transfer coding\n"};
+        if (chunked_at == 0 || chunked_at != codings)
+            return request_refusal{status::bad_request, "chunked must be the final transfer coding\n"};
         // Well-formed chunked: refused too. Beast 1.74's chunk parser asserts on some
         // splits of a chunked body with trailers (a debug build would abort), and the
         // clients that matter send Content-Length. RFC 9110 §15.5.12.
