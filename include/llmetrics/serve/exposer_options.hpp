@@ -31,11 +31,11 @@ struct exposer_options {
     std::size_t gzip_min_bytes = 1024;  // smaller bodies go uncompressed
 
     std::size_t max_connections = 128;
-    std::size_t max_header_bytes = 8 * 1024;    // request line + headers
+    std::size_t max_header_bytes = 8 * 1024;    // request line + headers, in all (414 / 431 past it)
     std::size_t max_body_bytes = 1024 * 1024;
     std::chrono::milliseconds read_timeout{5000};    // first byte to complete request
     std::chrono::milliseconds idle_timeout{60000};   // keep-alive wait for the next request
-    std::chrono::milliseconds write_timeout{10000};
+    std::chrono::milliseconds write_timeout{10000};  // one response, whole: a client that stops reading is closed
     std::chrono::milliseconds shutdown_timeout{3000};  // stop() lets requests in progress finish this long
 
     bool handle_signals = false;  // SIGINT and SIGTERM stop the exposer (see exposer::wait())
