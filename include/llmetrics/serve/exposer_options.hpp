@@ -36,7 +36,7 @@ struct exposer_options {
     // with the defaults if every client uploads a full body; 128 clients that send
     // 7 KB of headers and stop hold 14 KiB each (1.8 MiB).
     std::size_t max_connections = 128;          // at the bound the least advanced request is evicted
-    std::size_t max_header_bytes = 8 * 1024;    // request line + headers (431 past it)
+    std::size_t max_header_bytes = 8 * 1024;    // request line + headers, in all (414 / 431 past it)
     std::size_t max_body_bytes = 1024 * 1024;   // 413 past it
     // Deadlines, not reset by each byte that trickles in (nginx client_header_timeout,
     // Go's ReadHeaderTimeout): the request line and headers must be complete within
@@ -45,7 +45,7 @@ struct exposer_options {
     std::chrono::milliseconds header_timeout{5000};
     std::chrono::milliseconds body_timeout{10000};
     std::chrono::milliseconds idle_timeout{30000};   // keep-alive wait for the next request's first byte
-    std::chrono::milliseconds write_timeout{10000};  // to write one response
+    std::chrono::milliseconds write_timeout{10000};  // one response, whole: a client that stops reading is closed
     std::chrono::milliseconds shutdown_timeout{3000};  // stop() lets requests in progress finish this long
 
     bool handle_signals = false;  // SIGINT and SIGTERM stop the exposer (see exposer::wait())

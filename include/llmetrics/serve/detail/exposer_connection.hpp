@@ -28,7 +28,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/field.hpp>
@@ -38,10 +37,11 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
-#include "../../exposition/detail/http_tokens.hpp"
 #include "buffer_bounds.hpp"
 #include "exposer_collector.hpp"
+#include "head_buffer.hpp"
 #include "request_router.hpp"
+#include "request_screen.hpp"
 
 namespace llmetrics::detail {
 
@@ -102,7 +102,7 @@ private:
 
     std::shared_ptr<Acceptor> acceptor_;  // the acceptor: options, router, stats, the connection list
     boost::beast::tcp_stream stream_;
-    boost::beast::flat_buffer buffer_;
+    head_buffer buffer_;  // bounded: max_header_bytes + max_read_ahead_bytes
     std::optional<http::request_parser<http::string_body>> parser_;
     http_message req_;
     http_reply res_;
@@ -119,6 +119,8 @@ template <class Acceptor>
 exposer_connection<Acceptor>::exposer_connection(std::shared_ptr<Acceptor> acceptor, tcp::socket&& socket)
     : acceptor_(std::move(acceptor)),
       stream_(std::move(socket)),
+      buffer_(acceptor_->options.max_header_bytes,
+              std::min<std::size_t>(acceptor_->options.max_header_bytes, UINT32_MAX) + max_read_ahead_bytes),
       header_deadline_(std::chrono::steady_clock::now() + acceptor_->options.header_timeout) {
     boost::system::error_code ec;
     const auto peer = stream_.socket().remote_endpoint(ec);
@@ -163,6 +165,7 @@ void exposer_connection<Acceptor>::read_request() {
     parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(acceptor_->options.max_header_bytes, UINT32_MAX)));
     parser_->body_limit(acceptor_->options.max_body_bytes);
     stream_.expires_at(header_deadline_);
+    buffer_.watch_head();
     http::async_read_header(stream_, buffer_, *parser_,
                             [self = this->shared_from_this()](boost::beast::error_code ec, std::size_t) {
                                 self->on_header(ec);
@@ -172,17 +175,14 @@ void exposer_connection<Acceptor>::read_request() {
 template <class Acceptor>
 void exposer_connection<Acceptor>::on_header(boost::beast::error_code ec) {
     if (ec) return void(handle_read_error(ec));
-    if (parser_->chunked()) {
-        // Chunked request bodies are refused: Beast 1.74's chunk parser asserts on
-        // some splits of a chunked body with trailers (a debug build would abort),
-        // and the clients that matter send Content-Length.
+    if (const auto refusal = screen_request_head(parser_->get(), buffer_.folded())) {
         acceptor_->stats->count(exposer_stats::bad_request);
-        return reply_error(http::status::length_required, "chunked request bodies are not accepted; send Content-Length\n");
+        return reply_error(refusal->status, refusal->text);
     }
     if (parser_->is_done()) return handle();
     stream_.expires_after(acceptor_->options.body_timeout);  // covers a 100 Continue too
-    const auto expect = parser_->get()[http::field::expect];
-    if (detail::iequals(sv(expect), "100-continue")) {
+    // No 100 once body bytes are here (RFC 9110 §10.1.1: the server may omit it).
+    if (expects_continue(parser_->get()) && buffer_.size() == 0) {
         static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
         boost::asio::async_write(stream_, boost::asio::buffer(go_on.data(), go_on.size()),
                                  [self = this->shared_from_this()](boost::beast::error_code wec, std::size_t) {
@@ -207,13 +207,21 @@ void exposer_connection<Acceptor>::on_read(boost::beast::error_code ec) {
     handle();
 }
 
-// Answers what can be answered (400, 413, 431) and closes; true if handled.
+// Answers what can be answered (400, 413, 414, 431) and closes; true if handled.
 template <class Acceptor>
 bool exposer_connection<Acceptor>::handle_read_error(boost::beast::error_code ec) {
     exposer_stats& stats = *acceptor_->stats;
     if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
         stats.count(exposer_stats::header_too_large);
-        reply_error(http::status::request_header_fields_too_large, "request header fields too large\n");
+        // The request line alone (its target, the query) over the limit: 414 (RFC 9110
+        // §15.5.15). Else the fields: 431 (RFC 6585 §5). Until Beast has parsed the
+        // request line, the buffer starts with it.
+        const auto in = buffer_.data();
+        const std::string_view buffered(static_cast<const char*>(in.data()), in.size());
+        if (parser_ && parser_->get().target().empty() && buffered.find("\r\n") == std::string_view::npos)
+            reply_error(http::status::uri_too_long, "request target too long\n");
+        else
+            reply_error(http::status::request_header_fields_too_large, "request header fields too large\n");
     } else if (ec == http::error::body_limit) {
         stats.count(exposer_stats::body_too_large);
         reply_error(http::status::payload_too_large, "payload too large\n");
