@@ -1,10 +1,11 @@
 #pragma once
 // A blocking TCP client speaking raw bytes to an exposer on 127.0.0.1, and a
-// minimal reading of HTTP/1.1 responses: what the hostile-HTTP tests need to
-// send bytes no HTTP library would.
+// minimal reading of HTTP/1.1 responses: what the exposer's tests (test_serve,
+// test_serve_flood, test_serve_hostile) need to send bytes no HTTP library would.
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -77,7 +78,72 @@ public:
         buf.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
         return buf;
     }
+    // Reads one response (head + Content-Length body), or what arrived before the
+    // peer closed or the receive timeout.
+    std::string read_response() {
+        std::string out;
+        char buf[4096];
+        for (;;) {
+            const std::size_t end = out.find("\r\n\r\n");
+            if (end != std::string::npos) {
+                std::size_t length = 0;
+                const std::size_t cl = find_header(out.substr(0, end), "content-length");
+                if (cl != std::string::npos) length = std::stoul(out.substr(cl));
+                if (out.size() >= end + 4 + length) return out;
+            }
+            const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+            if (n <= 0) return out;
+            out.append(buf, static_cast<std::size_t>(n));
+        }
+    }
+    // The status of one response read within `timeout`; 0 if none came whole.
+    unsigned read_status(std::chrono::milliseconds timeout = std::chrono::milliseconds(3000)) {
+        const auto end = std::chrono::steady_clock::now() + timeout;
+        std::string got;
+        char buf[65536];
+        while (std::chrono::steady_clock::now() < end) {
+            const std::size_t head = got.find("\r\n\r\n");
+            if (head != std::string::npos) {
+                const std::size_t cl = find_header(got.substr(0, head), "content-length");
+                const std::size_t length = cl != std::string::npos ? std::stoul(got.substr(cl)) : 0;
+                if (got.size() >= head + 4 + length) return static_cast<unsigned>(std::stoul(got.substr(9, 3)));
+            }
+            pollfd p{fd_, POLLIN, 0};
+            if (::poll(&p, 1, 100) <= 0) continue;
+            const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+            if (n <= 0) break;
+            got.append(buf, static_cast<std::size_t>(n));
+        }
+        return 0;
+    }
+    // Reads (keeping what arrives in `got`) until the server closes or `timeout`
+    // passes; true if it closed.
+    bool wait_closed(std::chrono::milliseconds timeout, std::string* got = nullptr) {
+        const auto end = std::chrono::steady_clock::now() + timeout;
+        char buf[65536];
+        for (;;) {
+            const auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+            if (left.count() <= 0) return false;
+            pollfd p{fd_, POLLIN, 0};
+            if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+            const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+            if (n == 0 || (n < 0 && errno == ECONNRESET)) return true;
+            if (n > 0 && got) got->append(buf, static_cast<std::size_t>(n));
+        }
+    }
     int fd() const noexcept { return fd_; }
+
+    // Where the value of header `name` starts in a response head (npos: absent).
+    static std::size_t find_header(const std::string& head, std::string_view name) {
+        std::string lower = head;
+        for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        const std::size_t at = lower.find("\r\n" + std::string(name) + ":");
+        if (at == std::string::npos) return at;
+        std::size_t v = at + 3 + name.size();
+        while (v < head.size() && head[v] == ' ') ++v;
+        return v;
+    }
 
 private:
     void set_timeout(int option, std::chrono::milliseconds t) {

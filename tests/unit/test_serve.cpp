@@ -30,6 +30,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <catch2/catch.hpp>
+
+#include "raw_http_client.hpp"
 #include <nlohmann/json.hpp>
 
 namespace lm = llmetrics;
@@ -46,85 +48,7 @@ constexpr const char* prometheus_accept =  // what Prometheus 2.x sends
     "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
     "text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 
-// A blocking TCP client with a receive timeout, speaking raw bytes.
-class raw_client {
-public:
-    explicit raw_client(std::uint16_t port, std::chrono::milliseconds recv_timeout = 3000ms) {
-        // No Catch assertions here: clients also run on helper threads.
-        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        if (fd_ < 0) throw std::runtime_error("socket() failed");
-        timeval tv{};
-        tv.tv_sec = static_cast<long>(recv_timeout.count() / 1000);
-        tv.tv_usec = static_cast<long>((recv_timeout.count() % 1000) * 1000);
-        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_port = htons(port);
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-            ::close(fd_);
-            throw std::runtime_error("connect() failed");
-        }
-    }
-    raw_client(const raw_client&) = delete;
-    ~raw_client() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-
-    bool send(std::string_view bytes) {
-        while (!bytes.empty()) {
-            const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-            if (n <= 0) return false;
-            bytes.remove_prefix(static_cast<std::size_t>(n));
-        }
-        return true;
-    }
-    // Reads until the peer closes (or the timeout); returns what arrived.
-    std::string read_all(bool* closed = nullptr) {
-        std::string out;
-        char buf[4096];
-        for (;;) {
-            const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-            if (n > 0) {
-                out.append(buf, static_cast<std::size_t>(n));
-                continue;
-            }
-            if (closed) *closed = n == 0 || (n < 0 && errno == ECONNRESET);
-            return out;
-        }
-    }
-    // Reads one response (headers + Content-Length body).
-    std::string read_response() {
-        std::string out;
-        char buf[4096];
-        for (;;) {
-            const std::size_t end = out.find("\r\n\r\n");
-            if (end != std::string::npos) {
-                std::size_t length = 0;
-                const std::size_t cl = find_header(out.substr(0, end), "content-length");
-                if (cl != std::string::npos) length = std::stoul(out.substr(cl));
-                if (out.size() >= end + 4 + length) return out;
-            }
-            const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-            if (n <= 0) return out;
-            out.append(buf, static_cast<std::size_t>(n));
-        }
-    }
-    int fd() const noexcept { return fd_; }
-
-    static std::size_t find_header(const std::string& head, std::string_view name) {
-        std::string lower = head;
-        for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        const std::size_t at = lower.find("\r\n" + std::string(name) + ":");
-        if (at == std::string::npos) return at;
-        std::size_t v = at + 3 + name.size();
-        while (v < head.size() && head[v] == ' ') ++v;
-        return v;
-    }
-
-private:
-    int fd_ = -1;
-};
+using raw_client = raw_http::client;
 
 struct response {
     unsigned status = 0;

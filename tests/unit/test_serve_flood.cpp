@@ -26,6 +26,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "raw_http_client.hpp"
+
 namespace lm = llmetrics;
 using namespace std::chrono_literals;
 
@@ -35,70 +37,7 @@ using flood_counter = lm::counter<"flood_test_total", "A family to serve">;
 using flood_registry = lm::registry<flood_counter>;
 using clock_type = std::chrono::steady_clock;
 
-class client {
-public:
-    explicit client(std::uint16_t port, int receive_buffer = 0) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        if (fd_ < 0) throw std::runtime_error("socket() failed");
-        if (receive_buffer > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_port = htons(port);
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-            ::close(fd_);
-            throw std::runtime_error("connect() failed");
-        }
-    }
-    client(const client&) = delete;
-    ~client() { ::close(fd_); }
-
-    bool send(std::string_view bytes) {
-        while (!bytes.empty()) {
-            const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-            if (n <= 0) return false;
-            bytes.remove_prefix(static_cast<std::size_t>(n));
-        }
-        return true;
-    }
-    // Reads until the server closes or `timeout` passes; true if it closed.
-    bool wait_closed(std::chrono::milliseconds timeout, std::string* got = nullptr) {
-        const auto end = clock_type::now() + timeout;
-        char buf[65536];
-        for (;;) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - clock_type::now());
-            if (left <= 0ms) return false;
-            pollfd p{fd_, POLLIN, 0};
-            if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
-            const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-            if (n == 0 || (n < 0 && errno == ECONNRESET)) return true;
-            if (n > 0 && got) got->append(buf, static_cast<std::size_t>(n));
-        }
-    }
-    // Reads one response to a request sent with keep-alive; its status, 0 if none.
-    unsigned read_status(std::chrono::milliseconds timeout = 3000ms) {
-        std::string got;
-        const auto end = clock_type::now() + timeout;
-        char buf[65536];
-        while (clock_type::now() < end) {
-            const std::size_t head = got.find("\r\n\r\n");
-            if (head != std::string::npos) {
-                const std::size_t cl = got.find("Content-Length: ");
-                const std::size_t length = cl < head ? std::stoul(got.substr(cl + 16)) : 0;
-                if (got.size() >= head + 4 + length) return static_cast<unsigned>(std::stoul(got.substr(9, 3)));
-            }
-            pollfd p{fd_, POLLIN, 0};
-            if (::poll(&p, 1, 100) <= 0) continue;
-            const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-            if (n <= 0) break;
-            got.append(buf, static_cast<std::size_t>(n));
-        }
-        return 0;
-    }
-
-private:
-    int fd_ = -1;
-};
+using client = raw_http::client;
 
 unsigned get(std::uint16_t port, std::string_view path) {
     client c(port);
@@ -262,7 +201,7 @@ TEST_CASE("exposer deadlines: header from the accept, not reset by trickled byte
         CHECK(closed_total_reaching(metrics, "body_timeout", 1) == 1);
     }
     SECTION("a client that never reads its response") {
-        client deaf(exp.port(), 4096);
+        client deaf(exp.port(), 3000ms, 4096);
         deaf.send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
         std::this_thread::sleep_for(300ms);
         CHECK(closed_total_reaching(metrics, "write_timeout", 1) == 1);
