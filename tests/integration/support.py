@@ -1,4 +1,5 @@
-"""What the integration tests share: failure bookkeeping, free ports, stopping servers.
+"""What the integration tests share: failure bookkeeping, free ports, stopping servers,
+reading their memory.
 
 Each test script runs as `python3 test_x.py --bin-dir ...`, so this module is
 found next to it. A script records checks with check(), and returns
@@ -45,3 +46,12 @@ def stop_process(proc, timeout=10):
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def rss_mb(pid):
+    """Resident memory of process `pid` in MB (VmRSS); raises if the process is gone."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0

@@ -41,7 +41,7 @@ import urllib.request
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families as parse_prometheus
 
-from support import check, exit_status, free_port, stop_process
+from support import check, exit_status, free_port, rss_mb, stop_process
 
 PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
                      "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
@@ -136,11 +136,7 @@ class Demo:
         return r.status, r.getheader("Content-Type"), body.decode("utf-8")
 
     def rss_mb(self):
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-        return 0
+        return rss_mb(self.proc.pid)
 
     def stop(self):
         if self.conn:

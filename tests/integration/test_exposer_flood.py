@@ -30,7 +30,7 @@ import subprocess
 import sys
 import time
 
-from support import check, exit_status, stop_process
+from support import check, exit_status, rss_mb, stop_process
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SANITIZER = os.environ.get("LLMETRICS_SANITIZER", "")
@@ -57,11 +57,7 @@ class Demo:
         self.port = int(line.rsplit(":", 1)[1].strip().rstrip("/"))
 
     def rss_mb(self):
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-        return 0.0
+        return rss_mb(self.proc.pid)
 
     def stop(self):
         stop_process(self.proc)

@@ -33,7 +33,7 @@ import sys
 import threading
 import time
 
-from support import check, exit_status
+from support import check, exit_status, rss_mb
 
 SANITIZER = os.environ.get("LLMETRICS_SANITIZER", "")
 # Connection attempts per second (for 5 s). A plain build gets the issue's 10,000/s.
@@ -61,11 +61,7 @@ class Demo:
         self.port = int(line.strip().rsplit(":", 1)[1])
 
     def rss_mb(self):
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-        return 0
+        return rss_mb(self.proc.pid)
 
     def scrape(self, timeout=10):
         """GET /metrics on a new connection; (status, body bytes)."""
