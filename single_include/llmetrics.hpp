@@ -207,6 +207,13 @@ struct exponential_buckets {
 //               std::span<const std::uint64_t> counts,              // per bucket, bounds.size()+1, not cumulative
 //               double sum, double created,
 //               std::span<const exemplar_view> exemplars);          // one per bucket (+Inf last), or empty
+//   e.native_histogram(labels_view, const native_histogram_view&,   // core/sample.hpp
+//               std::span<const double> bounds,                     // the classic part of a family that
+//               std::span<const std::uint64_t> counts,              //   has both (as for histogram());
+//                                                                   //   both empty for a native-only one
+//               double created,                                     // the start timestamp: moves on reset
+//               std::span<const exemplar_view> exemplars);          // classic part: one per bucket, or empty;
+//                                                                   //   native-only: any number, timestamped
 //   e.end_family();
 //   e.finish();                                                     // once, after the last family
 //
@@ -286,6 +293,30 @@ struct exemplar_view {
     bool present() const noexcept { return !names.empty(); }
 };
 
+// A run of consecutive native buckets, as the protobuf format has it: the first
+// span's offset is the index of its first bucket, every later one's the gap after
+// the previous span (so it is >= 0).
+struct native_bucket_span {
+    std::int32_t offset = 0;
+    std::uint32_t length = 0;
+};
+
+// A native (sparse exponential) histogram as handed to an encoder; the
+// Prometheus native histograms specification defines every field. Bucket i of
+// schema s holds (b^(i-1), b^i] with b = 2^(2^-s); negative buckets mirror the
+// positive ones; |v| <= zero_threshold goes to the zero bucket.
+struct native_histogram_view {
+    std::int32_t schema = 3;  // -4 ... 8
+    double zero_threshold = 0.0;
+    std::uint64_t zero_count = 0;
+    std::uint64_t count = 0;  // zero_count + every bucket + NaN observations
+    double sum = 0.0;
+    std::span<const native_bucket_span> positive_spans;
+    std::span<const std::uint64_t> positive_counts;  // absolute, one per bucket the spans cover
+    std::span<const native_bucket_span> negative_spans;
+    std::span<const std::uint64_t> negative_counts;
+};
+
 }  // namespace llmetrics
 // ---- end llmetrics/core/sample.hpp ----
 
@@ -294,11 +325,13 @@ namespace llmetrics {
 template <class E>
 concept encoder = requires(E& e, const family_header& h, labels_view l, counter_value c,
                            std::span<const double> b, std::span<const std::uint64_t> n, double d,
-                           const exemplar_view* x, std::span<const exemplar_view> xs) {
+                           const exemplar_view* x, std::span<const exemplar_view> xs,
+                           const native_histogram_view& nh) {
     e.begin_family(h);
     e.counter(l, c, d, x);
     e.gauge(l, d);
     e.histogram(l, b, n, d, d, xs);
+    e.native_histogram(l, nh, b, n, d, xs);
     e.end_family();
     e.finish();
 };
@@ -871,6 +904,26 @@ struct histogram_value {
     double sum = 0.0;
 };
 
+// A native histogram owned by a snapshot (fields as native_histogram_view), with
+// the classic part of a family that has both in `classic` (left empty otherwise).
+struct native_histogram_value {
+    std::int32_t schema = 3;
+    double zero_threshold = 0.0;
+    std::uint64_t zero_count = 0;
+    std::uint64_t count = 0;
+    double sum = 0.0;
+    std::vector<native_bucket_span> positive_spans;
+    std::vector<std::uint64_t> positive_counts;
+    std::vector<native_bucket_span> negative_spans;
+    std::vector<std::uint64_t> negative_counts;
+    histogram_value classic{{}, {}, 0.0};
+
+    native_histogram_view view() const noexcept {
+        return {schema, zero_threshold, zero_count, count, sum,
+                positive_spans, positive_counts, negative_spans, negative_counts};
+    }
+};
+
 // An exemplar owned by a snapshot; one without labels is absent.
 struct exemplar_snapshot {
     std::vector<std::pair<std::string, std::string>> labels;  // name, value
@@ -880,10 +933,12 @@ struct exemplar_snapshot {
 
 struct series_snapshot {
     std::vector<std::pair<std::string, std::string>> labels;  // name, value; in declared order
-    std::variant<counter_value, double, histogram_value> value;  // counter | gauge/info/unknown | histogram
+    // counter | gauge/info/unknown | classic histogram | native (or native + classic) histogram
+    std::variant<counter_value, double, histogram_value, native_histogram_value> value;
     double created = std::numeric_limits<double>::quiet_NaN();  // unix seconds; NaN = unknown
     // A counter: at most one. A histogram: one per bucket (bounds.size() + 1,
-    // +Inf last; absent ones without labels), or none. Other types: none.
+    // +Inf last; absent ones without labels), or none; a native-only one: any
+    // number, each with a timestamp. Other types: none.
     std::vector<exemplar_snapshot> exemplars = {};
 };
 
@@ -2533,6 +2588,10 @@ void emit_snapshot(E& e, const family_snapshot& family) {
             std::span<const exemplar_view> per_bucket;
             if (exemplars.size() == h->bounds.size() + 1) per_bucket = exemplars;
             e.histogram(labels, h->bounds, h->counts, h->sum, s.created, per_bucket);
+        } else if (const auto* n = std::get_if<native_histogram_value>(&s.value)) {
+            std::span<const exemplar_view> given = exemplars;
+            if (!n->classic.counts.empty() && exemplars.size() != n->classic.bounds.size() + 1) given = {};
+            e.native_histogram(labels, n->view(), n->classic.bounds, n->classic.counts, s.created, given);
         }
     }
     e.end_family();
@@ -3343,6 +3402,23 @@ constexpr std::string_view info_base_name(std::string_view name) noexcept {
     return name;
 }
 
+// A native histogram in a classic-only format (Prometheus text, OpenMetrics 1.0):
+// the classic part when the family has one, else as client_golang renders a
+// native-only histogram there: the `+Inf` bucket (= count), `_sum` and `_count`,
+// with the most recent exemplar on the `+Inf` bucket.
+template <class Encoder>
+void native_as_classic(Encoder& e, labels_view labels, const native_histogram_view& h,
+                       std::span<const double> bounds, std::span<const std::uint64_t> counts, double created,
+                       std::span<const exemplar_view> exemplars) {
+    if (!counts.empty()) return e.histogram(labels, bounds, counts, h.sum, created, exemplars);
+    const std::uint64_t all = h.count;
+    std::span<const exemplar_view> latest;
+    for (std::size_t i = 0; i < exemplars.size(); ++i)
+        if (exemplars[i].present() && (latest.empty() || !(exemplars[i].timestamp < latest[0].timestamp)))
+            latest = exemplars.subspan(i, 1);
+    e.histogram(labels, {}, std::span<const std::uint64_t>(&all, 1), h.sum, created, latest);
+}
+
 // Whether any byte is a backslash, a newline or (when quoting) a double quote.
 inline bool needs_escaping(std::string_view text, bool quote) noexcept {
     constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
@@ -3612,6 +3688,12 @@ public:
         detail::put(*out_, ",\"count\":");
         detail::write_uint(*out_, cumulative);
         detail::put(*out_, '}');
+    }
+
+    void native_histogram(labels_view labels, const native_histogram_view& h, std::span<const double> bounds,
+                          std::span<const std::uint64_t> counts, double created,
+                          std::span<const exemplar_view> exemplars) {
+        detail::native_as_classic(*this, labels, h, bounds, counts, created, exemplars);
     }
 
     void end_family() { detail::put(*out_, "]}"); }
@@ -3981,6 +4063,12 @@ public:
         write_created(escaped, created);
     }
 
+    void native_histogram(labels_view labels, const native_histogram_view& h, std::span<const double> bounds,
+                          std::span<const std::uint64_t> counts, double created,
+                          std::span<const exemplar_view> exemplars) {
+        detail::native_as_classic(*this, labels, h, bounds, counts, created, exemplars);
+    }
+
     void end_family() noexcept {}
 
     void finish() { detail::put(*out_, "# EOF\n"); }
@@ -4090,6 +4178,12 @@ public:
         detail::write_sample_start(*out_, name_, "_count", escaped);
         detail::write_uint(*out_, total);
         detail::put(*out_, '\n');
+    }
+
+    void native_histogram(labels_view labels, const native_histogram_view& h, std::span<const double> bounds,
+                          std::span<const std::uint64_t> counts, double created,
+                          std::span<const exemplar_view> exemplars) {
+        detail::native_as_classic(*this, labels, h, bounds, counts, created, exemplars);
     }
 
     void end_family() noexcept {}

@@ -43,6 +43,8 @@ struct checker {
         for (auto c : counts) r.cumulative.push_back(running += c);
         r.count = running;
     }
+    void native_histogram(lm::labels_view, const lm::native_histogram_view&, std::span<const double>,
+                          std::span<const std::uint64_t>, double, std::span<const lm::exemplar_view>) {}
     void end_family() {}
     void finish() {}
 };
@@ -161,6 +163,11 @@ struct exemplar_reader {
     void gauge(lm::labels_view, double) {}
     void histogram(lm::labels_view, std::span<const double>, std::span<const std::uint64_t>, double, double,
                    std::span<const lm::exemplar_view> ex) {
+        for (const auto& e : ex)
+            if (e.present()) check(e);
+    }
+    void native_histogram(lm::labels_view, const lm::native_histogram_view&, std::span<const double>,
+                          std::span<const std::uint64_t>, double, std::span<const lm::exemplar_view> ex) {
         for (const auto& e : ex)
             if (e.present()) check(e);
     }

@@ -27,6 +27,7 @@ struct capture {
         std::vector<std::uint64_t> counts;
         double sum = 0;
         double created = 0;
+        lm::native_histogram_value native{};  // what native_histogram() was given
     };
     std::vector<std::string> families;
     std::vector<std::string> order;  // series keys in exposition order
@@ -59,6 +60,20 @@ struct capture {
         order.push_back(key(l));
         samples[key(l)].counts.assign(counts.begin(), counts.end());
         samples[key(l)].sum = sum;
+    }
+    void native_histogram(lm::labels_view l, const lm::native_histogram_view& h, std::span<const double> bounds,
+                          std::span<const std::uint64_t> counts, double created, std::span<const lm::exemplar_view>) {
+        order.push_back(key(l));
+        sample& s = samples[key(l)];
+        s.counts.assign(counts.begin(), counts.end());
+        s.sum = h.sum;
+        s.created = created;
+        s.native = {h.schema, h.zero_threshold, h.zero_count, h.count, h.sum,
+                    {h.positive_spans.begin(), h.positive_spans.end()},
+                    {h.positive_counts.begin(), h.positive_counts.end()},
+                    {h.negative_spans.begin(), h.negative_spans.end()},
+                    {h.negative_counts.begin(), h.negative_counts.end()},
+                    {{bounds.begin(), bounds.end()}, {counts.begin(), counts.end()}, h.sum}};
     }
     void end_family() {}
     void finish() {}

@@ -12,6 +12,13 @@
 //               std::span<const std::uint64_t> counts,              // per bucket, bounds.size()+1, not cumulative
 //               double sum, double created,
 //               std::span<const exemplar_view> exemplars);          // one per bucket (+Inf last), or empty
+//   e.native_histogram(labels_view, const native_histogram_view&,   // core/sample.hpp
+//               std::span<const double> bounds,                     // the classic part of a family that
+//               std::span<const std::uint64_t> counts,              //   has both (as for histogram());
+//                                                                   //   both empty for a native-only one
+//               double created,                                     // the start timestamp: moves on reset
+//               std::span<const exemplar_view> exemplars);          // classic part: one per bucket, or empty;
+//                                                                   //   native-only: any number, timestamped
 //   e.end_family();
 //   e.finish();                                                     // once, after the last family
 //
@@ -32,11 +39,13 @@ namespace llmetrics {
 template <class E>
 concept encoder = requires(E& e, const family_header& h, labels_view l, counter_value c,
                            std::span<const double> b, std::span<const std::uint64_t> n, double d,
-                           const exemplar_view* x, std::span<const exemplar_view> xs) {
+                           const exemplar_view* x, std::span<const exemplar_view> xs,
+                           const native_histogram_view& nh) {
     e.begin_family(h);
     e.counter(l, c, d, x);
     e.gauge(l, d);
     e.histogram(l, b, n, d, d, xs);
+    e.native_histogram(l, nh, b, n, d, xs);
     e.end_family();
     e.finish();
 };

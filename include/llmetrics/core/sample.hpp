@@ -41,4 +41,28 @@ struct exemplar_view {
     bool present() const noexcept { return !names.empty(); }
 };
 
+// A run of consecutive native buckets, as the protobuf format has it: the first
+// span's offset is the index of its first bucket, every later one's the gap after
+// the previous span (so it is >= 0).
+struct native_bucket_span {
+    std::int32_t offset = 0;
+    std::uint32_t length = 0;
+};
+
+// A native (sparse exponential) histogram as handed to an encoder; the
+// Prometheus native histograms specification defines every field. Bucket i of
+// schema s holds (b^(i-1), b^i] with b = 2^(2^-s); negative buckets mirror the
+// positive ones; |v| <= zero_threshold goes to the zero bucket.
+struct native_histogram_view {
+    std::int32_t schema = 3;  // -4 ... 8
+    double zero_threshold = 0.0;
+    std::uint64_t zero_count = 0;
+    std::uint64_t count = 0;  // zero_count + every bucket + NaN observations
+    double sum = 0.0;
+    std::span<const native_bucket_span> positive_spans;
+    std::span<const std::uint64_t> positive_counts;  // absolute, one per bucket the spans cover
+    std::span<const native_bucket_span> negative_spans;
+    std::span<const std::uint64_t> negative_counts;
+};
+
 }  // namespace llmetrics

@@ -102,6 +102,12 @@ public:
         write_created(escaped, created);
     }
 
+    void native_histogram(labels_view labels, const native_histogram_view& h, std::span<const double> bounds,
+                          std::span<const std::uint64_t> counts, double created,
+                          std::span<const exemplar_view> exemplars) {
+        detail::native_as_classic(*this, labels, h, bounds, counts, created, exemplars);
+    }
+
     void end_family() noexcept {}
 
     void finish() { detail::put(*out_, "# EOF\n"); }

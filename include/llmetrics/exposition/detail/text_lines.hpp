@@ -22,6 +22,23 @@ constexpr std::string_view info_base_name(std::string_view name) noexcept {
     return name;
 }
 
+// A native histogram in a classic-only format (Prometheus text, OpenMetrics 1.0):
+// the classic part when the family has one, else as client_golang renders a
+// native-only histogram there: the `+Inf` bucket (= count), `_sum` and `_count`,
+// with the most recent exemplar on the `+Inf` bucket.
+template <class Encoder>
+void native_as_classic(Encoder& e, labels_view labels, const native_histogram_view& h,
+                       std::span<const double> bounds, std::span<const std::uint64_t> counts, double created,
+                       std::span<const exemplar_view> exemplars) {
+    if (!counts.empty()) return e.histogram(labels, bounds, counts, h.sum, created, exemplars);
+    const std::uint64_t all = h.count;
+    std::span<const exemplar_view> latest;
+    for (std::size_t i = 0; i < exemplars.size(); ++i)
+        if (exemplars[i].present() && (latest.empty() || !(exemplars[i].timestamp < latest[0].timestamp)))
+            latest = exemplars.subspan(i, 1);
+    e.histogram(labels, {}, std::span<const std::uint64_t>(&all, 1), h.sum, created, latest);
+}
+
 // Whether any byte is a backslash, a newline or (when quoting) a double quote.
 inline bool needs_escaping(std::string_view text, bool quote) noexcept {
     constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;

@@ -53,6 +53,10 @@ void emit_snapshot(E& e, const family_snapshot& family) {
             std::span<const exemplar_view> per_bucket;
             if (exemplars.size() == h->bounds.size() + 1) per_bucket = exemplars;
             e.histogram(labels, h->bounds, h->counts, h->sum, s.created, per_bucket);
+        } else if (const auto* n = std::get_if<native_histogram_value>(&s.value)) {
+            std::span<const exemplar_view> given = exemplars;
+            if (!n->classic.counts.empty() && exemplars.size() != n->classic.bounds.size() + 1) given = {};
+            e.native_histogram(labels, n->view(), n->classic.bounds, n->classic.counts, s.created, given);
         }
     }
     e.end_family();
