@@ -87,7 +87,7 @@ std::vector<std::string> hostile_values() {
 
 struct raw_series {
     std::vector<std::pair<std::string, std::string>> labels;  // before UTF-8 repair
-    std::variant<lm::counter_value, double, lm::histogram_value> value;
+    decltype(lm::series_snapshot::value) value;
     double created = not_a_number;
 };
 
