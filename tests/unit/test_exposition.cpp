@@ -18,6 +18,8 @@
 #endif
 
 #include <array>
+#include <charconv>
+#include <random>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -581,4 +583,67 @@ TEST_CASE("the format table names every format once", "[exposition]") {
     CHECK(std::is_same_v<lm::format_list::fallback, lm::formats::prometheus>);
     // A value outside the table gets the fallback, as a switch's default did.
     CHECK(lm::to_string(static_cast<lm::format>(42)) == "prometheus");
+}
+
+TEST_CASE("timestamps in whole microseconds are spelled as the shortest round-trip text", "[exposition]") {
+    const auto timestamp_text = [](double v) {
+        std::string out;
+        lm::detail::write_timestamp(out, v);
+        return out;
+    };
+    const auto shortest = [](double v) {
+        char buf[64];
+        return std::string(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+    };
+    std::mt19937_64 rng(20261203);
+    std::uniform_int_distribution<std::uint64_t> micros(100'000'000'000'000ULL, 7'999'999'999'999'999ULL);
+    for (int i = 0; i < 200'000; ++i) {
+        std::uint64_t m = micros(rng);
+        if (i % 10 == 0) m -= m % 1'000'000;  // whole seconds
+        if (i % 100 == 0) m -= m % 100'000'000;  // round ones, e.g. 1.7e+09
+        const double v = static_cast<double>(m) / 1e6;
+        REQUIRE(timestamp_text(v) == shortest(v));
+    }
+    CHECK(timestamp_text(1733212345.0) == "1733212345");
+    CHECK(timestamp_text(1.7e9) == "1.7e+09");
+    CHECK(timestamp_text(1733212345.5) == "1733212345.5");
+    CHECK(timestamp_text(1733212345.000001) == "1733212345.000001");
+    CHECK(timestamp_text(1733212345.00001) == "1733212345.00001");
+    // Outside the fast path's range or finer than a microsecond: write_double's spelling.
+    for (double v : {0.0, 1.5, 12345678.25, 9e9, 1733212345.0000001, 1e300, not_a_number, infinity}) {
+        std::string expected;
+        lm::detail::write_double(expected, v);
+        CHECK(timestamp_text(v) == expected);
+    }
+}
+
+TEST_CASE("buffered sample lines equal unbuffered ones for label values of every size", "[exposition]") {
+    // render_to() writes through buffered_output's reserved-room path; an encoder
+    // on a plain std::string writes piece by piece: both must give the same bytes.
+    lm::snapshot_source src;
+    lm::family_snapshot counters{"sizes_total", "Sizes.", "", lm::metric_type::counter, {}};
+    lm::family_snapshot histograms{"sizes_seconds", "Sizes.", "", lm::metric_type::histogram, {}};
+    for (std::size_t n : {0, 1, 3, 7, 8, 15, 16, 17, 31, 33, 63, 64, 65, 500, 1100, 17000, 40000}) {
+        for (const char* fill : {"x", "\"", "a\\b\nc"}) {
+            std::string value;
+            while (value.size() < n) value += fill;
+            counters.series.push_back({{{"id", std::to_string(n)}, {"value", value}},
+                                       lm::counter_value{n, 0.0}, 1733212345.25, {}});
+            histograms.series.push_back({{{"value", value}},
+                                         lm::histogram_value{{0.5, 1.0}, {1, 2, static_cast<std::uint64_t>(n)}, 2.5},
+                                         1733212345.5, {}});
+        }
+    }
+    src.add(counters);
+    src.add(histograms);
+    src.add({"plain_level", "", "", lm::metric_type::gauge, {{{}, 0.1 + 0.2}}});
+    std::string unbuffered_text, unbuffered_om;
+    lm::prometheus_text_encoder<std::string> text{unbuffered_text};
+    src.visit(text);
+    text.finish();
+    lm::openmetrics_encoder<std::string> om{unbuffered_om};
+    src.visit(om);
+    om.finish();
+    CHECK(lm::render(src, lm::format::prometheus) == unbuffered_text);
+    CHECK(lm::render(src, lm::format::openmetrics) == unbuffered_om);
 }

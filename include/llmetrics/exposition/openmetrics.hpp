@@ -131,14 +131,14 @@ private:
         detail::write_double(*out_, e.value);
         if (!std::isnan(e.timestamp)) {
             detail::put(*out_, ' ');
-            detail::write_double(*out_, e.timestamp);
+            detail::write_timestamp(*out_, e.timestamp);
         }
     }
 
     void write_created(const detail::series_labels& labels, double created) {
         if (std::isnan(created)) return;
         detail::write_sample_start(*out_, name_, "_created", labels);
-        detail::write_double(*out_, created);
+        detail::write_timestamp(*out_, created);
         detail::put(*out_, '\n');
     }
 

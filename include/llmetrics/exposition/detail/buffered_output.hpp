@@ -12,6 +12,20 @@
 
 namespace llmetrics::detail {
 
+// Copies n <= 16 bytes with fixed-size moves (two overlapping ones), no call.
+[[gnu::always_inline]] inline void copy_small(char* d, const char* p, std::size_t n) noexcept {
+    if (n >= 8) {
+        std::memcpy(d, p, 8);
+        std::memcpy(d + n - 8, p + n - 8, 8);
+    } else if (n >= 4) {
+        std::memcpy(d, p, 4);
+        std::memcpy(d + n - 4, p + n - 4, 4);
+    } else if (n > 0) {
+        d[0] = p[0];
+        d[n / 2] = p[n / 2];
+        d[n - 1] = p[n - 1];
+    }
+}
 
 // Collects the many small pieces of an exposition in a local buffer and hands
 // them to the real output in large blocks: an encoder writes ~20 pieces per
@@ -27,31 +41,29 @@ public:
 
     void append(const char* first, const char* last) { write(first, static_cast<std::size_t>(last - first)); }
 
-    void write(const char* p, std::size_t n) {
-        // Most pieces are a few bytes: copy them with fixed-size moves, not a call.
+    // Inlined into every encoder: most pieces are a few bytes, copied with
+    // fixed-size moves; anything else takes the out-of-line path.
+    [[gnu::always_inline]] void write(const char* p, std::size_t n) {
         if (n <= 16 && sizeof(buffer_) - used_ >= 16) [[likely]] {
-            char* d = buffer_ + used_;
-            if (n >= 8) {
-                std::memcpy(d, p, 8);
-                std::memcpy(d + n - 8, p + n - 8, 8);
-            } else if (n >= 4) {
-                std::memcpy(d, p, 4);
-                std::memcpy(d + n - 4, p + n - 4, 4);
-            } else if (n > 0) {
-                d[0] = p[0];
-                d[n / 2] = p[n / 2];
-                d[n - 1] = p[n - 1];
-            }
+            copy_small(buffer_ + used_, p, n);
             used_ += n;
             return;
         }
+        write_large(p, n);
+    }
+
+    // Room for n contiguous bytes (flushing first when needed), or null when n
+    // exceeds the whole buffer. A writer fills it through a local pointer, which
+    // stays in a register (stores through a member pointer would force the
+    // compiler to reload it after every char store), then commits the end.
+    [[gnu::always_inline]] char* reserve(std::size_t n) {
         if (n > sizeof(buffer_) - used_) [[unlikely]] {
             flush();
-            if (n >= sizeof(buffer_)) return forward(p, n);
+            if (n > sizeof(buffer_)) return nullptr;
         }
-        std::memcpy(buffer_ + used_, p, n);
-        used_ += n;
+        return buffer_ + used_;
     }
+    [[gnu::always_inline]] void commit(const char* end) noexcept { used_ = static_cast<std::size_t>(end - buffer_); }
 
     void flush() {
         if (used_ != 0) forward(buffer_, used_);
@@ -59,6 +71,14 @@ public:
     }
 
 private:
+    [[gnu::noinline]] void write_large(const char* p, std::size_t n) {
+        if (n > sizeof(buffer_) - used_) {
+            flush();
+            if (n >= sizeof(buffer_)) return forward(p, n);
+        }
+        std::memcpy(buffer_ + used_, p, n);
+        used_ += n;
+    }
     void forward(const char* p, std::size_t n);
 
     Out& out_;
@@ -72,7 +92,7 @@ template <class T>
 struct is_buffered_output<buffered_output<T>> : std::true_type {};
 
 template <text_output Out>
-inline void put(Out& out, std::string_view text) {
+[[gnu::always_inline]] inline void put(Out& out, std::string_view text) {
     if constexpr (is_buffered_output<Out>::value)
         out.write(text.data(), text.size());
     else
@@ -87,7 +107,7 @@ inline void put(Out& out, std::string_view text) {
 }
 
 template <text_output Out>
-inline void put(Out& out, char c) {
+[[gnu::always_inline]] inline void put(Out& out, char c) {
     put(out, std::string_view(&c, 1));
 }
 

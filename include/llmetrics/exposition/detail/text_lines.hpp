@@ -80,6 +80,76 @@ void write_escaped(Out& out, std::string_view text, bool quote) {
     if (run < text.size()) put(out, text.substr(run));
 }
 
+// The same pieces written into reserved room (buffered_output::reserve): each
+// returns the end of what it wrote.
+// Pieces up to 64 bytes (names, label sets) go in 16-byte moves, the last one
+// overlapping; a call to memcpy costs more than the copy at these sizes.
+[[gnu::always_inline]] inline char* copy_piece(char* d, std::string_view s) noexcept {
+    const std::size_t n = s.size();
+    if (n <= 16) [[likely]] {
+        copy_small(d, s.data(), n);
+    } else if (n <= 64) {
+        for (std::size_t i = 0; i + 16 < n; i += 16) std::memcpy(d + i, s.data() + i, 16);
+        std::memcpy(d + n - 16, s.data() + n - 16, 16);
+    } else {
+        std::memcpy(d, s.data(), n);
+    }
+    return d + n;
+}
+
+inline char* copy_escaped(char* d, std::string_view text, bool quote) noexcept {
+    if (!needs_escaping(text, quote)) return copy_piece(d, text);
+    for (const char c : text) {
+        if (c == '\\' || c == '\n' || (c == '"' && quote)) {
+            *d++ = '\\';
+            *d++ = c == '\n' ? 'n' : c;
+        } else {
+            *d++ = c;
+        }
+    }
+    return d;
+}
+
+// Room write_label_pairs needs at most (every value byte escaped).
+inline std::size_t label_pairs_bound(labels_view labels) noexcept {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < labels.names.size(); ++i) n += labels.names[i].size() + 2 * labels.values[i].size() + 4;
+    return n;
+}
+
+inline char* copy_label_pairs(char* d, labels_view labels) noexcept {
+    for (std::size_t i = 0; i < labels.names.size(); ++i) {
+        if (i != 0) *d++ = ',';
+        d = copy_piece(d, labels.names[i]);
+        *d++ = '=';
+        *d++ = '"';
+        d = copy_escaped(d, labels.values[i], true);
+        *d++ = '"';
+    }
+    return d;
+}
+
+// `{pairs[,extra_name="extra_value"]} `: the part of a sample line after the name.
+inline char* copy_label_block(char* d, std::string_view pairs, bool any_label, std::string_view extra_name,
+                              std::string_view extra_value) noexcept {
+    const bool extra = !extra_name.empty();
+    if (any_label || extra) {
+        *d++ = '{';
+        d = copy_piece(d, pairs);
+        if (extra) {
+            if (any_label) *d++ = ',';
+            d = copy_piece(d, extra_name);
+            *d++ = '=';
+            *d++ = '"';
+            d = copy_piece(d, extra_value);
+            *d++ = '"';
+        }
+        *d++ = '}';
+    }
+    *d++ = ' ';
+    return d;
+}
+
 // `a="x",b="y"` without braces. Label values are escaped the same way in both
 // text formats.
 template <text_output Out>
@@ -115,6 +185,30 @@ void write_labels(Out& out, labels_view labels, std::string_view extra_name = {}
 template <text_output Out>
 void write_sample_start(Out& out, std::string_view base, std::string_view suffix, labels_view labels,
                         std::string_view extra_name = {}, std::string_view extra_value = {}) {
+    if constexpr (is_buffered_output<Out>::value) {
+        const std::size_t room = base.size() + suffix.size() + label_pairs_bound(labels) + extra_name.size() +
+                                 extra_value.size() + 8;
+        if (char* d = out.reserve(room)) [[likely]] {
+            d = copy_piece(d, base);
+            d = copy_piece(d, suffix);
+            const bool extra = !extra_name.empty();
+            if (!labels.names.empty() || extra) {
+                *d++ = '{';
+                d = copy_label_pairs(d, labels);
+                if (extra) {
+                    if (!labels.names.empty()) *d++ = ',';
+                    d = copy_piece(d, extra_name);
+                    *d++ = '=';
+                    *d++ = '"';
+                    d = copy_piece(d, extra_value);
+                    *d++ = '"';
+                }
+                *d++ = '}';
+            }
+            *d++ = ' ';
+            return out.commit(d);
+        }
+    }
     put(out, base);
     put(out, suffix);
     write_labels(out, labels, extra_name, extra_value);
@@ -176,7 +270,12 @@ private:
 // escaped again on each line instead.
 class series_labels {
 public:
-    explicit series_labels(labels_view labels) noexcept : labels_(labels) { write_label_pairs(pairs_, labels); }
+    explicit series_labels(labels_view labels) noexcept : labels_(labels) {
+        if (label_pairs_bound(labels) <= sizeof(pairs_.data))
+            pairs_.size = static_cast<std::size_t>(copy_label_pairs(pairs_.data, labels) - pairs_.data);
+        else
+            write_label_pairs(pairs_, labels);
+    }
 
     // `{a="x",b="y"[,extra_name="extra_value"]}`, or nothing when there is no label at all.
     template <text_output Out>
@@ -196,6 +295,11 @@ public:
         put(out, '}');
     }
 
+    // Whether the pairs fitted the stack buffer; pairs() is valid only then.
+    bool escaped() const noexcept { return !pairs_.overflow; }
+    std::string_view pairs() const noexcept { return pairs_.view(); }
+    bool any() const noexcept { return !labels_.names.empty(); }
+
 private:
     labels_view labels_;
     stack_text<1024> pairs_;
@@ -204,6 +308,18 @@ private:
 template <text_output Out>
 void write_sample_start(Out& out, std::string_view base, std::string_view suffix, const series_labels& labels,
                         std::string_view extra_name = {}, std::string_view extra_value = {}) {
+    if constexpr (is_buffered_output<Out>::value) {
+        if (labels.escaped()) {
+            const std::string_view pairs = labels.pairs();
+            const std::size_t room =
+                base.size() + suffix.size() + pairs.size() + extra_name.size() + extra_value.size() + 8;
+            if (char* d = out.reserve(room)) [[likely]] {
+                d = copy_piece(d, base);
+                d = copy_piece(d, suffix);
+                return out.commit(copy_label_block(d, pairs, labels.any(), extra_name, extra_value));
+            }
+        }
+    }
     put(out, base);
     put(out, suffix);
     labels.write(out, extra_name, extra_value);
