@@ -1132,9 +1132,12 @@ struct histogram_cell {
 
 namespace llmetrics::detail {
 
+// Whole microseconds (the double nearest to micros / 10^6): enough for any
+// timestamp a scrape shows, and the exposition then spells it without a
+// shortest-digits search (exposition/detail/number_format.hpp, write_timestamp).
 inline double unix_time_seconds() noexcept {
     using namespace std::chrono;
-    return duration<double>(system_clock::now().time_since_epoch()).count();
+    return static_cast<double>(duration_cast<microseconds>(system_clock::now().time_since_epoch()).count()) / 1e6;
 }
 
 }  // namespace llmetrics::detail
@@ -2890,6 +2893,20 @@ concept text_output = requires(Out& out, const char* p, std::size_t n) {
 
 namespace llmetrics::detail {
 
+// Copies n <= 16 bytes with fixed-size moves (two overlapping ones), no call.
+[[gnu::always_inline]] inline void copy_small(char* d, const char* p, std::size_t n) noexcept {
+    if (n >= 8) {
+        std::memcpy(d, p, 8);
+        std::memcpy(d + n - 8, p + n - 8, 8);
+    } else if (n >= 4) {
+        std::memcpy(d, p, 4);
+        std::memcpy(d + n - 4, p + n - 4, 4);
+    } else if (n > 0) {
+        d[0] = p[0];
+        d[n / 2] = p[n / 2];
+        d[n - 1] = p[n - 1];
+    }
+}
 
 // Collects the many small pieces of an exposition in a local buffer and hands
 // them to the real output in large blocks: an encoder writes ~20 pieces per
@@ -2905,31 +2922,29 @@ public:
 
     void append(const char* first, const char* last) { write(first, static_cast<std::size_t>(last - first)); }
 
-    void write(const char* p, std::size_t n) {
-        // Most pieces are a few bytes: copy them with fixed-size moves, not a call.
+    // Inlined into every encoder: most pieces are a few bytes, copied with
+    // fixed-size moves; anything else takes the out-of-line path.
+    [[gnu::always_inline]] void write(const char* p, std::size_t n) {
         if (n <= 16 && sizeof(buffer_) - used_ >= 16) [[likely]] {
-            char* d = buffer_ + used_;
-            if (n >= 8) {
-                std::memcpy(d, p, 8);
-                std::memcpy(d + n - 8, p + n - 8, 8);
-            } else if (n >= 4) {
-                std::memcpy(d, p, 4);
-                std::memcpy(d + n - 4, p + n - 4, 4);
-            } else if (n > 0) {
-                d[0] = p[0];
-                d[n / 2] = p[n / 2];
-                d[n - 1] = p[n - 1];
-            }
+            copy_small(buffer_ + used_, p, n);
             used_ += n;
             return;
         }
+        write_large(p, n);
+    }
+
+    // Room for n contiguous bytes (flushing first when needed), or null when n
+    // exceeds the whole buffer. A writer fills it through a local pointer, which
+    // stays in a register (stores through a member pointer would force the
+    // compiler to reload it after every char store), then commits the end.
+    [[gnu::always_inline]] char* reserve(std::size_t n) {
         if (n > sizeof(buffer_) - used_) [[unlikely]] {
             flush();
-            if (n >= sizeof(buffer_)) return forward(p, n);
+            if (n > sizeof(buffer_)) return nullptr;
         }
-        std::memcpy(buffer_ + used_, p, n);
-        used_ += n;
+        return buffer_ + used_;
     }
+    [[gnu::always_inline]] void commit(const char* end) noexcept { used_ = static_cast<std::size_t>(end - buffer_); }
 
     void flush() {
         if (used_ != 0) forward(buffer_, used_);
@@ -2937,6 +2952,14 @@ public:
     }
 
 private:
+    [[gnu::noinline]] void write_large(const char* p, std::size_t n) {
+        if (n > sizeof(buffer_) - used_) {
+            flush();
+            if (n >= sizeof(buffer_)) return forward(p, n);
+        }
+        std::memcpy(buffer_ + used_, p, n);
+        used_ += n;
+    }
     void forward(const char* p, std::size_t n);
 
     Out& out_;
@@ -2950,7 +2973,7 @@ template <class T>
 struct is_buffered_output<buffered_output<T>> : std::true_type {};
 
 template <text_output Out>
-inline void put(Out& out, std::string_view text) {
+[[gnu::always_inline]] inline void put(Out& out, std::string_view text) {
     if constexpr (is_buffered_output<Out>::value)
         out.write(text.data(), text.size());
     else
@@ -2965,7 +2988,7 @@ inline void put(Out& out, std::string_view text) {
 }
 
 template <text_output Out>
-inline void put(Out& out, char c) {
+[[gnu::always_inline]] inline void put(Out& out, char c) {
     put(out, std::string_view(&c, 1));
 }
 
@@ -3058,12 +3081,20 @@ inline std::size_t format_canonical(char (&buf)[number_buffer_size], double v) n
 
 template <text_output Out>
 void write_double(Out& out, double v) {
+    if constexpr (is_buffered_output<Out>::value) {
+        if (char* d = out.reserve(number_buffer_size); d && std::isfinite(v)) [[likely]]
+            return out.commit(std::to_chars(d, d + number_buffer_size, v).ptr);
+    }
     char buf[number_buffer_size];
     put(out, std::string_view(buf, format_double(buf, v)));
 }
 
 template <text_output Out>
 void write_uint(Out& out, std::uint64_t v) {
+    if constexpr (is_buffered_output<Out>::value) {
+        if (char* d = out.reserve(number_buffer_size)) [[likely]]
+            return out.commit(std::to_chars(d, d + number_buffer_size, v).ptr);
+    }
     char buf[number_buffer_size];
     put(out, std::string_view(buf, format_uint(buf, v)));
 }
@@ -3072,6 +3103,38 @@ template <text_output Out>
 void write_canonical(Out& out, double v) {
     char buf[number_buffer_size];
     put(out, std::string_view(buf, format_canonical(buf, v)));
+}
+
+// A Unix timestamp (created, exemplar): one in whole microseconds, as
+// core/detail/unix_time.hpp makes them, goes out as seconds and up to six
+// decimals. Between 1973 (1e8 s) and 2223 (8e9 s < 2^33) doubles are spaced
+// closer than 10^-6, so with a fraction that text is exactly the shortest
+// round-trip one write_double would find (the exponent form is 4 characters
+// longer), at a fraction of the cost; anything else goes through write_double.
+template <text_output Out>
+void write_timestamp(Out& out, double v) {
+    if (v >= 1e8 && v < 8e9) {
+        const auto micros = static_cast<std::uint64_t>(std::llround(v * 1e6));
+        if (static_cast<double>(micros) / 1e6 == v) {
+            std::uint64_t fraction = micros % 1000000;
+            // Whole seconds: the exponent form may be the shorter one ("1.7e+09").
+            if (fraction == 0) return write_double(out, v);
+            char buf[number_buffer_size];
+            char* end = std::to_chars(buf, buf + number_buffer_size, micros / 1000000).ptr;
+            {
+                int digits = 6;
+                while (fraction % 10 == 0) {
+                    fraction /= 10;
+                    --digits;
+                }
+                *end++ = '.';
+                for (int i = digits - 1; i >= 0; --i, fraction /= 10) end[i] = static_cast<char>('0' + fraction % 10);
+                end += digits;
+            }
+            return put(out, std::string_view(buf, static_cast<std::size_t>(end - buf)));
+        }
+    }
+    write_double(out, v);
 }
 
 // Counters stay exact while they only received integer increments; once a
@@ -3460,6 +3523,76 @@ void write_escaped(Out& out, std::string_view text, bool quote) {
     if (run < text.size()) put(out, text.substr(run));
 }
 
+// The same pieces written into reserved room (buffered_output::reserve): each
+// returns the end of what it wrote.
+// Pieces up to 64 bytes (names, label sets) go in 16-byte moves, the last one
+// overlapping; a call to memcpy costs more than the copy at these sizes.
+[[gnu::always_inline]] inline char* copy_piece(char* d, std::string_view s) noexcept {
+    const std::size_t n = s.size();
+    if (n <= 16) [[likely]] {
+        copy_small(d, s.data(), n);
+    } else if (n <= 64) {
+        for (std::size_t i = 0; i + 16 < n; i += 16) std::memcpy(d + i, s.data() + i, 16);
+        std::memcpy(d + n - 16, s.data() + n - 16, 16);
+    } else {
+        std::memcpy(d, s.data(), n);
+    }
+    return d + n;
+}
+
+inline char* copy_escaped(char* d, std::string_view text, bool quote) noexcept {
+    if (!needs_escaping(text, quote)) return copy_piece(d, text);
+    for (const char c : text) {
+        if (c == '\\' || c == '\n' || (c == '"' && quote)) {
+            *d++ = '\\';
+            *d++ = c == '\n' ? 'n' : c;
+        } else {
+            *d++ = c;
+        }
+    }
+    return d;
+}
+
+// Room write_label_pairs needs at most (every value byte escaped).
+inline std::size_t label_pairs_bound(labels_view labels) noexcept {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < labels.names.size(); ++i) n += labels.names[i].size() + 2 * labels.values[i].size() + 4;
+    return n;
+}
+
+inline char* copy_label_pairs(char* d, labels_view labels) noexcept {
+    for (std::size_t i = 0; i < labels.names.size(); ++i) {
+        if (i != 0) *d++ = ',';
+        d = copy_piece(d, labels.names[i]);
+        *d++ = '=';
+        *d++ = '"';
+        d = copy_escaped(d, labels.values[i], true);
+        *d++ = '"';
+    }
+    return d;
+}
+
+// `{pairs[,extra_name="extra_value"]} `: the part of a sample line after the name.
+inline char* copy_label_block(char* d, std::string_view pairs, bool any_label, std::string_view extra_name,
+                              std::string_view extra_value) noexcept {
+    const bool extra = !extra_name.empty();
+    if (any_label || extra) {
+        *d++ = '{';
+        d = copy_piece(d, pairs);
+        if (extra) {
+            if (any_label) *d++ = ',';
+            d = copy_piece(d, extra_name);
+            *d++ = '=';
+            *d++ = '"';
+            d = copy_piece(d, extra_value);
+            *d++ = '"';
+        }
+        *d++ = '}';
+    }
+    *d++ = ' ';
+    return d;
+}
+
 // `a="x",b="y"` without braces. Label values are escaped the same way in both
 // text formats.
 template <text_output Out>
@@ -3495,6 +3628,30 @@ void write_labels(Out& out, labels_view labels, std::string_view extra_name = {}
 template <text_output Out>
 void write_sample_start(Out& out, std::string_view base, std::string_view suffix, labels_view labels,
                         std::string_view extra_name = {}, std::string_view extra_value = {}) {
+    if constexpr (is_buffered_output<Out>::value) {
+        const std::size_t room = base.size() + suffix.size() + label_pairs_bound(labels) + extra_name.size() +
+                                 extra_value.size() + 8;
+        if (char* d = out.reserve(room)) [[likely]] {
+            d = copy_piece(d, base);
+            d = copy_piece(d, suffix);
+            const bool extra = !extra_name.empty();
+            if (!labels.names.empty() || extra) {
+                *d++ = '{';
+                d = copy_label_pairs(d, labels);
+                if (extra) {
+                    if (!labels.names.empty()) *d++ = ',';
+                    d = copy_piece(d, extra_name);
+                    *d++ = '=';
+                    *d++ = '"';
+                    d = copy_piece(d, extra_value);
+                    *d++ = '"';
+                }
+                *d++ = '}';
+            }
+            *d++ = ' ';
+            return out.commit(d);
+        }
+    }
     put(out, base);
     put(out, suffix);
     write_labels(out, labels, extra_name, extra_value);
@@ -3556,7 +3713,12 @@ private:
 // escaped again on each line instead.
 class series_labels {
 public:
-    explicit series_labels(labels_view labels) noexcept : labels_(labels) { write_label_pairs(pairs_, labels); }
+    explicit series_labels(labels_view labels) noexcept : labels_(labels) {
+        if (label_pairs_bound(labels) <= sizeof(pairs_.data))
+            pairs_.size = static_cast<std::size_t>(copy_label_pairs(pairs_.data, labels) - pairs_.data);
+        else
+            write_label_pairs(pairs_, labels);
+    }
 
     // `{a="x",b="y"[,extra_name="extra_value"]}`, or nothing when there is no label at all.
     template <text_output Out>
@@ -3576,6 +3738,11 @@ public:
         put(out, '}');
     }
 
+    // Whether the pairs fitted the stack buffer; pairs() is valid only then.
+    bool escaped() const noexcept { return !pairs_.overflow; }
+    std::string_view pairs() const noexcept { return pairs_.view(); }
+    bool any() const noexcept { return !labels_.names.empty(); }
+
 private:
     labels_view labels_;
     stack_text<1024> pairs_;
@@ -3584,6 +3751,18 @@ private:
 template <text_output Out>
 void write_sample_start(Out& out, std::string_view base, std::string_view suffix, const series_labels& labels,
                         std::string_view extra_name = {}, std::string_view extra_value = {}) {
+    if constexpr (is_buffered_output<Out>::value) {
+        if (labels.escaped()) {
+            const std::string_view pairs = labels.pairs();
+            const std::size_t room =
+                base.size() + suffix.size() + pairs.size() + extra_name.size() + extra_value.size() + 8;
+            if (char* d = out.reserve(room)) [[likely]] {
+                d = copy_piece(d, base);
+                d = copy_piece(d, suffix);
+                return out.commit(copy_label_block(d, pairs, labels.any(), extra_name, extra_value));
+            }
+        }
+    }
     put(out, base);
     put(out, suffix);
     labels.write(out, extra_name, extra_value);
@@ -4092,14 +4271,14 @@ private:
         detail::write_double(*out_, e.value);
         if (!std::isnan(e.timestamp)) {
             detail::put(*out_, ' ');
-            detail::write_double(*out_, e.timestamp);
+            detail::write_timestamp(*out_, e.timestamp);
         }
     }
 
     void write_created(const detail::series_labels& labels, double created) {
         if (std::isnan(created)) return;
         detail::write_sample_start(*out_, name_, "_created", labels);
-        detail::write_double(*out_, created);
+        detail::write_timestamp(*out_, created);
         detail::put(*out_, '\n');
     }
 
