@@ -577,7 +577,7 @@ TEST_CASE("the format table names every format once", "[exposition]") {
         CHECK(lm::content_type(entry_type::id) == entry_type::content_type);
         static_assert(lm::encoder<typename entry_type::template encoder<std::string>>);
     });
-    CHECK(names == std::vector<std::string_view>{"openmetrics", "prometheus", "prometheus_v1", "json"});
+    CHECK(names == std::vector<std::string_view>{"openmetrics", "prometheus", "prometheus_v1", "json", "protobuf"});
     CHECK(std::is_same_v<lm::format_list::fallback, lm::formats::prometheus>);
     // A value outside the table gets the fallback, as a switch's default did.
     CHECK(lm::to_string(static_cast<lm::format>(42)) == "prometheus");

@@ -11,6 +11,7 @@
 // encoding stays minimal (what protoc itself writes) at one move per large
 // message.
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -72,6 +73,29 @@ public:
         tag(field, wire_type::length_delimited);
         varint(v.size());
         out_->append(v.data(), v.size());
+    }
+    // One string field written from two pieces (a name and its suffix).
+    void string_field(std::uint32_t field, std::string_view first, std::string_view second) {
+        tag(field, wire_type::length_delimited);
+        varint(first.size() + second.size());
+        out_->append(first.data(), first.size());
+        out_->append(second.data(), second.size());
+    }
+    // A google.protobuf.Timestamp message (seconds = 1, nanos = 2, nanos in
+    // [0, 1e9)) for unix seconds `t`; fields at zero are left out, as proto3 does.
+    // Nothing at all for a time that is not finite.
+    void timestamp_field(std::uint32_t field, double t) {
+        if (!std::isfinite(t)) return;  // NaN: unknown; an infinite time has no Timestamp
+        double whole = std::floor(t);
+        auto nanos = static_cast<std::int64_t>(std::llround((t - whole) * 1e9));
+        if (nanos >= 1000000000) {
+            whole += 1;
+            nanos -= 1000000000;
+        }
+        const std::size_t mark = begin_message(field);
+        if (whole != 0) int64_field(1, static_cast<std::int64_t>(whole));
+        if (nanos != 0) int64_field(2, nanos);
+        end_message(mark);
     }
 
     // A nested message: `field`'s tag, then its length, then what is written until
