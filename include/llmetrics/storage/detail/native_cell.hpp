@@ -250,6 +250,13 @@ public:
 
     std::size_t bytes() const noexcept { return own_bytes_.load(std::memory_order_relaxed); }
 
+    // Called under the flag at every reset, after the old blocks are quiescent (a
+    // family with a classic part zeroes it there, so both parts restart together).
+    void on_reset(void (*hook)(void*), void* context) noexcept {
+        reset_hook_ = hook;
+        reset_context_ = context;
+    }
+
 private:
     struct flag_guard {
         std::atomic<bool>& flag;
@@ -467,6 +474,7 @@ private:
                                                old->neg_cap ? first_capacity : 0),
                         false);
         }
+        if (reset_hook_) reset_hook_(reset_context_);
         last_reset_ = unix_time_seconds();
         reset_time_.store(last_reset_, std::memory_order_relaxed);
     }
@@ -582,6 +590,8 @@ private:
     double last_reset_;       // under busy_
     std::atomic<double> reset_time_{0.0};
     std::atomic<std::size_t> own_bytes_{0};
+    void (*reset_hook_)(void*) = nullptr;
+    void* reset_context_ = nullptr;
 };
 
 }  // namespace llmetrics::detail
