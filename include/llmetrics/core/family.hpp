@@ -112,7 +112,8 @@ struct label_layout {
 enum class family_error {
     none, not_labels, unknown_option, metric_name, label_name, label_reserved, label_duplicate,
     set_unknown_label, set_repeated, set_combinations, unit_suffix, counter_suffix,
-    not_buckets, label_le, histogram_suffix, buckets_order, native_not_histogram, native_max_zero_below
+    not_buckets, label_le, histogram_suffix, buckets_order, native_not_histogram, native_schema_range,
+    native_max_buckets_range, native_zero_negative, native_max_zero_below
 };
 
 // The "buckets" of a native-only histogram: no classic part.
@@ -166,6 +167,10 @@ constexpr family_error first_family_error() {
                     return E::histogram_suffix;
                 if (!strictly_increasing(Buckets::bounds)) return E::buckets_order;
                 using native = native_config<Options...>;
+                if (native::schema < native_min_schema || native::schema > native_max_schema)
+                    return E::native_schema_range;
+                if (native::max_buckets < 1 || native::max_buckets > 65536) return E::native_max_buckets_range;
+                if (!(native::zero_threshold >= 0)) return E::native_zero_negative;
                 if (native::max_zero_threshold < native::zero_threshold) return E::native_max_zero_below;
             }
         }
@@ -303,9 +308,14 @@ struct histogram : detail::family_base<Name, Help, Labels, metric_type::histogra
     static_assert(llmetrics_error != detail::family_error::buckets_order,
                   "llmetrics: bucket bounds must be strictly increasing (no repeats); sort them "
                   "and remove duplicates");
+    static_assert(llmetrics_error != detail::family_error::native_schema_range,
+                  "llmetrics: native_schema<S> needs S in -4 ... 8 (3: 8 buckets per octave)");
+    static_assert(llmetrics_error != detail::family_error::native_max_buckets_range,
+                  "llmetrics: native_max_buckets<N> needs 1 <= N <= 65536 (160 is the usual limit)");
+    static_assert(llmetrics_error != detail::family_error::native_zero_negative,
+                  "llmetrics: native_zero_threshold needs a threshold >= 0");
     static_assert(llmetrics_error != detail::family_error::native_max_zero_below,
-                  "llmetrics: native_max_zero_threshold is below native_zero_threshold; raise "
-                  "it or leave it out (the zero bucket then never widens)");
+                  "llmetrics: native_max_zero_threshold is below native_zero_threshold; raise it");
     // Through is_bucket_list, so a wrong fourth argument gives only the message above.
     static constexpr auto bounds = [] {
         if constexpr (detail::is_bucket_list<Buckets>::value) return Buckets::bounds;
@@ -323,9 +333,10 @@ struct histogram : detail::family_base<Name, Help, Labels, metric_type::histogra
 };
 
 // A histogram with native buckets only (core/native_options.hpp lists its
-// options); the same rules as histogram<...> apply to its name and labels.
+// options); the same rules as histogram<...> apply to its name and labels. An
+// alias, so a mistake is reported by histogram<...> itself, one note from the user.
 template <fixed_string Name, fixed_string Help, class Labels = labels<>, class... Options>
-struct native_histogram : histogram<Name, Help, Labels, detail::no_classic_buckets, Options...> {};
+using native_histogram = histogram<Name, Help, Labels, detail::no_classic_buckets, Options...>;
 
 namespace detail {
 // A cheap test the registry can use: it reads members, it checks no rule again.

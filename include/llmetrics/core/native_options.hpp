@@ -1,8 +1,8 @@
 #pragma once
 // Options of native (sparse exponential) histograms, accepted by
 // native_histogram<...> and, after the buckets, by histogram<...> (a family with
-// both parts). Each is checked where it is declared; core/family.hpp rejects them
-// on counters and gauges.
+// both parts). core/family.hpp checks them in the family (one short error naming
+// it) and rejects them on counters and gauges.
 //
 //   native_schema<S>                 resolution, -4 ... 8 (default 3: 8 buckets per
 //                                    octave, relative error at most 4.4%)
@@ -47,21 +47,16 @@ inline constexpr double default_native_zero_threshold = detail::exp2_exact(-128)
 
 template <int S>
 struct native_schema {
-    static_assert(S >= detail::native_min_schema && S <= detail::native_max_schema,
-                  "llmetrics: native_schema<S> needs S in -4 ... 8 (3: 8 buckets per octave)");
     static constexpr int value = S;
 };
 
 template <std::size_t N>
 struct native_max_buckets {
-    static_assert(N >= 1, "llmetrics: native_max_buckets<N> needs N >= 1 (160 is the usual ingest limit)");
-    static_assert(N <= 65536, "llmetrics: native_max_buckets<N> needs N <= 65536");
     static constexpr std::size_t value = N;
 };
 
 template <bound B>
 struct native_zero_threshold {
-    static_assert(B.value() >= 0, "llmetrics: native_zero_threshold needs a threshold >= 0");
     static constexpr double value = B.value();
 };
 template <int E>
@@ -72,7 +67,6 @@ struct native_zero_threshold_exp2 {
 
 template <bound B>
 struct native_max_zero_threshold {
-    static_assert(B.value() >= 0, "llmetrics: native_max_zero_threshold needs a threshold >= 0");
     static constexpr double value = B.value();
 };
 template <int E>
