@@ -3,8 +3,9 @@
 
 Starts `protobuf_fixture --serve` (the exposer serving native histograms of a
 known log-uniform distribution of 20,000 observations spanning 1 ms ... 10 min:
-one at schema 3, one cut to 40 buckets, which halves its resolution to schema 1,
-and one never observed) and a real `prometheus --enable-feature=native-histograms`
+recorded by lm::native_histogram families, one at schema 3 and one with
+native_max_buckets<40>, whose storage halves its resolution to fit; and the same
+as reference snapshots, plus one never observed) and a real `prometheus --enable-feature=native-histograms`
 (temp dir, free port, 1 s scrape interval) scraping it through a proxy that
 records what Prometheus asked for and got. Checks:
   - Prometheus sent its protobuf-first Accept header, byte for byte the one the
@@ -14,8 +15,6 @@ records what Prometheus asked for and got. Checks:
     relative error of the exact quantile: a factor 2^(2^-schema) (9.05% at
     schema 3, 41.4% at schema 1), for the full and the bucket-limited histogram.
 
-The native buckets come from the fixture's reference bucket function, not from
-the library's native storage (not on this branch yet).
 
 Usage: /usr/bin/python3 test_native_prometheus.py --bin-dir <build>/bin
 """
@@ -28,9 +27,11 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 from support import check, exit_status, free_port, stop_process
 from test_demo_service import RecordingProxy, prom_query, wait_http
+from test_protobuf import decode_stream, load_schema
 
 PROTO_ACCEPT_242 = ("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,"
                     "application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;"
@@ -62,6 +63,18 @@ def main():
         facts = json.loads(fixture.stdout.readline())
         check(facts["fine_schema"] == 3 and facts["fine_buckets"] <= 160, f"fixture's fine histogram: {facts}")
         check(facts["limited_schema"] < 3 and facts["limited_buckets"] <= 40, f"fixture's limited histogram: {facts}")
+        # The schemas the fixture serves, read from its own protobuf answer.
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/metrics", headers={"Accept": PROTO_ACCEPT_242})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            served = {mf.name: mf.metric[0].histogram for mf in decode_stream(load_schema(tmp), r.read())}
+        schemas = {name: served[name].schema for name in ("fx_observed_seconds", "fx_observed_limited_seconds")
+                   if name in served}
+        check(schemas.get("fx_observed_seconds") == 3, f"schema 3 kept within 160 buckets: {schemas}")
+        check(schemas.get("fx_observed_limited_seconds", 3) < 3, f"the 40-bucket family lowered its schema: {schemas}")
+        limited = served.get("fx_observed_limited_seconds")
+        if limited is not None:
+            width = sum(s.offset for s in list(limited.positive_span)[1:]) + sum(s.length for s in limited.positive_span)
+            check(width <= 40, f"the limited family spans {width} buckets")
         proxy = RecordingProxy(port)
         prom_port = free_port()
         config = os.path.join(tmp, "prometheus.yml")
@@ -89,13 +102,16 @@ def main():
         total = float.fromhex(facts["sum"])
         got_sum = scalar(base, 'histogram_sum(fx_latency_seconds{case="fine"})')
         check(got_sum == total, f"histogram_sum = {got_sum!r}, observed {total!r}")
-        check(scalar(base, 'histogram_count(fx_limited_seconds{case="limited"})') == facts["count"],
-              "histogram_count of the bucket-limited histogram")
-        check(scalar(base, 'histogram_sum(fx_limited_seconds{case="limited"})') == total,
-              "histogram_sum of the bucket-limited histogram")
+        for family in ("fx_limited_seconds", "fx_observed_seconds", "fx_observed_limited_seconds"):
+            got = scalar(base, f"histogram_count({family})")
+            check(got == facts["count"], f"histogram_count({family}) = {got}, observed {facts['count']}")
+            got = scalar(base, f"histogram_sum({family})")
+            check(got == total, f"histogram_sum({family}) = {got!r}, observed {total!r}")
 
         for family, schema in (("fx_latency_seconds", facts["fine_schema"]),
-                               ("fx_limited_seconds", facts["limited_schema"])):
+                               ("fx_limited_seconds", facts["limited_schema"]),
+                               ("fx_observed_seconds", schemas.get("fx_observed_seconds", 3)),
+                               ("fx_observed_limited_seconds", schemas.get("fx_observed_limited_seconds", 3))):
             factor = 2 ** (2 ** -schema)  # one bucket's upper / lower bound
             for q, exact in sorted(facts["quantiles"].items()):
                 got = scalar(base, f"histogram_quantile({q}, {family})")

@@ -9,12 +9,13 @@
 //       DIR/fixed.json, DIR/random.json: what was recorded, as the snapshots hold
 //       it (doubles as C99 hex strings, so they read back exactly).
 //   protobuf_fixture --serve
-//       serves native histograms through the exposer and prints
+//       serves native histograms through the exposer (lm::native_histogram
+//       families, one limited to 40 buckets, and reference snapshots) and prints
 //       `listening on http://127.0.0.1:<port>`, then one JSON line with the
 //       observations' count, sum and exact quantiles; runs until SIGTERM.
 //
-// The native buckets of --serve come from a reference bucket function (exact
-// at powers of two through frexp), not from the library's native storage.
+// The snapshots of --serve get their buckets from a reference bucket function
+// (exact at powers of two through frexp); the families from the library's storage.
 
 #include <llmetrics/llmetrics.hpp>
 #include <llmetrics/serve.hpp>
@@ -31,6 +32,7 @@
 #include <iostream>
 #include <limits>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <thread>
@@ -314,12 +316,33 @@ lm::native_histogram_value native_of(const std::vector<double>& values, int sche
 
 std::atomic<bool> stop{false};
 
+struct observed_seconds : lm::native_histogram<"fx_observed_seconds", "Observed, schema 3", lm::labels<"case">> {};
+struct observed_limited_seconds
+    : lm::native_histogram<"fx_observed_limited_seconds", "Observed, at most 40 buckets", lm::labels<"case">,
+                           lm::native_max_buckets<40>> {};
+
+// Hands out the same snapshot families at every scrape.
+struct fixed_collector : lm::collector {
+    std::vector<lm::family_snapshot> families;
+    void collect(std::vector<lm::family_snapshot>& out) override {
+        out.insert(out.end(), families.begin(), families.end());
+    }
+};
+
 int serve() {
     // 1 ms ... 10 min, log-uniform: every bucket of the range holds observations.
     const std::size_t count = 20000;
     std::vector<double> values;
     for (std::size_t k = 0; k < count; ++k)
         values.push_back(1e-3 * std::pow(600 / 1e-3, (static_cast<double>(k) + 0.5) / static_cast<double>(count)));
+    lm::registry<observed_seconds, observed_limited_seconds> metrics;
+    auto& observed = metrics.get<observed_seconds>().labels("fine");
+    auto& limited_observed = metrics.get<observed_limited_seconds>().labels("limited");
+    for (double v : values) {
+        observed.observe(v);
+        limited_observed.observe(v);
+    }
+    auto snapshots = std::make_shared<fixed_collector>();
     lm::snapshot_source src;
     const lm::native_histogram_value fine = native_of(values, 3, 160), limited = native_of(values, 3, 40);
     src.add({"fx_latency_seconds", "Latency, schema 3", "", metric_type::histogram, {{{{"case", "fine"}}, fine, 1.7e9}}});
@@ -329,7 +352,9 @@ int serve() {
              {{{{"case", "empty"}}, lm::native_histogram_value{}, 1.7e9}}});
     lm::exposer_options options;
     options.gzip_min_bytes = 0;  // the test checks gzip on this small body too
-    lm::exposer exposer{src, options};
+    snapshots->families = src.families();
+    metrics.add_collector(snapshots);
+    lm::exposer exposer{metrics, options};
     std::printf("listening on http://127.0.0.1:%u\n", static_cast<unsigned>(exposer.port()));
     json quantiles = json::object();
     for (double q : {0.5, 0.9, 0.99}) {
