@@ -5,6 +5,7 @@
 #include <benchmark/benchmark.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -142,6 +143,33 @@ void BM_render_native(benchmark::State& state) {
 BENCHMARK(BM_render_native)
     ->Arg(static_cast<int>(lm::format::protobuf))
     ->Arg(static_cast<int>(lm::format::json))
+    ->Unit(benchmark::kMillisecond);
+
+// The same from storage: a native_histogram family, 1,000 series, each with one
+// observation in each of 160 consecutive buckets (schema 3).
+using ttft_seconds = lm::native_histogram<"ttft_seconds", "Time to first token", lm::labels<"model_id", "tenant_id">,
+                                          lm::max_series<2000>>;
+void BM_render_native_family(benchmark::State& state) {
+    static lm::registry<lm::prefix<"llm_router_">, ttft_seconds> m;
+    static const bool filled = [] {
+        for (int i = 0; i < 1000; ++i) {
+            auto& h = m.get<ttft_seconds>().labels("model-" + std::to_string(i % 10), "tenant-" + std::to_string(i / 10));
+            for (int b = 0; b < 160; ++b) h.observe(std::exp2((b + 0.5) / 8 - 10));
+        }
+        return true;
+    }();
+    (void)filled;
+    const auto f = static_cast<lm::format>(state.range(0));
+    std::string body;
+    for (auto _ : state) {
+        body.clear();
+        lm::render_to(body, m, f);
+        benchmark::DoNotOptimize(body.data());
+    }
+    state.counters["bytes"] = static_cast<double>(body.size());
+}
+BENCHMARK(BM_render_native_family)
+    ->Arg(static_cast<int>(lm::format::protobuf))
     ->Unit(benchmark::kMillisecond);
 
 // Heap bytes per series: heap in use around the creation of 10,000 series.
