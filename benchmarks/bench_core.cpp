@@ -5,6 +5,7 @@
 #include <benchmark/benchmark.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -108,6 +109,67 @@ BENCHMARK(BM_render)
     ->Arg(static_cast<int>(lm::format::prometheus))
     ->Arg(static_cast<int>(lm::format::openmetrics))
     ->Arg(static_cast<int>(lm::format::json))
+    ->Arg(static_cast<int>(lm::format::protobuf))
+    ->Unit(benchmark::kMillisecond);
+
+// 1,000 native histogram series with 160 buckets each (schema 3, three spans),
+// from a collector snapshot until native families are in storage.
+void BM_render_native(benchmark::State& state) {
+    static const lm::snapshot_source source = [] {
+        lm::family_snapshot family{"llm_router_ttft_seconds", "Time to first token", "seconds",
+                                   lm::metric_type::histogram, {}};
+        for (int i = 0; i < 1000; ++i) {
+            lm::native_histogram_value n;
+            n.zero_threshold = 0x1p-128;
+            n.positive_spans = {{-80, 60}, {3, 50}, {7, 50}};
+            for (std::uint64_t b = 0; b < 160; ++b) n.positive_counts.push_back(1 + (b * 7 + static_cast<std::uint64_t>(i)) % 500);
+            for (const std::uint64_t c : n.positive_counts) n.count += c;
+            n.sum = 1234.5 + i;
+            family.series.push_back({{{"model_id", "model-" + std::to_string(i % 10)},
+                                      {"tenant_id", "tenant-" + std::to_string(i / 10)}},
+                                     n, 1.7e9});
+        }
+        return lm::snapshot_source{{family}};
+    }();
+    const auto f = static_cast<lm::format>(state.range(0));
+    std::string body;
+    for (auto _ : state) {
+        body.clear();
+        lm::render_to(body, source, f);
+        benchmark::DoNotOptimize(body.data());
+    }
+    state.counters["bytes"] = static_cast<double>(body.size());
+}
+BENCHMARK(BM_render_native)
+    ->Arg(static_cast<int>(lm::format::protobuf))
+    ->Arg(static_cast<int>(lm::format::json))
+    ->Unit(benchmark::kMillisecond);
+
+// The same from storage: a native_histogram family, 1,000 series, each with one
+// observation in each of 160 consecutive buckets (schema 3).
+using ttft_seconds = lm::native_histogram<"ttft_seconds", "Time to first token", lm::labels<"model_id", "tenant_id">,
+                                          lm::max_series<2000>>;
+void BM_render_native_family(benchmark::State& state) {
+    static lm::registry<lm::prefix<"llm_router_">, ttft_seconds> m;
+    static const bool filled = [] {
+        for (int i = 0; i < 1000; ++i) {
+            auto& h = m.get<ttft_seconds>().labels("model-" + std::to_string(i % 10), "tenant-" + std::to_string(i / 10));
+            for (int b = 0; b < 160; ++b) h.observe(std::exp2((b + 0.5) / 8 - 10));
+        }
+        return true;
+    }();
+    (void)filled;
+    const auto f = static_cast<lm::format>(state.range(0));
+    std::string body;
+    for (auto _ : state) {
+        body.clear();
+        lm::render_to(body, m, f);
+        benchmark::DoNotOptimize(body.data());
+    }
+    state.counters["bytes"] = static_cast<double>(body.size());
+}
+BENCHMARK(BM_render_native_family)
+    ->Arg(static_cast<int>(lm::format::protobuf))
     ->Unit(benchmark::kMillisecond);
 
 // Heap bytes per series: heap in use around the creation of 10,000 series.

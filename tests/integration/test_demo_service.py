@@ -12,7 +12,7 @@ with what was sent. Also checks:
     gets Prometheus text; `promtool check metrics` accepts the text and
     prometheus_client's OpenMetrics parser the other, both with the hostile tenant
     values intact; Prometheus 3's headers get the version and `escaping=` they ask
-    for (text 1.0.0 too, protobuf never); one target is scraped through a proxy
+    for (text 1.0.0 too; protobuf where it comes first); one target is scraped through a proxy
     that records what Prometheus asked and got: the negotiated type, target up;
   - a flood of 15,000 distinct tenants on a third instance keeps every family
     within its 10,000-series bound (the rest in tenant_id="__overflow__", every
@@ -55,10 +55,11 @@ PROMETHEUS3_PROTO_ACCEPT = ("application/vnd.google.protobuf;proto=io.prometheus
                             "escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1")
 OM_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 TEXT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+PROTO_TYPE = "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
 # What each Prometheus default Accept header must get back.
 EXPECTED_TYPE = {PROMETHEUS_ACCEPT: OM_TYPE + "; escaping=underscores",
                  PROMETHEUS3_ACCEPT: OM_TYPE + "; escaping=allow-utf-8",
-                 PROMETHEUS3_PROTO_ACCEPT: OM_TYPE + "; escaping=allow-utf-8"}
+                 PROMETHEUS3_PROTO_ACCEPT: PROTO_TYPE + "; escaping=underscores"}
 ROUTE = "/v1/chat/completions"
 HOSTILE = [
     'quo"te',
@@ -133,7 +134,8 @@ class Demo:
         r = c.getresponse()
         body = r.read()
         c.close()
-        return r.status, r.getheader("Content-Type"), body.decode("utf-8")
+        ctype = r.getheader("Content-Type")
+        return r.status, ctype, body if (ctype or "").startswith(PROTO_TYPE) else body.decode("utf-8")
 
     def rss_mb(self):
         return rss_mb(self.proc.pid)
@@ -249,11 +251,14 @@ def check_negotiation(demo, promtool, expected_tenants):
     except Exception as e:  # noqa: BLE001
         check(False, f"Prometheus text parser rejected the scrape: {e}")
 
-    # Prometheus 3: OpenMetrics with the escaping asked for, also when protobuf comes first.
+    # Prometheus 3: OpenMetrics with the escaping asked for; protobuf when it comes first.
     for accept in (PROMETHEUS3_ACCEPT, PROMETHEUS3_PROTO_ACCEPT):
         status, ctype, body = demo.get("/metrics", accept)
         check(status == 200 and ctype == EXPECTED_TYPE[accept], f"Prometheus 3 Accept {accept[:40]}... -> {ctype}")
-        check(body.endswith("# EOF\n"), "Prometheus 3 gets an OpenMetrics body")
+        if accept == PROMETHEUS3_ACCEPT:
+            check(body.endswith("# EOF\n"), "Prometheus 3 gets an OpenMetrics body")
+        else:
+            check(isinstance(body, bytes) and b"llm_router_http_requests_total" in body, "Prometheus 3 gets protobuf")
     # scrape_protocols: [PrometheusText1.0.0]: the 0.0.4 body under the 1.0.0 type.
     status, ctype, v1 = demo.get("/metrics", "text/plain;version=1.0.0;escaping=allow-utf-8;q=0.6,*/*;q=0.5")
     check(status == 200 and ctype == "text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8",
@@ -266,10 +271,10 @@ def check_negotiation(demo, promtool, expected_tenants):
         check(expected_tenants <= tenants, f"text 1.0.0 tenants intact: missing {sorted(expected_tenants - tenants)[:3]}")
     except Exception as e:  # noqa: BLE001
         check(False, f"Prometheus text parser rejected the 1.0.0 scrape: {e}")
-    # Protobuf only ([PrometheusProto]): not written, so text.
+    # Protobuf only ([PrometheusProto]).
     status, ctype, _ = demo.get("/metrics", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
                                 "encoding=delimited;q=0.6,*/*;q=0.5")
-    check(status == 200 and ctype == TEXT_TYPE, f"protobuf asked -> Prometheus text, got {status} {ctype}")
+    check(status == 200 and ctype == PROTO_TYPE + "; escaping=underscores", f"protobuf asked -> {status} {ctype}")
 
 
 def run_prometheus_part(binary, tmp, prometheus, promtool):

@@ -8,7 +8,10 @@ whose grouping key holds a value with '/', an empty value and a job name
 with '/', reads the values back from the gateway's /metrics with
 prometheus_client's parser and compares them exactly; then checks that a gateway
 that refuses a push (HTTP 400), a wrong path (404) and an unreachable address
-each give llmetrics::pushgateway_error with the right status.
+each give llmetrics::pushgateway_error with the right status. A push in the
+protobuf format (pushgateway_options::push_format) with a native histogram is
+read back both ways: as text, and as protobuf decoded with python3-protobuf
+(test_protobuf.py's schema), native buckets included.
 
 Usage: /usr/bin/python3 test_pushgateway.py --bin-dir <build>/bin
 """
@@ -26,6 +29,7 @@ import urllib.request
 from prometheus_client.parser import text_string_to_metric_families as parse_prometheus
 
 from support import check, exit_status, free_port, stop_process
+from test_protobuf import PROTO_ACCEPT_242, decode_stream, load_schema
 
 
 def http_get(url, timeout=5):
@@ -139,6 +143,33 @@ def main():
         s = samples(base)
         check(not any(dict(k[1]).get("job") == "nightly/import" for k in s), "A gone after delete")
         check(s.get(key("push_fixture_runs_total", kind="a", **group_b)) == 11.0, "B kept after deleting A")
+
+        # --- protobuf (PUT), a native histogram included ---------------------------
+        group_c = dict(job="proto", instance="", tenant=hostile)
+        rc, _, err = fx.run("--job", "proto", "--group", f"tenant={hostile}", "--op", "push", "--protobuf", "--native",
+                            "--counter", "9", "--gauge", "0.1", "--observe", "0.3", "--observe", "4")
+        check(rc == 0, f"protobuf push C: rc={rc} {err}")
+        s = samples(base)
+        check(s.get(key("push_fixture_runs_total", kind="a", **group_c)) == 9.0, "C (protobuf) counter == 9")
+        check(s.get(key("push_fixture_last_value", stage="load", **group_c)) == 0.1, "C (protobuf) gauge == 0.1")
+        check(s.get(key("push_fixture_duration_seconds_bucket", le="0.5", **group_c)) == 1.0, "C bucket 0.5")
+        check(s.get(key("push_fixture_duration_seconds_count", **group_c)) == 2.0, "C count")
+        check(s.get(key("push_fixture_duration_seconds_sum", **group_c)) == 4.3, "C sum")
+        pb = load_schema(tmp)
+        req = urllib.request.Request(base + "/metrics", headers={"Accept": PROTO_ACCEPT_242})
+        with urllib.request.urlopen(req, timeout=5) as r:
+            check(r.headers.get("Content-Type", "").startswith("application/vnd.google.protobuf"),
+                  f"the gateway answers protobuf: {r.headers.get('Content-Type')}")
+            families = {mf.name: mf for mf in decode_stream(pb, r.read())}
+        native = [m for m in families.get("push_fixture_native_seconds", pb.MetricFamily()).metric
+                  if {(l.name, l.value) for l in m.label} >= {("job", "proto"), ("tenant", hostile)}]
+        if check(len(native) == 1, f"the native histogram reached the gateway: {sorted(families)[:8]}"):
+            h = native[0].histogram
+            check(h.sample_count == 5 and h.sample_sum == 7.5 and h.schema == 0, f"native count/sum/schema: {h}")
+            check([(sp.offset, sp.length) for sp in h.positive_span] == [(0, 2)] and list(h.positive_delta) == [2, 1],
+                  f"native spans and deltas kept: {list(h.positive_span)} {list(h.positive_delta)}")
+        rc, _, err = fx.run("--job", "proto", "--group", f"tenant={hostile}", "--op", "delete")
+        check(rc == 0, f"delete C: rc={rc} {err}")
 
         # --- failures give pushgateway_error with the status ----------------------
         rc, _, err = fx.run("--job", "dup", "--group", "kind=zzz", "--op", "push")

@@ -579,7 +579,7 @@ TEST_CASE("the format table names every format once", "[exposition]") {
         CHECK(lm::content_type(entry_type::id) == entry_type::content_type);
         static_assert(lm::encoder<typename entry_type::template encoder<std::string>>);
     });
-    CHECK(names == std::vector<std::string_view>{"openmetrics", "prometheus", "prometheus_v1", "json"});
+    CHECK(names == std::vector<std::string_view>{"openmetrics", "prometheus", "prometheus_v1", "json", "protobuf"});
     CHECK(std::is_same_v<lm::format_list::fallback, lm::formats::prometheus>);
     // A value outside the table gets the fallback, as a switch's default did.
     CHECK(lm::to_string(static_cast<lm::format>(42)) == "prometheus");
@@ -646,4 +646,35 @@ TEST_CASE("buffered sample lines equal unbuffered ones for label values of every
     om.finish();
     CHECK(lm::render(src, lm::format::prometheus) == unbuffered_text);
     CHECK(lm::render(src, lm::format::openmetrics) == unbuffered_om);
+
+TEST_CASE("JSON shows native buckets; text formats the classic view", "[exposition][json][native]") {
+    lm::snapshot_source src;
+    lm::native_histogram_value native;
+    native.zero_threshold = 0x1p-128;
+    native.zero_count = 1;
+    native.positive_spans = {{-5, 1}, {16, 1}};  // indices -5 and 12
+    native.positive_counts = {2, 1};
+    native.count = 4;  // and one NaN observation
+    native.sum = 3.5;
+    lm::native_histogram_value both = native;
+    both.classic = histogram_value{{1}, {2, 2}, 3.5};
+    both.negative_spans = {{0, 2}};
+    both.negative_counts = {1, 0};
+    src.add({"x_seconds", "h", "", metric_type::histogram, {{{{"a", "1"}}, native}, {{{"a", "2"}}, both}}});
+    CHECK(lm::render(src, lm::format::json) ==
+          "{\"families\":[{\"name\":\"x_seconds\",\"type\":\"histogram\",\"help\":\"h\",\"series\":["
+          "{\"labels\":{\"a\":\"1\"},\"native\":{\"schema\":3,\"zero_threshold\":2.938735877055719e-39,"
+          "\"zero_count\":1,\"positive\":[{\"index\":-5,\"count\":2},{\"index\":12,\"count\":1}],\"negative\":[]},"
+          "\"sum\":3.5,\"count\":4},"
+          "{\"labels\":{\"a\":\"2\"},\"buckets\":[{\"le\":\"1.0\",\"count\":2},{\"le\":\"+Inf\",\"count\":4}],"
+          "\"native\":{\"schema\":3,\"zero_threshold\":2.938735877055719e-39,\"zero_count\":1,"
+          "\"positive\":[{\"index\":-5,\"count\":2},{\"index\":12,\"count\":1}],"
+          "\"negative\":[{\"index\":0,\"count\":1},{\"index\":1,\"count\":0}]},\"sum\":3.5,\"count\":4}]}]}\n");
+    const auto doc = nlohmann::json::parse(lm::render(src, lm::format::json));
+    CHECK(doc["families"][0]["series"][0]["native"]["zero_threshold"].get<double>() == 0x1p-128);
+    // Text: a native-only series shows its +Inf bucket (= count), _sum and _count.
+    const std::string text = lm::render(src, lm::format::prometheus);
+    CHECK(text.find("x_seconds_bucket{a=\"1\",le=\"+Inf\"} 4\nx_seconds_sum{a=\"1\"} 3.5\nx_seconds_count{a=\"1\"} 4\n") !=
+          std::string::npos);
+    CHECK(text.find("x_seconds_bucket{a=\"2\",le=\"1.0\"} 2\n") != std::string::npos);
 }

@@ -21,6 +21,10 @@ std::string answer(std::string_view accept) { return std::string(negotiate_expos
 constexpr const char* om_underscores = "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores";
 constexpr const char* om_utf8 = "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8";
 constexpr const char* text_004 = "text/plain; version=0.0.4; charset=utf-8";
+constexpr const char* proto_underscores =
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited; escaping=underscores";
+constexpr const char* proto_utf8 =
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited; escaping=allow-utf-8";
 }  // namespace
 
 TEST_CASE("what real scrapers and tools send", "[negotiate]") {
@@ -104,20 +108,20 @@ TEST_CASE("Prometheus 2.42 and 3.x default Accept headers", "[negotiate]") {
                  "text/plain;version=0.0.4;q=0.5,*/*;q=0.1") == om_underscores);
     CHECK(answer("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,"
                  "application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;"
-                 "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1") == om_underscores);
+                 "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1") == proto_underscores);
     CHECK(answer("application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,"
                  "application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;"
                  "q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2") == om_utf8);
     CHECK(answer("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;"
                  "q=0.6,application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,"
                  "application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;"
-                 "q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1") == om_utf8);
+                 "q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1") == proto_underscores);
     // 3.0: every protocol carried the parameter, protobuf too.
     CHECK(answer("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;"
                  "escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,"
                  "application/openmetrics-text;version=0.0.1;escaping=allow-utf-8;q=0.4,"
                  "text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;escaping=allow-utf-8;"
-                 "q=0.2,*/*;q=0.1") == om_utf8);
+                 "q=0.2,*/*;q=0.1") == proto_utf8);
     // metric_name_validation_scheme: legacy asks for underscores.
     CHECK(answer("application/openmetrics-text;version=1.0.0;escaping=underscores;q=0.6,"
                  "application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=underscores;"
@@ -151,15 +155,33 @@ TEST_CASE("Prometheus 3 scrape_protocols lists", "[negotiate]") {
     CHECK(answer("application/openmetrics-text;version=0.0.1;q=0.6,*/*;q=0.5") == text_004);
 }
 
-TEST_CASE("a client asking for protobuf first gets text", "[negotiate]") {
-    // [PrometheusProto] only: the wildcard's fallback.
+TEST_CASE("protobuf is chosen where preferred, with both of its parameters", "[negotiate][protobuf]") {
+    // [PrometheusProto] only.
     CHECK(answer("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.6,"
-                 "*/*;q=0.5") == text_004);
+                 "*/*;q=0.5") == proto_underscores);
     CHECK(answer("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited") ==
-          text_004);
+          proto_underscores);
     CHECK(negotiate("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,"
-                    "text/plain;version=1.0.0;q=0.1") == format::prometheus_v1);
+                    "text/plain;version=1.0.0;q=0.1") == format::protobuf);
+    CHECK(negotiate(" Application/Vnd.Google.Protobuf ; proto=io.prometheus.client.MetricFamily ; "
+                    "Encoding=\"delimited\" ; q=0.9, text/plain;q=0.5") == format::protobuf);
+    // Without both parameters, or with other values (client_golang's text and
+    // compact-text encodings, another message), it does not match.
     CHECK(negotiate("application/vnd.google.protobuf, application/*;q=0.2") == format::openmetrics);
+    CHECK(negotiate("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily") == format::prometheus);
+    CHECK(negotiate("application/vnd.google.protobuf;encoding=delimited") == format::prometheus);
+    CHECK(negotiate("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text") ==
+          format::prometheus);
+    CHECK(negotiate("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=compact-text")
+          == format::prometheus);
+    CHECK(negotiate("application/vnd.google.protobuf;proto=other.Message;encoding=delimited") == format::prometheus);
+    // Not preferred: nothing changes. Equal q goes to every text format first.
+    CHECK(negotiate("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;"
+                    "q=0.5,application/openmetrics-text;version=1.0.0;q=0.6") == format::openmetrics);
+    CHECK(negotiate("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,"
+                    "application/json") == format::json);
+    CHECK(negotiate("application/*") == format::openmetrics);
+    CHECK(negotiate("*/*") == format::prometheus);
 }
 
 TEST_CASE("text/plain without a version stays 0.0.4", "[negotiate]") {
@@ -185,16 +207,18 @@ TEST_CASE("every answer's content type is one Prometheus 3 parses; 1.0.0 is the 
         llmetrics::detail::media_range r;
         if (!llmetrics::detail::parse_media_range(ct, r)) return false;
         const std::string type = std::string(r.type) + "/" + std::string(r.subtype);
-        return type == "text/plain" || type == "application/openmetrics-text" || type == "application/json";
+        return type == "text/plain" || type == "application/openmetrics-text" || type == "application/json" ||
+               type == "application/vnd.google.protobuf";
     };
-    for (const format f : {format::prometheus, format::openmetrics, format::json, format::prometheus_v1})
+    for (const format f : {format::prometheus, format::openmetrics, format::json, format::prometheus_v1,
+                           format::protobuf})
         for (const escaping_scheme e : {escaping_scheme::underscores, escaping_scheme::dots, escaping_scheme::values,
                                         escaping_scheme::allow_utf8}) {
             const std::string_view ct = llmetrics::content_type(f, e);
             INFO(ct);
             CHECK(parsable(ct));
             CHECK(ct.starts_with(llmetrics::content_type(f)));
-            const bool has = f == format::openmetrics || f == format::prometheus_v1;
+            const bool has = f == format::openmetrics || f == format::prometheus_v1 || f == format::protobuf;
             CHECK((ct.find("; escaping=" + std::string(llmetrics::to_string(e))) != std::string_view::npos) == has);
         }
     llmetrics::registry<v1_requests> metrics;

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 #include <type_traits>
 
@@ -16,6 +17,7 @@
 #include "fixed_string.hpp"
 #include "labels.hpp"
 #include "metric_type.hpp"
+#include "native_options.hpp"
 #include "options.hpp"
 
 namespace llmetrics {
@@ -110,7 +112,13 @@ struct label_layout {
 enum class family_error {
     none, not_labels, unknown_option, metric_name, label_name, label_reserved, label_duplicate,
     set_unknown_label, set_repeated, set_combinations, unit_suffix, counter_suffix,
-    not_buckets, label_le, histogram_suffix, buckets_order
+    not_buckets, label_le, histogram_suffix, buckets_order, native_not_histogram, native_schema_range,
+    native_max_buckets_range, native_zero_negative, native_max_zero_below
+};
+
+// The "buckets" of a native-only histogram: no classic part.
+struct no_classic_buckets {
+    static constexpr std::array<double, 0> bounds{};
 };
 
 template <class T>
@@ -121,14 +129,18 @@ template <bound S, bound W, std::size_t C>
 struct is_bucket_list<linear_buckets<S, W, C>> : std::true_type {};
 template <bound S, bound F, std::size_t C>
 struct is_bucket_list<exponential_buckets<S, F, C>> : std::true_type {};
+template <>
+struct is_bucket_list<no_classic_buckets> : std::true_type {};
 
 template <fixed_string Name, class Labels, metric_type Type, class Buckets, class... Options>
 constexpr family_error first_family_error() {
     using E = family_error;
     if constexpr (!is_labels<Labels>::value) {
         return E::not_labels;
-    } else if constexpr (!(is_option_v<Options> && ...)) {
+    } else if constexpr (!((is_option_v<Options> || is_native_option_v<Options>) && ...)) {
         return E::unknown_option;
+    } else if constexpr (Type != metric_type::histogram && native_config<Options...>::any) {
+        return E::native_not_histogram;
     } else {
         using layout = label_layout<Labels, Options...>;
         constexpr std::string_view name = Name.view();
@@ -154,6 +166,12 @@ constexpr family_error first_family_error() {
                     ends_with(name, "_total"))
                     return E::histogram_suffix;
                 if (!strictly_increasing(Buckets::bounds)) return E::buckets_order;
+                using native = native_config<Options...>;
+                if (native::schema < native_min_schema || native::schema > native_max_schema)
+                    return E::native_schema_range;
+                if (native::max_buckets < 1 || native::max_buckets > 65536) return E::native_max_buckets_range;
+                if (!(native::zero_threshold >= 0)) return E::native_zero_negative;
+                if (native::max_zero_threshold < native::zero_threshold) return E::native_max_zero_below;
             }
         }
         return E::none;
@@ -186,6 +204,9 @@ struct counter : detail::family_base<Name, Help, Labels, metric_type::counter, O
     static_assert(llmetrics_error != detail::family_error::unknown_option,
                   "llmetrics: unknown family option; use max_series<N>, unit<\"...\"> or "
                   "value_set<\"label\", \"value\"...>");
+    static_assert(llmetrics_error != detail::family_error::native_not_histogram,
+                  "llmetrics: native_* options belong to histograms; declare the family as "
+                  "native_histogram<...> or histogram<...>, or remove the option");
     static_assert(llmetrics_error != detail::family_error::metric_name,
                   "llmetrics: a metric name must match [a-zA-Z_:][a-zA-Z0-9_:]* (no leading "
                   "digit, no spaces or dashes); rename the family");
@@ -221,6 +242,9 @@ struct gauge : detail::family_base<Name, Help, Labels, metric_type::gauge, Optio
     static_assert(llmetrics_error != detail::family_error::unknown_option,
                   "llmetrics: unknown family option; use max_series<N>, unit<\"...\"> or "
                   "value_set<\"label\", \"value\"...>");
+    static_assert(llmetrics_error != detail::family_error::native_not_histogram,
+                  "llmetrics: native_* options belong to histograms; declare the family as "
+                  "native_histogram<...> or histogram<...>, or remove the option");
     static_assert(llmetrics_error != detail::family_error::metric_name,
                   "llmetrics: a metric name must match [a-zA-Z_:][a-zA-Z0-9_:]* (no leading "
                   "digit, no spaces or dashes); rename the family");
@@ -251,8 +275,8 @@ struct histogram : detail::family_base<Name, Help, Labels, metric_type::histogra
                   "llmetrics: the third template argument of a family must be labels<...> "
                   "(use labels<> for a family without labels)");
     static_assert(llmetrics_error != detail::family_error::unknown_option,
-                  "llmetrics: unknown family option; use max_series<N>, unit<\"...\"> or "
-                  "value_set<\"label\", \"value\"...>");
+                  "llmetrics: unknown family option; use max_series<N>, unit<\"...\">, "
+                  "value_set<\"label\", \"value\"...> or a native_* option (core/native_options.hpp)");
     static_assert(llmetrics_error != detail::family_error::metric_name,
                   "llmetrics: a metric name must match [a-zA-Z_:][a-zA-Z0-9_:]* (no leading "
                   "digit, no spaces or dashes); rename the family");
@@ -284,12 +308,35 @@ struct histogram : detail::family_base<Name, Help, Labels, metric_type::histogra
     static_assert(llmetrics_error != detail::family_error::buckets_order,
                   "llmetrics: bucket bounds must be strictly increasing (no repeats); sort them "
                   "and remove duplicates");
+    static_assert(llmetrics_error != detail::family_error::native_schema_range,
+                  "llmetrics: native_schema<S> needs S in -4 ... 8 (3: 8 buckets per octave)");
+    static_assert(llmetrics_error != detail::family_error::native_max_buckets_range,
+                  "llmetrics: native_max_buckets<N> needs 1 <= N <= 65536 (160 is the usual limit)");
+    static_assert(llmetrics_error != detail::family_error::native_zero_negative,
+                  "llmetrics: native_zero_threshold needs a threshold >= 0");
+    static_assert(llmetrics_error != detail::family_error::native_max_zero_below,
+                  "llmetrics: native_max_zero_threshold is below native_zero_threshold; raise it");
     // Through is_bucket_list, so a wrong fourth argument gives only the message above.
     static constexpr auto bounds = [] {
         if constexpr (detail::is_bucket_list<Buckets>::value) return Buckets::bounds;
         else return std::array<double, 0>{};
     }();
+    // The native part (storage reads these): present with any native_* option.
+    using native_options = detail::native_config<Options...>;
+    static constexpr bool native = native_options::any || std::is_same_v<Buckets, detail::no_classic_buckets>;
+    static constexpr bool classic = !std::is_same_v<Buckets, detail::no_classic_buckets>;
+    static constexpr int native_schema = native_options::schema;
+    static constexpr std::size_t native_max_buckets = native_options::max_buckets;
+    static constexpr double native_zero_threshold = native_options::zero_threshold;
+    static constexpr double native_max_zero_threshold = native_options::max_zero_threshold;
+    static constexpr std::uint32_t native_min_reset_seconds = native_options::min_reset_seconds;
 };
+
+// A histogram with native buckets only (core/native_options.hpp lists its
+// options); the same rules as histogram<...> apply to its name and labels. An
+// alias, so a mistake is reported by histogram<...> itself, one note from the user.
+template <fixed_string Name, fixed_string Help, class Labels = labels<>, class... Options>
+using native_histogram = histogram<Name, Help, Labels, detail::no_classic_buckets, Options...>;
 
 namespace detail {
 // A cheap test the registry can use: it reads members, it checks no rule again.

@@ -14,8 +14,10 @@
 namespace llmetrics {
 
 // prometheus_v1 is Prometheus text 1.0.0 (Prometheus 3): for the legacy-valid
-// names llmetrics writes, the 0.0.4 body under its own content type.
-enum class format { prometheus, openmetrics, json, prometheus_v1 };
+// names llmetrics writes, the 0.0.4 body under its own content type. protobuf is
+// the delimited io.prometheus.client.MetricFamily stream, the one format with
+// native histograms.
+enum class format { prometheus, openmetrics, json, prometheus_v1, protobuf };
 
 // Prometheus 3's `escaping=` parameter: how a scraper wants names outside
 // [a-zA-Z_:][a-zA-Z0-9_:]* written. Every name llmetrics writes is inside, so
@@ -38,6 +40,8 @@ template <text_output Out>
 class openmetrics_encoder;  // exposition/openmetrics.hpp
 template <text_output Out>
 class json_encoder;  // exposition/json.hpp
+template <text_output Out>
+class protobuf_encoder;  // exposition/protobuf.hpp
 
 namespace formats {
 
@@ -86,6 +90,21 @@ struct json {
     static constexpr bool fallback = false, escaping = false;
     template <class Out>
     using encoder = json_encoder<Out>;
+};
+
+// Matched only by a range naming this type with both parameters as given here
+// (Prometheus and client_golang always send them); a wildcard reaches it too.
+struct protobuf {
+    static constexpr format id = format::protobuf;
+    static constexpr std::string_view name = "protobuf";
+    static constexpr std::string_view content_type =
+        "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
+    static constexpr std::string_view media_type = "application", media_subtype = "vnd.google.protobuf",
+                                      media_version = "";
+    static constexpr std::string_view media_proto = "io.prometheus.client.MetricFamily", media_encoding = "delimited";
+    static constexpr bool fallback = false, escaping = true;
+    template <class Out>
+    using encoder = protobuf_encoder<Out>;
 };
 
 }  // namespace formats
@@ -143,8 +162,10 @@ struct format_table {
 };
 
 // Table order is the preference among formats an Accept header names with equal quality.
-// (`text/plain` without a version: 0.0.4 before 1.0.0, which every scraper reads.)
-using format_list = format_table<formats::openmetrics, formats::prometheus, formats::prometheus_v1, formats::json>;
+// (`text/plain` without a version: 0.0.4 before 1.0.0, which every scraper reads;
+// protobuf last: a binary body only where it is preferred.)
+using format_list = format_table<formats::openmetrics, formats::prometheus, formats::prometheus_v1, formats::json,
+                                 formats::protobuf>;
 
 // The media type of `f` without the `escaping=` parameter.
 constexpr std::string_view content_type(format f) noexcept {

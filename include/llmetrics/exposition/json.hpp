@@ -27,6 +27,15 @@
 //   equals it; "le" is a string in the canonical spelling of detail/number_format.hpp.
 // - Strings are escaped as RFC 8259 requires (`\"`, `\\`, \n \r \t \b \f and
 //   \u00XX for the other control characters); everything else is UTF-8 as is.
+// - A native histogram adds its native buckets (after the classic "buckets" of a
+//   family that has both; native-only: no "buckets"), then "sum" and "count"
+//   (zero, bucket and NaN observations):
+//     {"labels":{...},"native":{"schema":3,"zero_threshold":2.938735877055719e-39,
+//      "zero_count":1,"positive":[{"index":-5,"count":2},{"index":12,"count":1}],
+//      "negative":[]},"sum":3.5,"count":4}
+//   "index" i is the bucket (b^(i-1), b^i] with b = 2^(2^-schema) ([-b^i, -b^(i-1))
+//   in "negative"), ascending; "count" is that bucket's own (not cumulative) count;
+//   only buckets the histogram holds are listed (empty ones may be among them).
 // - Units show as "unit"; created timestamps and exemplars are left out.
 
 #include <cmath>
@@ -91,6 +100,36 @@ public:
     void histogram(labels_view labels, std::span<const double> bounds, std::span<const std::uint64_t> counts,
                    double sum, double /*created*/, std::span<const exemplar_view> /*exemplars*/) {
         begin_series(labels);
+        const std::uint64_t total = write_buckets(bounds, counts);
+        write_sum_count(sum, total);
+    }
+
+    void native_histogram(labels_view labels, const native_histogram_view& h, std::span<const double> bounds,
+                          std::span<const std::uint64_t> counts, double /*created*/,
+                          std::span<const exemplar_view> /*exemplars*/) {
+        begin_series(labels);
+        if (!counts.empty()) write_buckets(bounds, counts);
+        detail::put(*out_, ",\"native\":{\"schema\":");
+        detail::write_int(*out_, h.schema);
+        detail::put(*out_, ",\"zero_threshold\":");
+        detail::write_json_number(*out_, h.zero_threshold);
+        detail::put(*out_, ",\"zero_count\":");
+        detail::write_uint(*out_, h.zero_count);
+        detail::put(*out_, ",\"positive\":");
+        write_native_buckets(h.positive_spans, h.positive_counts);
+        detail::put(*out_, ",\"negative\":");
+        write_native_buckets(h.negative_spans, h.negative_counts);
+        detail::put(*out_, '}');
+        write_sum_count(h.sum, h.count);
+    }
+
+    void end_family() { detail::put(*out_, "]}"); }
+
+    void finish() { detail::put(*out_, families_ == 0 ? "{\"families\":[]}\n" : "]}\n"); }
+
+private:
+    // `"buckets":[...]` (cumulative, ending with +Inf); returns the total count.
+    std::uint64_t write_buckets(std::span<const double> bounds, std::span<const std::uint64_t> counts) {
         detail::put(*out_, ",\"buckets\":[");
         const bool cached = le_.prepare(bounds);
         std::uint64_t cumulative = 0;
@@ -104,24 +143,36 @@ public:
             detail::write_uint(*out_, cumulative);
             detail::put(*out_, '}');
         }
-        detail::put(*out_, "],\"sum\":");
+        detail::put(*out_, ']');
+        return cumulative;
+    }
+
+    void write_sum_count(double sum, std::uint64_t count) {
+        detail::put(*out_, ",\"sum\":");
         detail::write_json_number(*out_, sum);
         detail::put(*out_, ",\"count\":");
-        detail::write_uint(*out_, cumulative);
+        detail::write_uint(*out_, count);
         detail::put(*out_, '}');
     }
 
-    void native_histogram(labels_view labels, const native_histogram_view& h, std::span<const double> bounds,
-                          std::span<const std::uint64_t> counts, double created,
-                          std::span<const exemplar_view> exemplars) {
-        detail::native_as_classic(*this, labels, h, bounds, counts, created, exemplars);
+    // `[{"index":i,"count":c},...]`, the index walked along the spans.
+    void write_native_buckets(std::span<const native_bucket_span> spans, std::span<const std::uint64_t> counts) {
+        detail::put(*out_, '[');
+        std::int64_t index = 0;
+        std::size_t at = 0;
+        for (std::size_t s = 0; s < spans.size(); ++s) {
+            index += spans[s].offset;
+            for (std::uint32_t k = 0; k < spans[s].length && at < counts.size(); ++k, ++index, ++at) {
+                detail::put(*out_, at == 0 ? "{\"index\":" : ",{\"index\":");
+                detail::write_int(*out_, index);
+                detail::put(*out_, ",\"count\":");
+                detail::write_uint(*out_, counts[at]);
+                detail::put(*out_, '}');
+            }
+        }
+        detail::put(*out_, ']');
     }
 
-    void end_family() { detail::put(*out_, "]}"); }
-
-    void finish() { detail::put(*out_, families_ == 0 ? "{\"families\":[]}\n" : "]}\n"); }
-
-private:
     void begin_series(labels_view labels) {
         detail::put(*out_, series_++ == 0 ? "{\"labels\":{" : ",{\"labels\":{");
         for (std::size_t i = 0; i < labels.names.size(); ++i) {

@@ -10,9 +10,11 @@
 //   prometheus     text/plain, version 0.0.4 or no version
 //   prometheus_v1  text/plain, version 1.0.0 (Prometheus 3)
 //   json           application/json
-// Anything else, protobuf included, matches nothing and is never answered.
+//   protobuf       application/vnd.google.protobuf, only with
+//                  proto=io.prometheus.client.MetricFamily and encoding=delimited
+// Anything else matches nothing and is never answered.
 // Ties go to a format the header names explicitly, in the order openmetrics,
-// prometheus, prometheus_v1, json; among formats reached only through a
+// prometheus, prometheus_v1, json, protobuf; among formats reached only through a
 // wildcard, to prometheus, so `*/*` (curl) gets Prometheus text. A missing
 // header, one that matches nothing, or q=0 everywhere also gets Prometheus
 // text, which every scraper reads. The `escaping=` parameter of the range that
@@ -22,9 +24,9 @@
 //
 // Prometheus' default Accept headers and what they get (tests/unit/test_negotiate.cpp):
 //   2.42                 openmetrics  (q=1 for OpenMetrics 1.0.0)
-//   2.42, protobuf on    openmetrics  (protobuf first, not written: OpenMetrics q=0.8)
+//   2.42, native histograms on (--enable-feature=native-histograms): protobuf (q=1)
 //   3.x                  openmetrics, escaping=allow-utf-8 (q=0.6)
-//   3.x, native histograms or created timestamps: protobuf first, then the same
+//   3.x, native histograms or created timestamps: protobuf (q=0.6 against 0.5)
 
 #include <cmath>
 #include <cstddef>
@@ -40,6 +42,7 @@ struct media_range {
     std::string_view type, subtype;
     std::string_view version;  // unquoted value without escapes; empty when absent
     bool has_version = false;
+    std::string_view proto, encoding;  // protobuf's parameters; empty when absent
     bool has_escaping = false;  // a known `escaping=` value
     escaping_scheme escaping = escaping_scheme::underscores;
     double q = 1.0;
@@ -91,6 +94,10 @@ inline bool parse_media_range(std::string_view text, media_range& r) noexcept {
         } else if (iequals(name, "version")) {
             r.version = value;
             r.has_version = true;
+        } else if (iequals(name, "proto")) {
+            r.proto = value;
+        } else if (iequals(name, "encoding")) {
+            r.encoding = value;
         } else if (iequals(name, "escaping")) {
             r.has_escaping = parse_escaping(value, r.escaping);
         }
@@ -99,13 +106,16 @@ inline bool parse_media_range(std::string_view text, media_range& r) noexcept {
 }
 
 // How specifically `r` names the format of `Entry` (format.hpp): 0 no match,
-// 1 `*/*`, 2 `type/*`, 3 `type/subtype`, 4 `type/subtype;version=<the one we write>`.
+// 1 `*/*`, 2 `type/*`, 3 `type/subtype`, 4 `type/subtype;version=<the one we write>`
+// (for protobuf: with the proto= and encoding= we write, and nothing less).
 template <class Entry>
 int match_specificity(const media_range& r) noexcept {
     if (r.type == "*") return 1;
     if (!iequals(r.type, Entry::media_type)) return 0;
     if (r.subtype == "*") return 2;
     if (!iequals(r.subtype, Entry::media_subtype)) return 0;
+    if constexpr (requires { Entry::media_proto; })
+        return r.proto == Entry::media_proto && iequals(r.encoding, Entry::media_encoding) ? 4 : 0;
     if (!r.has_version || Entry::media_version.empty()) return 3;
     return r.version == Entry::media_version ? 4 : 0;
 }

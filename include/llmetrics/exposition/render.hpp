@@ -27,6 +27,7 @@
 #include "openmetrics.hpp"
 #include "output.hpp"
 #include "prometheus_text.hpp"
+#include "protobuf.hpp"
 
 namespace llmetrics {
 

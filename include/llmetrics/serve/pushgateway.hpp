@@ -1,7 +1,8 @@
 #pragma once
 // A Pushgateway client for batch jobs and short-lived workers: push (PUT, replaces
 // the whole group), push_add (POST, replaces only the families pushed) and remove
-// (DELETE the group) of a metrics source, in Prometheus text format, to
+// (DELETE the group) of a metrics source, in Prometheus text format (or protobuf:
+// pushgateway_options::push_format; native histograms need it), to
 //     <url>/metrics/job/<job>{/<label>/<value>}
 //
 //     llmetrics::pushgateway gw{"http://127.0.0.1:9091", "nightly_import", {{"instance", "db-7"}}};
@@ -76,6 +77,10 @@ struct pushgateway_options {
     // The whole call, waits included; an attempt gets at most what is left, and no
     // retry starts after it. 0: attempts * timeout + (attempts - 1) * max_backoff.
     std::chrono::milliseconds deadline{0};
+    // The body: format::prometheus (text 0.0.4) or format::protobuf (delimited
+    // MetricFamily messages, the only one that carries native histograms); any
+    // other value is sent as Prometheus text, the formats a Pushgateway reads.
+    format push_format = format::prometheus;
 };
 
 // What one client has done since it was made (copies share the counts).
@@ -106,12 +111,12 @@ public:
     // Replaces every metric of this group with the source's.
     template <metrics_source Source>
     void push(const Source& source) const {
-        send_as(push_method::put, render(source, format::prometheus));
+        send_as(push_method::put, render(source, body_format()));
     }
     // Replaces only the families the source has (by name); others in the group stay.
     template <metrics_source Source>
     void push_add(const Source& source) const {
-        send_as(push_method::post, render(source, format::prometheus));
+        send_as(push_method::post, render(source, body_format()));
     }
     // Deletes the whole group.
     void remove() const { send_as(push_method::delete_, {}); }
@@ -125,10 +130,15 @@ public:
         return {get(c.calls), get(c.failed), get(c.retries), get(c.no_answer), get(c.server_errors), get(c.rejected)};
     }
 
-    // Sends a request with a Prometheus text body, retried as the options say;
+    // Sends a request with a body in body_format(), retried as the options say;
     // throws pushgateway_error unless the gateway answers 2xx in time. (Include
     // <boost/beast/http/verb.hpp> to name a verb.)
     LLMETRICS_SERVE_INLINE void send(boost::beast::http::verb method, std::string body) const;
+
+    // What push() and push_add() send, and the Content-Type send() names.
+    format body_format() const noexcept {
+        return options_.push_format == format::protobuf ? format::protobuf : format::prometheus;
+    }
 
 private:
     enum class push_method { put, post, delete_ };

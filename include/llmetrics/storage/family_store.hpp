@@ -3,6 +3,7 @@
 // series by label set, the handles `labels(...)` returns, and how it streams
 // itself to an encoder.
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -21,6 +22,7 @@
 #include "detail/series_map.hpp"
 #include "detail/slot_types.hpp"
 #include "detail/stripes.hpp"
+#include "native_series.hpp"
 #include "series.hpp"
 
 namespace llmetrics {
@@ -260,6 +262,8 @@ private:
                 if (v.integral != 0 || v.fractional != 0.0) return true;
             } else if constexpr (F::type == metric_type::gauge) {
                 if (s.value() != 0.0) return true;
+            } else if constexpr (detail::native_family<F>) {
+                if (s.has_data()) return true;
             } else {
                 if (s.value().count() != 0) return true;
             }
@@ -282,6 +286,8 @@ private:
             e.counter(view, s.value(), created, given);
         } else if constexpr (F::type == metric_type::gauge) {
             e.gauge(view, s.value());
+        } else if constexpr (detail::native_family<F>) {
+            emit_native(e, view, s, created);
         } else {
             const auto reading = s.value();
             const std::span<const std::uint64_t> counts(reading.counts);
@@ -297,6 +303,31 @@ private:
                 e.histogram(view, series_type::bounds(), counts, reading.sum, created, {});
             }
         }
+    }
+
+    // The native reading goes into a buffer kept per thread, so a scrape allocates
+    // only while it grows. The start timestamp moves with a reset.
+    template <class E>
+    static void emit_native(E& e, const labels_view& view, const series_type& s, double created) {
+        thread_local detail::native_reading native;
+        std::array<std::uint64_t, series_type::has_classic ? series_type::bucket_count + 1 : 0> classic{};
+        s.read(classic, native);
+        created = std::max(created, s.reset_time());
+        const std::span<const std::uint64_t> counts(classic);
+        constexpr std::size_t cells = series_type::exemplar_cells_count;
+        std::array<detail::exemplar_reading, cells> readings;
+        std::array<exemplar_view, cells> views{};
+        std::size_t kept = 0;
+        if (const auto* cell = s.exemplar_cells()) {
+            for (std::size_t i = 0; i < cells; ++i) {
+                if (!readings[i].load(cell[i])) continue;
+                // Per classic bucket (positions matter); native-only: just those present.
+                views[series_type::has_classic ? i : kept++] = readings[i].view();
+            }
+            if (series_type::has_classic) kept = cells;
+        }
+        e.native_histogram(view, native.view(), series_type::bounds(), counts, created,
+                           std::span<const exemplar_view>(views.data(), kept));
     }
 
     detail::rejection_tally rejected_;

@@ -2,7 +2,11 @@
 //
 //   push_fixture --url URL --job JOB [--group NAME=VALUE]... [--op push|push_add|delete]
 //                [--counter N] [--gauge X] [--observe X]... [--only-gauge] [--other-help]
-//                [--timeout-ms MS]
+//                [--timeout-ms MS] [--protobuf] [--native]
+//
+// --protobuf pushes in the protobuf format; --native adds a native histogram
+// family (push_fixture_native_seconds, from a collector snapshot: buckets 1 and 2
+// at schema 0, counts 2 and 3, sum 7.5) to the full registry.
 //
 // Exit status: 0 pushed; 3 llmetrics::pushgateway_error (its status and message go to
 // stderr as `pushgateway_error status=<N>: <what>`); 2 bad arguments; 4 anything else.
@@ -13,6 +17,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,12 +30,27 @@ using duration_seconds = lm::histogram<"push_fixture_duration_seconds", "Fixture
                                        lm::buckets<0.5, 1, 2.5>>;
 using last_value_other = lm::gauge<"push_fixture_last_value", "A different help text", lm::labels<"stage">>;
 
+// One native histogram: (0.5, 1] holds 2, (1, 2] holds 3 (schema 0), sum 7.5.
+struct native_collector : lm::collector {
+    void collect(std::vector<lm::family_snapshot>& out) override {
+        lm::native_histogram_value n;
+        n.schema = 0;
+        n.zero_threshold = 0x1p-128;
+        n.positive_spans = {{0, 2}};
+        n.positive_counts = {2, 3};
+        n.count = 5;
+        n.sum = 7.5;
+        out.push_back({"push_fixture_native_seconds", "A native histogram", "", lm::metric_type::histogram,
+                       {{{{"stage", "load"}}, n}}});
+    }
+};
+
 int main(int argc, char** argv) {
     std::string url, job, op = "push";
     lm::grouping_labels grouping;
     double counter = 0, gauge = 0;
     std::vector<double> observations;
-    bool only_gauge = false, other_help = false;
+    bool only_gauge = false, other_help = false, protobuf = false, native = false;
     long timeout_ms = 3000;
     for (int i = 1; i < argc; ++i) {
         const std::string_view a = argv[i];
@@ -50,6 +70,8 @@ int main(int argc, char** argv) {
         else if (a == "--timeout-ms") timeout_ms = std::stol(next());
         else if (a == "--only-gauge") only_gauge = true;
         else if (a == "--other-help") other_help = true;
+        else if (a == "--protobuf") protobuf = true;
+        else if (a == "--native") native = true;
         else if (a == "--group") {
             const std::string g = next();
             const std::size_t eq = g.find('=');
@@ -64,13 +86,16 @@ int main(int argc, char** argv) {
         }
     }
     try {
-        const lm::pushgateway gw{url, job, grouping, {.timeout = std::chrono::milliseconds(timeout_ms)}};
+        lm::pushgateway_options options{.timeout = std::chrono::milliseconds(timeout_ms)};
+        if (protobuf) options.push_format = lm::format::protobuf;
+        const lm::pushgateway gw{url, job, grouping, options};
         std::cout << gw.path() << "\n";
         lm::registry<runs_total, last_value, duration_seconds> full;
         full.get<runs_total>().labels("a").inc(counter);
         full.get<runs_total>().labels("b").inc(1);
         full.get<last_value>().labels("load").set(gauge);
         for (const double x : observations) full.get<duration_seconds>().labels().observe(x);
+        if (native) full.add_collector(std::make_shared<native_collector>());
         lm::registry<last_value> gauge_only;
         gauge_only.get<last_value>().labels("load").set(gauge);
         lm::registry<last_value_other> other;

@@ -124,6 +124,12 @@ void write_uint(Out& out, std::uint64_t v) {
 }
 
 template <text_output Out>
+void write_int(Out& out, std::int64_t v) {
+    if (v < 0) put(out, '-');
+    write_uint(out, v < 0 ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v));
+}
+
+template <text_output Out>
 void write_canonical(Out& out, double v) {
     char buf[number_buffer_size];
     put(out, std::string_view(buf, format_canonical(buf, v)));

@@ -11,11 +11,14 @@
 // encoding stays minimal (what protoc itself writes) at one move per large
 // message.
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace llmetrics::detail {
 
@@ -34,51 +37,138 @@ inline std::uint64_t zigzag(std::int64_t v) noexcept {
     return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
 }
 
+// Writes v as a varint at p (room for 10 bytes); returns the bytes written.
+inline std::size_t encode_varint(char* p, std::uint64_t v) noexcept {
+    std::size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = static_cast<char>((v & 0x7F) | 0x80);
+        v >>= 7;
+    }
+    p[n++] = static_cast<char>(v);
+    return n;
+}
+
+inline std::size_t encode_tag(char* p, std::uint32_t field, wire_type type) noexcept {
+    return encode_varint(p, (std::uint64_t{field} << 3) | static_cast<std::uint32_t>(type));
+}
+
+// Each field goes out in as few appends as it can (a tag and its value or length
+// in one): a string append costs more than encoding the bytes.
 class proto_writer {
 public:
     explicit proto_writer(std::string& out) noexcept : out_(&out) {}
 
     void varint(std::uint64_t v) {
         char buf[10];
-        std::size_t n = 0;
-        while (v >= 0x80) {
-            buf[n++] = static_cast<char>((v & 0x7F) | 0x80);
-            v >>= 7;
-        }
-        buf[n++] = static_cast<char>(v);
-        out_->append(buf, n);
+        out_->append(buf, encode_varint(buf, v));
     }
 
-    void tag(std::uint32_t field, wire_type type) { varint((std::uint64_t{field} << 3) | static_cast<std::uint32_t>(type)); }
+    void tag(std::uint32_t field, wire_type type) {
+        char buf[10];
+        out_->append(buf, encode_tag(buf, field, type));
+    }
 
     // Scalar fields; proto2 and proto3 readers both accept an explicit default.
     void uint64_field(std::uint32_t field, std::uint64_t v) {
-        tag(field, wire_type::varint);
-        varint(v);
+        char buf[20];
+        const std::size_t n = encode_tag(buf, field, wire_type::varint);
+        out_->append(buf, n + encode_varint(buf + n, v));
     }
     void int64_field(std::uint32_t field, std::int64_t v) { uint64_field(field, static_cast<std::uint64_t>(v)); }
     void sint64_field(std::uint32_t field, std::int64_t v) { uint64_field(field, zigzag(v)); }
     void sint32_field(std::uint32_t field, std::int32_t v) { uint64_field(field, zigzag(v)); }
     void bool_field(std::uint32_t field, bool v) { uint64_field(field, v ? 1 : 0); }
     void double_field(std::uint32_t field, double v) {
-        tag(field, wire_type::fixed64);
+        char buf[18];
+        const std::size_t n = encode_tag(buf, field, wire_type::fixed64);
         std::uint64_t bits;
         std::memcpy(&bits, &v, sizeof bits);
-        char buf[8];
-        for (int i = 0; i < 8; ++i) buf[i] = static_cast<char>(bits >> (8 * i));  // little-endian
-        out_->append(buf, 8);
+        for (int i = 0; i < 8; ++i) buf[n + static_cast<std::size_t>(i)] = static_cast<char>(bits >> (8 * i));  // little-endian
+        out_->append(buf, n + 8);
     }
     void string_field(std::uint32_t field, std::string_view v) {
-        tag(field, wire_type::length_delimited);
-        varint(v.size());
+        char buf[20];
+        const std::size_t n = encode_tag(buf, field, wire_type::length_delimited);
+        out_->append(buf, n + encode_varint(buf + n, v.size()));
         out_->append(v.data(), v.size());
+    }
+    // One string field written from two pieces (a name and its suffix).
+    void string_field(std::uint32_t field, std::string_view first, std::string_view second) {
+        char buf[20];
+        const std::size_t n = encode_tag(buf, field, wire_type::length_delimited);
+        out_->append(buf, n + encode_varint(buf + n, first.size() + second.size()));
+        out_->append(first.data(), first.size());
+        out_->append(second.data(), second.size());
+    }
+    // A nested message of two string fields (a LabelPair), its length known up
+    // front. pair_size() is what it takes; write_pair() writes it at p (which has
+    // that much room) and returns the end, so many pairs can share one extend().
+    static std::size_t pair_size(std::uint32_t field, std::uint32_t first_field, std::size_t first,
+                                 std::uint32_t second_field, std::size_t second) noexcept {
+        const std::size_t body = pair_body_size(first_field, first, second_field, second);
+        return key_size(field) + varint_size(body) + body;
+    }
+    static char* write_pair(char* p, std::uint32_t field, std::uint32_t first_field, std::string_view first,
+                            std::uint32_t second_field, std::string_view second) noexcept {
+        p += encode_tag(p, field, wire_type::length_delimited);
+        p += encode_varint(p, pair_body_size(first_field, first.size(), second_field, second.size()));
+        for (const auto& [f, v] : {std::pair{first_field, first}, std::pair{second_field, second}}) {
+            p += encode_tag(p, f, wire_type::length_delimited);
+            p += encode_varint(p, v.size());
+            if (!v.empty()) std::memcpy(p, v.data(), v.size());
+            p += v.size();
+        }
+        return p;
+    }
+    void string_pair_field(std::uint32_t field, std::uint32_t first_field, std::string_view first,
+                           std::uint32_t second_field, std::string_view second) {
+        write_pair(extend(pair_size(field, first_field, first.size(), second_field, second.size())), field,
+                   first_field, first, second_field, second);
+    }
+
+    // Room for n more bytes, to be filled by the caller; returns where they start.
+    char* extend(std::size_t n) {
+        const std::size_t at = out_->size();
+        out_->resize(at + n);
+        return out_->data() + at;
+    }
+
+    // A google.protobuf.Timestamp message (seconds = 1, nanos = 2, nanos in
+    // [0, 1e9)) for unix seconds `t`; fields at zero are left out, as proto3 does.
+    // Nothing at all for a time that is not finite.
+    void timestamp_field(std::uint32_t field, double t) {
+        if (!std::isfinite(t)) return;  // NaN: unknown; an infinite time has no Timestamp
+        double whole = std::floor(t);
+        auto nanos = static_cast<std::int64_t>(std::llround((t - whole) * 1e9));
+        if (nanos >= 1000000000) {
+            whole += 1;
+            nanos -= 1000000000;
+        }
+        char body[22];  // built first: its length (< 128) precedes it, all in one append
+        std::size_t n = 0;
+        if (whole != 0) {
+            n += encode_tag(body + n, 1, wire_type::varint);
+            n += encode_varint(body + n, static_cast<std::uint64_t>(static_cast<std::int64_t>(whole)));
+        }
+        if (nanos != 0) {
+            n += encode_tag(body + n, 2, wire_type::varint);
+            n += encode_varint(body + n, static_cast<std::uint64_t>(nanos));
+        }
+        char buf[34];
+        std::size_t head = encode_tag(buf, field, wire_type::length_delimited);
+        head += encode_varint(buf + head, n);
+        std::memcpy(buf + head, body, n);
+        out_->append(buf, head + n);
     }
 
     // A nested message: `field`'s tag, then its length, then what is written until
     // end_message(mark). Marks nest.
     std::size_t begin_message(std::uint32_t field) {
-        tag(field, wire_type::length_delimited);
-        return begin_delimited();
+        char buf[11];
+        const std::size_t n = encode_tag(buf, field, wire_type::length_delimited);
+        buf[n] = '\0';  // the length, written by end_message()
+        out_->append(buf, n + 1);
+        return out_->size();
     }
     // A length-prefixed record without a tag (the "delimited" stream framing).
     std::size_t begin_delimited() {
@@ -105,6 +195,13 @@ public:
     std::string& buffer() noexcept { return *out_; }
 
 private:
+    static std::size_t key_size(std::uint32_t field) noexcept { return varint_size(std::uint64_t{field} << 3); }
+    static std::size_t pair_body_size(std::uint32_t first_field, std::size_t first, std::uint32_t second_field,
+                                      std::size_t second) noexcept {
+        return key_size(first_field) + varint_size(first) + first + key_size(second_field) + varint_size(second) +
+               second;
+    }
+
     std::string* out_;
 };
 

@@ -105,7 +105,7 @@ LLMETRICS_SERVE_INLINE void pushgateway::send(boost::beast::http::verb method, s
     req.set(http::field::host, url_.host + ":" + url_.port);
     req.set(http::field::user_agent, "llmetrics");
     if (method != http::verb::delete_) {
-        const std::string_view type = content_type(format::prometheus);
+        const std::string_view type = content_type(body_format());
         req.set(http::field::content_type, boost::beast::string_view(type.data(), type.size()));
     }
     if (!options_.authorization.empty())

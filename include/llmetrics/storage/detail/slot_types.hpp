@@ -2,10 +2,14 @@
 // The series type of each metric type, and how a family's series map constructs
 // them: counters and histograms over striped cells from a pool, gauges alone.
 
+#include <atomic>
 #include <cstddef>
+#include <memory>
 #include <new>
+#include <type_traits>
 
 #include "../../core/metric_type.hpp"
+#include "../native_series.hpp"
 #include "../series.hpp"
 #include "cells.hpp"
 #include "stripes.hpp"
@@ -35,6 +39,27 @@ struct gauge_slot_factory {
     std::size_t bytes() const noexcept { return 0; }
 };
 
+// Native histogram series: the classic part (if any) from a pool, the native
+// blocks on the heap, counted in `native_bytes`.
+template <class Slot, class Cell, std::size_t Stride, bool Classic>
+struct native_slot_factory {
+    cell_pool<Cell, Stride> pool;
+    rejection_tally* rejected = nullptr;
+    std::unique_ptr<std::atomic<std::size_t>> native_bytes = std::make_unique<std::atomic<std::size_t>>(0);
+
+    void construct(Slot* first, std::size_t n) {
+        Cell* base = Classic ? pool.allocate(n) : nullptr;
+        for (std::size_t i = 0; i < n; ++i)
+            new (first + i) Slot(Classic ? base + i : nullptr, rejected, native_bytes.get());
+    }
+    std::size_t bytes() const noexcept {
+        return (Classic ? pool.bytes() : 0) + native_bytes->load(std::memory_order_relaxed);
+    }
+};
+
+template <class F>
+concept native_family = requires { F::native; } && F::native;
+
 template <class F, std::size_t Stride, metric_type = F::type>
 struct slot_types;
 template <class F, std::size_t Stride>
@@ -51,6 +76,11 @@ template <class F, std::size_t Stride>
 struct slot_types<F, Stride, metric_type::histogram> {
     using slot = histogram_series<F::bounds, Stride>;
     using factory = striped_slot_factory<slot, histogram_cell<F::bounds.size()>, Stride>;
+};
+template <native_family F, std::size_t Stride>
+struct slot_types<F, Stride, metric_type::histogram> {
+    using slot = native_histogram_series<F, Stride>;
+    using factory = native_slot_factory<slot, histogram_cell<F::bounds.size()>, Stride, F::classic>;
 };
 
 }  // namespace llmetrics::detail

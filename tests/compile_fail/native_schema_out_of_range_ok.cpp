@@ -1,0 +1,7 @@
+// expect: compiles
+#include <string>
+#include <string_view>
+#include <llmetrics/registry/registry.hpp>
+namespace lm = llmetrics;
+using f = lm::native_histogram<"h_seconds", "h", lm::labels<>, lm::native_schema<8>>;
+int main() { lm::registry<f> r; (void)r; }
