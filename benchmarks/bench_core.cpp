@@ -203,6 +203,58 @@ void BM_memory_per_histogram_series(benchmark::State& state) {
 }
 BENCHMARK(BM_memory_per_histogram_series)->Iterations(1)->Unit(benchmark::kMillisecond);
 
+// --- native histograms (issue 11): the same hot path and memory, schema 3 --------------
+using native_seconds = lm::native_histogram<"native_request_duration_seconds", "Duration of requests in seconds",
+                                            lm::labels<"tenant_id">, lm::max_series<20000>>;
+using native_metrics = lm::registry<native_seconds>;
+
+native_metrics& shared_native() {
+    static native_metrics m;
+    return m;
+}
+
+// Walks 1 ms ... 12 s as the classic benchmark does: ~110 distinct native buckets.
+void BM_native_observe(benchmark::State& state) {
+    auto& h = shared_native().get<native_seconds>().labels("tenant-a");
+    double v = 0.001;
+    for (auto _ : state) {
+        h.observe(v);
+        v = v < 12.0 ? v * 1.09 : 0.001;
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_native_observe)->Threads(1)->Threads(2)->UseRealTime();
+
+void BM_native_observe_own_series(benchmark::State& state) {
+    auto& h = shared_native().get<native_seconds>().labels("tenant-" + std::to_string(state.thread_index()));
+    double v = 0.001;
+    for (auto _ : state) {
+        h.observe(v);
+        v = v < 12.0 ? v * 1.09 : 0.001;
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_native_observe_own_series)->Threads(1)->Threads(2)->UseRealTime();
+
+// Heap bytes per native series with 160 buckets used (indices 0 ... 159 at schema
+// 3: the default limit exactly), written by one thread, so one stripe's block.
+void BM_memory_per_native_series_160_buckets(benchmark::State& state) {
+    double bytes = 0;
+    for (auto _ : state) {
+        const std::size_t before = heap_in_use();
+        auto* m = new native_metrics;
+        for (int i = 0; i < 2000; ++i) {
+            auto& s = m->get<native_seconds>().labels("tenant-" + std::to_string(i));
+            for (int k = 0; k < 160; ++k) s.observe(std::exp2(k / 8.0));
+        }
+        const std::size_t after = heap_in_use();
+        delete m;
+        bytes = static_cast<double>(after - before) / 2000.0;
+    }
+    state.counters["bytes_per_series"] = bytes;
+}
+BENCHMARK(BM_memory_per_native_series_160_buckets)->Iterations(1)->Unit(benchmark::kMillisecond);
+
 }  // namespace
 
 BENCHMARK_MAIN();
