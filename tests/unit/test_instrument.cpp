@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -661,6 +662,62 @@ TEST_CASE("monitored_router: streaming records time to first token and per outpu
     CHECK(sample(after, "llm_router_time_to_first_token_seconds_count{" + labels + "}") == 1);
     CHECK(sample(lm::render(genai), "gen_ai_client_operation_duration_seconds_count{" + gl +
                                         ",error_type=\"QuotaExceeded\"}") == 1);
+}
+
+TEST_CASE("monitored_router: native twins of the catalog histograms are recorded in their roles", "[instrument][native]") {
+    fake_clock clock;
+    streaming_router engine;
+    engine.clock = &clock;
+    lm::llm_router_native_registry metrics;
+    lm::genai_native_registry genai;
+    static_assert(std::is_same_v<lm::registry_role_t<lm::llm_router_native_registry,
+                                                     lm::catalog::model_inference_duration_seconds>,
+                                 lm::catalog::native::model_inference_duration_seconds>);
+    lm::monitored_router router{engine, metrics, genai};
+    router.set_time_source(lm::time_source::of(clock));
+    for (int i = 0; i < 3; ++i)
+        router.process_stream("Hi", {.model = "gpt-4", .tenant_id = "t", .provider = "openai"}, [](std::string_view) {});
+
+    // Text shows a native-only family as +Inf bucket, _sum and _count.
+    const std::string text = lm::render(metrics);
+    const std::string labels = "model_id=\"gpt-4\",strategy=\"balanced\",tenant_id=\"t\"";
+    CHECK(sample(text, "llm_router_model_inference_duration_seconds_count{" + labels + "}") == 3);
+    CHECK(sample(text, "llm_router_model_inference_duration_seconds_sum{" + labels + "}") == Approx(1.2));
+    CHECK(sample(text, "llm_router_model_inference_duration_seconds_bucket{" + labels + ",le=\"+Inf\"}") == 3);
+    CHECK(!sample(text, "llm_router_model_inference_duration_seconds_bucket{" + labels + ",le=\"0.5\"}"));
+    CHECK(sample(text, "llm_router_time_to_first_token_seconds_sum{" + labels + "}") == Approx(0.6));
+    CHECK(sample(text, "llm_router_time_per_output_token_seconds_count{" + labels + "}") == 3);
+
+    // The native buckets themselves: 0.4 s lies in schema 3's bucket (2^(-11/8), 2^(-10/8)].
+    const auto& series = metrics.get<lm::catalog::native::model_inference_duration_seconds>().labels("gpt-4", "balanced", "t");
+    std::uint64_t in_bucket = 0;
+    struct reader {
+        std::uint64_t* out;
+        void begin_family(const lm::family_header&) {}
+        void counter(lm::labels_view, lm::counter_value, double, const lm::exemplar_view*) {}
+        void gauge(lm::labels_view, double) {}
+        void histogram(lm::labels_view, std::span<const double>, std::span<const std::uint64_t>, double, double,
+                       std::span<const lm::exemplar_view>) {}
+        void native_histogram(lm::labels_view, const lm::native_histogram_view& h, std::span<const double>,
+                              std::span<const std::uint64_t> classic, double, std::span<const lm::exemplar_view>) {
+            CHECK(classic.empty());
+            CHECK(h.schema == 3);
+            REQUIRE(h.positive_spans.size() == 1);
+            CHECK(h.positive_spans[0].offset == -10);
+            REQUIRE(h.positive_counts.size() == 1);
+            *out = h.positive_counts[0];
+        }
+        void end_family() {}
+        void finish() {}
+    } r{&in_bucket};
+    metrics.get<lm::catalog::native::model_inference_duration_seconds>().visit(r, "x");
+    CHECK(in_bucket == 3);
+    (void)series;
+
+    const std::string g = lm::render(genai);
+    const std::string gl = "gen_ai_operation_name=\"chat\",gen_ai_provider_name=\"openai\",gen_ai_request_model=\"gpt-4\"";
+    CHECK(sample(g, "gen_ai_client_operation_duration_seconds_count{" + gl + ",error_type=\"\"}") == 3);
+    CHECK(sample(g, "gen_ai_server_time_to_first_token_seconds_sum{" + gl + "}") == Approx(0.6));
 }
 
 TEST_CASE("monitored_router: a manual scope, and one abandoned", "[instrument]") {

@@ -215,6 +215,72 @@ TEST_CASE("rules: plain alerts for the catalog families", "[operate]") {
     CHECK(label(down, "severity") == "page");
 }
 
+// The catalog's inference duration with classic buckets and native ones in one family.
+struct inference_duration_both : lm::histogram<
+    "model_inference_duration_seconds", "Duration of model inference in seconds",
+    lm::labels<"model_id", "strategy", "tenant_id">, lm::buckets<0.1, 0.5, 1, 2, 5, 10, 30, 60>, lm::native_schema<3>> {};
+using both_registry = lm::registry<lm::prefix<"llm_router_">, cat::http_requests_total, cat::http_request_duration_seconds,
+                                   cat::model_inference_total, inference_duration_both, cat::model_inference_tokens,
+                                   cat::active_connections, cat::queue_depth, cat::cache_hits_total,
+                                   cat::cache_misses_total, cat::request_cost_cents, cat::model_load_time_seconds,
+                                   cat::errors_total>;
+
+template <class R>
+lm::slo_set<R> availability_only() {
+    lm::slo_set<R> slos;
+    slos.add(lm::slo<lm::availability<cat::model_inference_total, "status", "success">>{
+        .name = "inference-availability", .objective = 0.999});
+    return slos;
+}
+
+std::string panel_query(const nlohmann::json& dashboard, std::string_view title, std::size_t target = 0) {
+    for (const auto& p : dashboard["panels"])
+        if (p["title"] == title) return p["targets"][target]["expr"];
+    throw std::runtime_error("no panel " + std::string(title));
+}
+std::string panel_description(const nlohmann::json& dashboard, std::string_view title) {
+    for (const auto& p : dashboard["panels"])
+        if (p["title"] == title) return p["description"];
+    throw std::runtime_error("no panel " + std::string(title));
+}
+
+TEST_CASE("rules and dashboard: native histograms get native PromQL, both kinds get both", "[operate][native]") {
+    {
+        const auto groups = lm::prometheus_rule_groups(availability_only<lm::llm_router_native_registry>(), {.job = "r"});
+        const auto& p95 = find_rule(groups, "llm_router-alerts", "InferenceLatencyP95High");
+        CHECK(p95.expr ==
+              "histogram_quantile(0.95, sum by (model_id) "
+              "(rate(llm_router_model_inference_duration_seconds[5m])))\n> 10");
+        bool says_flag = false;
+        for (const auto& [k, v] : p95.annotations)
+            says_flag |= k == "prometheus" && v.find("--enable-feature=native-histograms") != std::string::npos;
+        CHECK(says_flag);
+        const nlohmann::json d = lm::grafana_dashboard(availability_only<lm::llm_router_native_registry>(), {});
+        CHECK(panel_query(d, "Inference latency by model", 2) ==
+              "histogram_quantile(0.99, sum by (model_id) (rate(llm_router_model_inference_duration_seconds"
+              "{tenant_id=~\"$tenant\", model_id=~\"$model\"}[$__rate_interval])))");
+        CHECK(panel_description(d, "Inference latency by model").find("native-histograms") != std::string::npos);
+        // Classic families of the same registry keep the classic form.
+        CHECK(panel_query(d, "HTTP request latency").find("_bucket") != std::string::npos);
+        CHECK(panel_description(d, "HTTP request latency").find("native") == std::string::npos);
+    }
+    {
+        const auto groups = lm::prometheus_rule_groups(availability_only<both_registry>(), {.job = "r"});
+        CHECK(find_rule(groups, "llm_router-alerts", "InferenceLatencyP95High").expr ==
+              "(\n"
+              "histogram_quantile(0.95, sum by (model_id) (rate(llm_router_model_inference_duration_seconds[5m])))\n"
+              "or\n"
+              "histogram_quantile(0.95, sum by (model_id, le) (rate(llm_router_model_inference_duration_seconds_bucket[5m])))\n"
+              ")\n> 10");
+    }
+    {
+        // The classic catalog is unchanged: no annotation, the _bucket form only.
+        const auto groups = lm::prometheus_rule_groups(catalog_slos(), {.job = "r"});
+        for (const auto& [k, v] : find_rule(groups, "llm_router-alerts", "InferenceLatencyP95High").annotations)
+            CHECK(k != "prometheus");
+    }
+}
+
 TEST_CASE("rules: a registry without the catalog gets SLO rules and TargetDown only", "[operate]") {
     using jobs_total = lm::counter<"jobs_total", "Jobs", lm::labels<"outcome">>;
     using other = lm::registry<jobs_total>;

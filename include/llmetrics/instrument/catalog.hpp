@@ -110,6 +110,29 @@ using families = family_list<time_to_first_token_seconds, time_per_output_token_
 
 }  // namespace streaming
 
+// Native twins: the same names, help and labels with native (sparse exponential)
+// buckets only, schema 3 (about 4% relative error at any scale), at
+// most 160 buckets per series. Each plays its classic family's role
+// (registry/holds.hpp), so monitored_router records into it, and the generated
+// rules and dashboard query it as native, wherever a registry holds it instead.
+// Its buckets travel in the protobuf format only: Prometheus 2.40+ with
+// --enable-feature=native-histograms (text formats show count and sum).
+namespace native {
+
+struct model_inference_duration_seconds : native_histogram<
+    "model_inference_duration_seconds", "Duration of model inference in seconds",
+    labels<"model_id", "strategy", "tenant_id">> {};
+
+struct time_to_first_token_seconds : native_histogram<
+    "time_to_first_token_seconds", "Time from request to the first output token in seconds",
+    labels<"model_id", "strategy", "tenant_id">> {};
+
+struct time_per_output_token_seconds : native_histogram<
+    "time_per_output_token_seconds", "Time per output token after the first in seconds",
+    labels<"model_id", "strategy", "tenant_id">> {};
+
+}  // namespace native
+
 }  // namespace catalog
 
 // The twelve as a list: `llm_router_catalog::apply<registry, prefix<"llm_router_">>`.
@@ -122,6 +145,17 @@ using llm_router_registry =
 
 // The twelve under the tutorial's prefix.
 using catalog_registry = llm_router_registry<>;
+
+// The twelve under the tutorial's prefix with model inference duration native,
+// and the streaming extensions with native time to first token and per token.
+using llm_router_native_registry =
+    registry<prefix<"llm_router_">, catalog::http_requests_total, catalog::http_request_duration_seconds,
+             catalog::model_inference_total, catalog::native::model_inference_duration_seconds,
+             catalog::model_inference_tokens, catalog::active_connections, catalog::queue_depth,
+             catalog::cache_hits_total, catalog::cache_misses_total, catalog::request_cost_cents,
+             catalog::model_load_time_seconds, catalog::errors_total,
+             catalog::native::time_to_first_token_seconds, catalog::native::time_per_output_token_seconds,
+             catalog::streaming::tokens_total>;
 
 // The twelve and the streaming extensions under the tutorial's prefix.
 using llm_router_streaming_registry =

@@ -61,10 +61,34 @@ struct server_time_per_output_token : histogram<
 using families = family_list<client_operation_duration, client_token_usage, server_time_to_first_token,
                              server_time_per_output_token>;
 
+// Native twins of the three durations (see catalog::native): they play the
+// classic families' roles where a registry holds them instead.
+namespace native {
+
+struct client_operation_duration : native_histogram<
+    "gen_ai_client_operation_duration_seconds", "GenAI operation duration",
+    labels<"gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "error_type">,
+    unit<"seconds">> {};
+
+struct server_time_to_first_token : native_histogram<
+    "gen_ai_server_time_to_first_token_seconds", "Time to generate first token for successful responses",
+    labels<"gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model">, unit<"seconds">> {};
+
+struct server_time_per_output_token : native_histogram<
+    "gen_ai_server_time_per_output_token_seconds",
+    "Time per output token generated after the first token for successful responses",
+    labels<"gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model">, unit<"seconds">> {};
+
+using families = family_list<client_operation_duration, llmetrics::genai::client_token_usage,
+                             server_time_to_first_token, server_time_per_output_token>;
+
+}  // namespace native
 }  // namespace genai
 
 // The four GenAI families, unprefixed.
 using genai_catalog = genai::families;
 using genai_registry = genai_catalog::apply<registry>;
+// The same with native durations.
+using genai_native_registry = genai::native::families::apply<registry>;
 
 }  // namespace llmetrics

@@ -29,6 +29,7 @@
 #include "../instrument/catalog.hpp"
 #include "../registry/holds.hpp"
 #include "detail/family_label.hpp"
+#include "detail/histogram_query.hpp"
 #include "promql.hpp"
 #include "rules.hpp"
 #include "slo.hpp"
@@ -75,9 +76,10 @@ template <class R>
 struct dashboard_builder {
     std::vector<dashboard_panel> panels;
 
+    // The exposed name of the registry's family in F's role.
     template <class F>
     static std::string name() {
-        return std::string(R::template name_of<F>());
+        return std::string(R::template name_of<registry_role_t<R, F>>());
     }
 
     // `<name><suffix>{extra..., tenant_id=~"$tenant", model_id=~"$model"}`,
@@ -115,16 +117,25 @@ struct dashboard_builder {
         p.queries.push_back({p.title, ref, std::move(expr), std::move(legend), std::move(metrics)});
     }
 
+    // The registry's family in H's role (H itself, or e.g. a native twin of it),
+    // queried by its kind of buckets (detail/histogram_query.hpp).
     template <class H>
     static void quantiles(dashboard_panel& p, const std::vector<std::string>& by, std::string_view legend_suffix) {
+        using F = registry_role_t<R, H>;
         for (const char* q : {"0.5", "0.95", "0.99"}) {
-            std::vector<std::string> labels = by;
-            labels.push_back("le");
             const std::string pq = q == std::string_view("0.5") ? "p50" : q == std::string_view("0.95") ? "p95" : "p99";
-            query(p,
-                  std::string("histogram_quantile(") + std::string(q) + ", " + sum_by(labels, rate<H>("_bucket")) + ")",
+            query(p, quantile_query<F>(q, by, [](std::string_view suffix) { return rate<F>(suffix); }),
                   pq + std::string(legend_suffix), {name<H>()});
         }
+        if (const std::string_view needs = histogram_requirement<F>(); !needs.empty())
+            p.description += std::string(" Native histogram: ") + std::string(needs) + ".";
+    }
+
+    // Per-second sum of H's observations, summed by H's labels `Labels`.
+    template <class H, fixed_string... Labels>
+    static std::string observed_sum_rate() {
+        using F = registry_role_t<R, H>;
+        return rate_of_total<F>("sum", labels_of<F, Labels...>(), [](std::string_view suffix) { return rate<F>(suffix); });
     }
 
     void build(const slo_set<R>& slos, const dashboard_options& o) {
@@ -215,12 +226,15 @@ struct dashboard_builder {
         {
             auto& p = panel("Tokens per second by model", "timeseries", "short",
                             "Tokens generated per second (sum of model_inference_tokens).", 8);
-            query(p, sum_rate_by<cat::model_inference_tokens, "model_id">("_sum"), "{{model_id}}",
+            query(p, observed_sum_rate<cat::model_inference_tokens, "model_id">(), "{{model_id}}",
                   {name<cat::model_inference_tokens>()});
         }
         {
             auto& p = panel("Cost per tenant", "timeseries", "short", "Request cost in cents per hour.", 8);
-            query(p, sum_rate_by<cat::request_cost_cents, "tenant_id">("_sum") + " * 3600", "{{tenant_id}}",
+            query(p,
+                  as_operand<registry_role_t<R, cat::request_cost_cents>>(
+                      observed_sum_rate<cat::request_cost_cents, "tenant_id">()) + " * 3600",
+                  "{{tenant_id}}",
                   {name<cat::request_cost_cents>()});
         }
         {
@@ -363,14 +377,16 @@ inline nlohmann::json query_variable(std::string name, std::string label, std::s
 template <class R>
 void require_catalog() {
     namespace cat = catalog;
+    // Roles: a family of the same kind, labels and name plays a catalog one
+    // (registry/holds.hpp), e.g. a native twin of a catalog histogram.
     static_assert(
-        registry_holds_v<R, cat::http_requests_total> && registry_holds_v<R, cat::http_request_duration_seconds> &&
-            registry_holds_v<R, cat::model_inference_total> &&
-            registry_holds_v<R, cat::model_inference_duration_seconds> &&
-            registry_holds_v<R, cat::model_inference_tokens> && registry_holds_v<R, cat::active_connections> &&
-            registry_holds_v<R, cat::queue_depth> && registry_holds_v<R, cat::cache_hits_total> &&
-            registry_holds_v<R, cat::cache_misses_total> && registry_holds_v<R, cat::request_cost_cents> &&
-            registry_holds_v<R, cat::model_load_time_seconds> && registry_holds_v<R, cat::errors_total>,
+        registry_has_role_v<R, cat::http_requests_total> && registry_has_role_v<R, cat::http_request_duration_seconds> &&
+            registry_has_role_v<R, cat::model_inference_total> &&
+            registry_has_role_v<R, cat::model_inference_duration_seconds> &&
+            registry_has_role_v<R, cat::model_inference_tokens> && registry_has_role_v<R, cat::active_connections> &&
+            registry_has_role_v<R, cat::queue_depth> && registry_has_role_v<R, cat::cache_hits_total> &&
+            registry_has_role_v<R, cat::cache_misses_total> && registry_has_role_v<R, cat::request_cost_cents> &&
+            registry_has_role_v<R, cat::model_load_time_seconds> && registry_has_role_v<R, cat::errors_total>,
         "llmetrics: the dashboard draws the catalog's twelve families; use a registry that holds "
         "them (catalog_registry or llm_router_registry<...>)");
 }

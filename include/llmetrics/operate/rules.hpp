@@ -34,6 +34,7 @@
 #include "../instrument/catalog.hpp"
 #include "../registry/holds.hpp"
 #include "detail/family_label.hpp"
+#include "detail/histogram_query.hpp"
 #include "promql.hpp"
 #include "slo.hpp"
 
@@ -216,8 +217,8 @@ std::vector<prometheus_rule> plain_alerts(const rules_options& o) {
     namespace cat = catalog;
     std::vector<prometheus_rule> out;
     const std::string w = std::string("[") + prometheus_duration(o.rate_window) + "]";
-    if constexpr (registry_holds_v<R, cat::model_inference_total>) {
-        using F = cat::model_inference_total;
+    if constexpr (registry_has_role_v<R, cat::model_inference_total>) {
+        using F = registry_role_t<R, cat::model_inference_total>;
         const std::string m(R::template name_of<F>());
         const std::vector<std::string> by_model = labels_of<F, "model_id">();
         const std::string all = sum_by(by_model, std::string("rate(") + m + w + ")");
@@ -239,16 +240,17 @@ std::vector<prometheus_rule> plain_alerts(const rules_options& o) {
         add_common(r, "page", o, by_model);
         out.push_back(std::move(r));
     }
-    if constexpr (registry_holds_v<R, cat::model_inference_duration_seconds>) {
-        using F = cat::model_inference_duration_seconds;
+    if constexpr (registry_has_role_v<R, cat::model_inference_duration_seconds>) {
+        // A native twin of the catalog family plays its role (registry/holds.hpp);
+        // the query follows its kind of buckets (detail/histogram_query.hpp).
+        using F = registry_role_t<R, cat::model_inference_duration_seconds>;
         const std::string m(R::template name_of<F>());
         const std::vector<std::string> by_model = labels_of<F, "model_id">();
-        std::vector<std::string> by_model_and_bucket = by_model;
-        by_model_and_bucket.push_back("le");
         prometheus_rule r;
         r.alert = "InferenceLatencyP95High";
-        r.expr = std::string("histogram_quantile(0.95, ") +
-                 sum_by(by_model_and_bucket, std::string("rate(") + m + "_bucket" + w + ")") + std::string(")\n> ") +
+        const std::string p95 =
+            quantile_query<F>("0.95", by_model, [&](std::string_view suffix) { return "rate(" + m + std::string(suffix) + w + ")"; });
+        r.expr = as_operand<F>(p95) + "\n> " +
                  short_number(o.p95_latency_seconds);
         r.for_duration = o.latency_for;
         r.annotations.emplace_back("summary",
@@ -260,11 +262,13 @@ std::vector<prometheus_rule> plain_alerts(const rules_options& o) {
                                                       short_number(o.p95_latency_seconds) + std::string("s over ") +
                                                       prometheus_duration(o.rate_window) + ", for " +
                                                       prometheus_duration(o.latency_for) + ".");
+        if (const std::string_view needs = histogram_requirement<F>(); !needs.empty())
+            r.annotations.emplace_back("prometheus", std::string("Native histogram: ") + std::string(needs) + ".");
         add_common(r, "ticket", o, by_model);
         out.push_back(std::move(r));
     }
-    if constexpr (registry_holds_v<R, cat::queue_depth>) {
-        using F = cat::queue_depth;
+    if constexpr (registry_has_role_v<R, cat::queue_depth>) {
+        using F = registry_role_t<R, cat::queue_depth>;
         const std::string m(R::template name_of<F>());
         prometheus_rule r;
         r.alert = "QueueDepthHigh";

@@ -37,6 +37,7 @@
 #include "../core/fixed_string.hpp"
 #include "../core/metric_type.hpp"
 #include "../exposition/canonical_number.hpp"
+#include "detail/histogram_kind.hpp"
 
 namespace llmetrics {
 
@@ -161,7 +162,10 @@ struct latency {
     static constexpr slo_kind kind = slo_kind::latency;
     static constexpr double threshold = Threshold.value();
 
-    static_assert(detail::is_bucket_bound<Histogram>(Threshold.value()),
+    static_assert(detail::histogram_has_classic<Histogram>,
+                  "llmetrics: a latency SLO reads the share under its threshold from a classic bucket "
+                  "(le); declare the family with buckets<...> (native_* options may stay beside them)");
+    static_assert(!detail::histogram_has_classic<Histogram> || detail::is_bucket_bound<Histogram>(Threshold.value()),
                   "llmetrics: a latency SLO's threshold must be one of the histogram's bucket bounds "
                   "(the share under it is read from that bucket); pick a listed bound or add it to "
                   "buckets<...>");
