@@ -5,7 +5,7 @@ packages=(
   build-essential cmake g++ g++-12 clang-14 libclang-rt-14-dev
   libboost-dev libfmt-dev nlohmann-json3-dev catch2 libbenchmark-dev zlib1g-dev
   prometheus prometheus-pushgateway prometheus-alertmanager python3 python3-prometheus-client
-  protobuf-compiler python3-protobuf libsnappy-dev
+  protobuf-compiler python3-protobuf libsnappy-dev libssl-dev openssl
   wrk curl ca-certificates
 )
 missing=()

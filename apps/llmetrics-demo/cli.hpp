@@ -35,6 +35,11 @@ struct demo_options {
     lm::exposer_options limits;  // the exposer's bounds (--max-connections, --header-timeout, ...)
     // all modes
     std::string push_url;
+    std::string remote_write_url;          // --remote-write
+    double remote_write_interval = 1;      // seconds
+    std::uint64_t remote_write_queue = 0;  // samples; 0: the library's default
+    std::string remote_write_ca;           // https: CA file
+    std::string remote_write_server_name;  // https: name the certificate must carry
     double failure_rate = 0.12;  // half timeouts, half rate limits (the tutorial's 12%)
     // operate
     std::string emit_rules, emit_dashboard, log_path;
@@ -121,6 +126,40 @@ inline const option_spec option_table[] = {
      [](demo_options& o, std::string_view v) -> std::string {
          if (v.empty()) return "--push needs a URL, e.g. http://127.0.0.1:9091";
          o.push_url = std::string(v);
+         return {};
+     }},
+    {"--remote-write", "URL",
+     "push the registry with Prometheus remote write to URL (e.g. http://127.0.0.1:9090/api/v1/write): every "
+     "interval while serving, and once at the end",
+     [](demo_options& o, std::string_view v) -> std::string {
+         if (!v.starts_with("http://") && !v.starts_with("https://"))
+             return "--remote-write needs an http:// or https:// URL, not '" + std::string(v) + "'";
+         o.remote_write_url = std::string(v);
+         return {};
+     }},
+    {"--remote-write-interval", "S", "with --remote-write: seconds between pushes (default 1)",
+     [](demo_options& o, std::string_view v) -> std::string {
+         double s = 0;
+         const auto r = std::from_chars(v.data(), v.data() + v.size(), s);
+         if (r.ec != std::errc{} || r.ptr != v.data() + v.size() || !(s >= 0.01 && s <= 3600))
+             return "--remote-write-interval needs seconds from 0.01 to 3600, not '" + std::string(v) + "'";
+         o.remote_write_interval = s;
+         return {};
+     }},
+    {"--remote-write-queue", "N", "with --remote-write: samples pending at most (oldest requests dropped beyond)",
+     [](demo_options& o, std::string_view v) -> std::string {
+         if (!parse_count(v, o.remote_write_queue) || o.remote_write_queue < 1)
+             return "--remote-write-queue needs a whole number of samples, not '" + std::string(v) + "'";
+         return {};
+     }},
+    {"--remote-write-ca", "FILE", "with an https:// --remote-write: the CA certificates to trust (PEM)",
+     [](demo_options& o, std::string_view v) -> std::string {
+         o.remote_write_ca = std::string(v);
+         return {};
+     }},
+    {"--remote-write-server-name", "NAME", "with an https:// --remote-write: the name the certificate must carry",
+     [](demo_options& o, std::string_view v) -> std::string {
+         o.remote_write_server_name = std::string(v);
          return {};
      }},
     {"--threads", "N", "with --listen: I/O threads of the HTTP server (default 1)",

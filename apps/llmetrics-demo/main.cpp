@@ -13,6 +13,9 @@
 //     llmetrics-demo --format openmetrics    only the whole registry, in that format
 //     llmetrics-demo --listen 127.0.0.1:9464 the router as an HTTP service (below)
 //     llmetrics-demo --push http://127.0.0.1:9091   push the registry to a Pushgateway at the end
+//     llmetrics-demo --listen 127.0.0.1:0 --remote-write http://127.0.0.1:9090/api/v1/write
+//                                            Prometheus remote write every second while serving,
+//                                            and a last push at the end
 //     llmetrics-demo --emit-rules rules.yml --emit-dashboard dashboard.json
 //                                            the Prometheus rules (SLO burn rates and alerts)
 //                                            and the Grafana dashboard for the demo's registry

@@ -229,7 +229,9 @@ inline int run_service(const demo_options& options) {
                                                            : endpoint.address().to_string();
     std::printf("llmetrics-demo listening on http://%s:%u\n", address.c_str(), static_cast<unsigned>(endpoint.port()));
     std::fflush(stdout);
+    auto remote = remote_write_if_asked(options, metrics, address + ":" + std::to_string(endpoint.port()));
     exposer.wait();  // until SIGINT or SIGTERM
+    finish_remote_write(remote);
     return push_if_asked(options, metrics, address + ":" + std::to_string(endpoint.port()));
 }
 

@@ -4,6 +4,7 @@
 // registry; --push sends the registry to a Pushgateway at the end.
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
@@ -93,6 +94,38 @@ inline int push_if_asked(const demo_options& options, const lm::catalog_registry
     }
 }
 
+// --remote-write: a client pushing `metrics` (its own metrics registered there
+// too), labelled job="llmetrics-demo" and instance; errors go to stderr.
+inline std::unique_ptr<lm::remote_write> remote_write_if_asked(const demo_options& options,
+                                                               lm::catalog_registry& metrics, std::string_view instance) {
+    if (options.remote_write_url.empty()) return nullptr;
+    lm::remote_write_options o;
+    o.interval = std::chrono::milliseconds(static_cast<std::int64_t>(options.remote_write_interval * 1000));
+    o.external_labels = {{"job", "llmetrics-demo"}, {"instance", std::string(instance)}};
+    o.timeout = std::chrono::milliseconds(2000);
+    o.max_backoff = std::chrono::milliseconds(1000);
+    if (options.remote_write_queue) o.max_queue_samples = options.remote_write_queue;
+    o.tls.ca_file = options.remote_write_ca;
+    o.tls.server_name = options.remote_write_server_name;
+    o.error_log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+    auto client = std::make_unique<lm::remote_write>(options.remote_write_url, metrics, std::move(o));
+    metrics.add_collector(client->make_collector());
+    return client;
+}
+
+// Stops the client (a last snapshot, then the flush) and prints its counts as one line.
+inline void finish_remote_write(std::unique_ptr<lm::remote_write>& client) {
+    if (!client) return;
+    client->stop();
+    const lm::remote_write_stats s = client->stats();
+    const lm::remote_write_counts d = s.dropped();
+    std::fprintf(stderr, "llmetrics-demo: remote write: %llu requests, %llu samples sent, %llu failed, %llu retried, "
+                         "%llu dropped, %llu snapshots\n",
+                 static_cast<unsigned long long>(s.requests_sent), static_cast<unsigned long long>(s.sent.samples),
+                 static_cast<unsigned long long>(s.failed.samples), static_cast<unsigned long long>(s.retried.samples),
+                 static_cast<unsigned long long>(d.samples), static_cast<unsigned long long>(s.snapshots));
+}
+
 inline int run_tutorial(const demo_options& options) {
     lm::catalog_registry metrics;
     metrics.add_collector(std::make_shared<lm::process_collector>("llm_router_"));
@@ -119,6 +152,8 @@ inline int run_tutorial(const demo_options& options) {
     std::printf("Requests: %llu successful, %llu failed\n", static_cast<unsigned long long>(result.succeeded),
                 static_cast<unsigned long long>(result.failed));
     std::fflush(stdout);
+    auto remote = remote_write_if_asked(options, metrics, "batch");
+    finish_remote_write(remote);
     return push_if_asked(options, metrics, "batch");
 }
 

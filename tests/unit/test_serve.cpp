@@ -637,7 +637,10 @@ TEST_CASE("Pushgateway grouping keys use @base64 where needed", "[serve]") {
     CHECK(u.base_path == "/prefix");
     CHECK(lm::detail::parse_http_url("[::1]:1234").host == "::1");
     CHECK(lm::detail::parse_http_url("gw").port == "80");
-    CHECK_THROWS_AS(lm::detail::parse_http_url("https://gw:9091"), std::invalid_argument);
+    CHECK(lm::detail::parse_http_url("https://gw/api/v1/write").tls);
+    CHECK(lm::detail::parse_http_url("https://gw/api/v1/write").port == "443");
+    CHECK(!lm::detail::parse_http_url("http://gw:9091").tls);
+    CHECK_THROWS_AS(lm::pushgateway("https://gw:9091", "job"), std::invalid_argument);
     lm::pushgateway gw{"http://gw:9091/base", "job", {{"path", "/x"}}};
     CHECK(gw.path() == "/base/metrics/job/job/path@base64/L3g=");
 }

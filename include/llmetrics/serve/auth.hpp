@@ -51,6 +51,13 @@ struct http_auth {
         return detail::constant_time_equal(credentials, expected_);
     }
 
+    // The Authorization header value a client sends with these credentials
+    // ("Bearer <token>", "Basic <base64>"); empty for none.
+    std::string header_value() const {
+        if (scheme_ == scheme::none) return {};
+        return (scheme_ == scheme::bearer ? "Bearer " : "Basic ") + expected_;
+    }
+
     // The WWW-Authenticate challenge a 401 carries.
     std::string_view challenge() const noexcept {
         return scheme_ == scheme::basic ? std::string_view(R"(Basic realm="metrics", charset="UTF-8")")

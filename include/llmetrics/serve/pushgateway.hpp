@@ -99,11 +99,19 @@ struct push_counters {
 };
 }  // namespace detail
 
+namespace detail {
+inline http_url parse_plain_http_url(std::string_view url) {
+    http_url u = parse_http_url(url);
+    if (u.tls) throw std::invalid_argument("llmetrics: the Pushgateway client speaks plain http:// only");
+    return u;
+}
+}  // namespace detail
+
 class pushgateway {
 public:
     // `url`: http://host:port, optionally with a path prefix the gateway is served under.
     pushgateway(std::string_view url, std::string job, grouping_labels grouping = {}, pushgateway_options options = {})
-        : url_(detail::parse_http_url(url)),
+        : url_(detail::parse_plain_http_url(url)),
           path_(url_.base_path + detail::grouping_path(job, grouping)),
           options_(std::move(options)),
           counters_(std::make_shared<detail::push_counters>()) {}

@@ -13,83 +13,16 @@
 #include <thread>
 #include <utility>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/error.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/field.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/verb.hpp>
-#include <boost/beast/http/write.hpp>
 
 #include "../pushgateway.hpp"
+#include "http_client.hpp"
 #include "http_url.hpp"
 #include "push_retry.hpp"
 #include "serve_inline.hpp"
 
 namespace llmetrics {
-namespace detail {
-
-using push_request = boost::beast::http::request<boost::beast::http::string_body>;
-
-struct http_answer {
-    unsigned status = 0;  // 0: no answer; `error` says why
-    std::string reason;
-    std::string body;
-    std::string error;
-};
-
-// One HTTP/1.1 exchange on a fresh connection, bounded by `timeout` from name
-// resolution to the last byte of the answer. Never throws for network trouble:
-// that is an answer with status 0.
-inline http_answer http_exchange(const http_url& url, const push_request& req, std::chrono::milliseconds timeout) {
-    namespace http = boost::beast::http;
-    using tcp = boost::asio::ip::tcp;
-    boost::asio::io_context ioc;
-    tcp::resolver resolver(ioc);
-    boost::beast::tcp_stream stream(ioc);
-    boost::beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(1024 * 1024);
-    boost::beast::error_code result;
-    bool done = false;
-    const auto fail = [&](boost::beast::error_code ec) {
-        result = ec;
-        done = true;
-    };
-    stream.expires_after(timeout);
-    resolver.async_resolve(url.host, url.port, [&](boost::beast::error_code ec, tcp::resolver::results_type results) {
-        if (ec) return fail(ec);
-        stream.async_connect(results, [&](boost::beast::error_code cec, const tcp::endpoint&) {
-            if (cec) return fail(cec);
-            http::async_write(stream, req, [&](boost::beast::error_code wec, std::size_t) {
-                if (wec) return fail(wec);
-                http::async_read(stream, buffer, parser, [&](boost::beast::error_code rec, std::size_t) { fail(rec); });
-            });
-        });
-    });
-    ioc.run_for(timeout);
-    http_answer answer;
-    if (!done || result == boost::beast::error::timeout) {
-        answer.error = "no answer within " + std::to_string(timeout.count()) + " ms";
-    } else if (result) {
-        answer.error = result.message();
-    } else {
-        answer.status = parser.get().result_int();
-        answer.reason = std::string(parser.get().reason());
-        answer.body = std::move(parser.get().body());
-        boost::beast::error_code ignored;
-        stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    }
-    return answer;
-}
-
-}  // namespace detail
 
 LLMETRICS_SERVE_INLINE void pushgateway::send(boost::beast::http::verb method, std::string body) const {
     namespace http = boost::beast::http;
@@ -101,7 +34,7 @@ LLMETRICS_SERVE_INLINE void pushgateway::send(boost::beast::http::verb method, s
     const std::string what = "llmetrics: Pushgateway " + std::string(http::to_string(method)) + " http://" +
                              url_.host + ":" + url_.port + path_;
 
-    detail::push_request req{method, path_, 11};
+    detail::client_request req{method, path_, 11};
     req.set(http::field::host, url_.host + ":" + url_.port);
     req.set(http::field::user_agent, "llmetrics");
     if (method != http::verb::delete_) {
