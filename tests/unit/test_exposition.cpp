@@ -646,6 +646,7 @@ TEST_CASE("buffered sample lines equal unbuffered ones for label values of every
     om.finish();
     CHECK(lm::render(src, lm::format::prometheus) == unbuffered_text);
     CHECK(lm::render(src, lm::format::openmetrics) == unbuffered_om);
+}
 
 TEST_CASE("JSON shows native buckets; text formats the classic view", "[exposition][json][native]") {
     lm::snapshot_source src;

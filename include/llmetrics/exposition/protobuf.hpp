@@ -39,6 +39,7 @@
 
 #include "../core/encoder.hpp"
 #include "detail/buffered_output.hpp"
+#include "detail/byte_buffer.hpp"
 #include "detail/number_format.hpp"
 #include "detail/protobuf_wire.hpp"
 #include "detail/text_lines.hpp"
@@ -67,15 +68,32 @@ enum : std::uint64_t { type_counter = 0, type_gauge = 1, type_untyped = 3, type_
 
 template <text_output Out>
 class protobuf_encoder {
+    using writer = detail::basic_proto_writer<detail::byte_buffer>;
+
 public:
-    explicit protobuf_encoder(Out& out) noexcept : out_(&out) {}
+    explicit protobuf_encoder(Out& out) noexcept : out_(&out) {
+        scratch& s = thread_scratch();
+        if (!s.busy) {
+            s.busy = true;
+            family_ = &s.buffer;
+        }
+    }
+    ~protobuf_encoder() {
+        if (family_ != &own_) {
+            scratch& s = thread_scratch();
+            s.buffer.release_above(scratch_limit);
+            s.busy = false;
+        }
+    }
+    protobuf_encoder(const protobuf_encoder&) = delete;
+    protobuf_encoder& operator=(const protobuf_encoder&) = delete;
 
     void begin_family(const family_header& h) {
         namespace f = detail::proto_field;
-        family_.clear();
+        family_->clear();
         metrics_ = 0;
         type_ = h.type;
-        detail::proto_writer w{family_};
+        writer w{*family_};
         if (h.type == metric_type::info) w.string_field(f::family_name, detail::info_base_name(h.name), "_info");
         else w.string_field(f::family_name, h.name);
         w.string_field(f::family_help, h.help);
@@ -85,7 +103,7 @@ public:
 
     void counter(labels_view labels, counter_value value, double created, const exemplar_view* exemplar) {
         namespace f = detail::proto_field;
-        detail::proto_writer w{family_};
+        writer w{*family_};
         const std::size_t metric = begin_metric(w, labels);
         const std::size_t body = w.begin_message(f::metric_counter);
         w.double_field(f::counter_value, detail::counter_as_double(value));
@@ -97,7 +115,7 @@ public:
 
     void gauge(labels_view labels, double value) {
         namespace f = detail::proto_field;
-        detail::proto_writer w{family_};
+        writer w{*family_};
         const std::size_t metric = begin_metric(w, labels);
         const bool untyped = type_ == metric_type::unknown;
         const std::size_t body = w.begin_message(untyped ? f::metric_untyped : f::metric_gauge);
@@ -109,7 +127,7 @@ public:
     void histogram(labels_view labels, std::span<const double> bounds, std::span<const std::uint64_t> counts,
                    double sum, double created, std::span<const exemplar_view> exemplars) {
         namespace f = detail::proto_field;
-        detail::proto_writer w{family_};
+        writer w{*family_};
         const std::size_t metric = begin_metric(w, labels);
         const std::size_t body = w.begin_message(f::metric_histogram);
         write_classic(w, bounds, counts, sum, exemplars);
@@ -122,7 +140,7 @@ public:
                           std::span<const std::uint64_t> counts, double created,
                           std::span<const exemplar_view> exemplars) {
         namespace f = detail::proto_field;
-        detail::proto_writer w{family_};
+        writer w{*family_};
         const std::size_t metric = begin_metric(w, labels);
         const std::size_t body = w.begin_message(f::metric_histogram);
         const bool classic = !counts.empty();
@@ -155,9 +173,9 @@ public:
     void end_family() {
         if (metrics_ == 0) return;
         std::string prefix;  // at most 10 bytes: held inline, never allocated
-        detail::proto_writer{prefix}.varint(family_.size());
+        detail::proto_writer{prefix}.varint(family_->size());
         detail::put(*out_, prefix);
-        detail::put(*out_, family_);
+        detail::put(*out_, family_->view());
     }
 
     void finish() noexcept {}
@@ -175,7 +193,7 @@ private:
         return f::type_gauge;
     }
 
-    static void write_label_pairs(detail::proto_writer& w, std::uint32_t field, std::span<const std::string_view> names,
+    static void write_label_pairs(writer& w, std::uint32_t field, std::span<const std::string_view> names,
                                   std::span<const std::string_view> values) {
         namespace f = detail::proto_field;
         // One extend() for all pairs: the appends, not the bytes, cost the time.
@@ -189,14 +207,14 @@ private:
             p = detail::proto_writer::write_pair(p, field, f::label_name, names[i], f::label_value, values[i]);
     }
 
-    std::size_t begin_metric(detail::proto_writer& w, labels_view labels) {
+    std::size_t begin_metric(writer& w, labels_view labels) {
         ++metrics_;
         const std::size_t metric = w.begin_message(detail::proto_field::family_metric);
         write_label_pairs(w, detail::proto_field::metric_label, labels.names, labels.values);
         return metric;
     }
 
-    static void write_exemplar(detail::proto_writer& w, std::uint32_t field, const exemplar_view& x) {
+    static void write_exemplar(writer& w, std::uint32_t field, const exemplar_view& x) {
         namespace f = detail::proto_field;
         const std::size_t mark = w.begin_message(field);
         write_label_pairs(w, f::exemplar_label, x.names, x.values);
@@ -206,7 +224,7 @@ private:
     }
 
     // sample_count, sample_sum and the cumulative buckets; +Inf only to carry its exemplar.
-    static void write_classic(detail::proto_writer& w, std::span<const double> bounds,
+    static void write_classic(writer& w, std::span<const double> bounds,
                               std::span<const std::uint64_t> counts, double sum,
                               std::span<const exemplar_view> exemplars) {
         namespace f = detail::proto_field;
@@ -229,7 +247,7 @@ private:
     }
 
     // Spans as given; counts delta-encoded: each against the previous bucket's, across spans.
-    static void write_native_buckets(detail::proto_writer& w, std::uint32_t span_field, std::uint32_t delta_field,
+    static void write_native_buckets(writer& w, std::uint32_t span_field, std::uint32_t delta_field,
                                      std::span<const native_bucket_span> spans,
                                      std::span<const std::uint64_t> counts) {
         namespace f = detail::proto_field;
@@ -247,7 +265,22 @@ private:
     }
 
     Out* out_;
-    std::string family_;  // the family being built, reused from one family to the next
+    // The family being built, reused from one family to the next. The buffer is
+    // the thread's, kept from one render to the next: growing a fresh one to a
+    // large family on every scrape (new pages, copies on each doubling) cost
+    // more than the encoding. A second encoder alive on the same thread uses
+    // its own; a buffer grown past scratch_limit is not kept.
+    struct scratch {
+        detail::byte_buffer buffer;
+        bool busy = false;
+    };
+    static constexpr std::size_t scratch_limit = 64u << 20;
+    static scratch& thread_scratch() noexcept {
+        thread_local scratch s;
+        return s;
+    }
+    detail::byte_buffer own_;
+    detail::byte_buffer* family_ = &own_;
     std::size_t metrics_ = 0;
     metric_type type_ = metric_type::gauge;
 };
