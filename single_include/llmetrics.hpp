@@ -5688,6 +5688,77 @@ private:
 #include <string_view>
 
 
+// ---- begin llmetrics/exposition/detail/byte_buffer.hpp ----
+// A growable byte buffer for encoders that build a message before its length
+// is known (protobuf). Unlike std::string, appending a few bytes is a couple of
+// inline moves (std::string calls memmove for each append, which cost more than
+// encoding the bytes) and growing does not zero-fill the new room.
+
+#include <cstddef>
+#include <cstring>
+#include <memory>
+#include <string_view>
+
+
+namespace llmetrics::detail {
+
+class byte_buffer {
+public:
+    std::size_t size() const noexcept { return size_; }
+    std::size_t capacity() const noexcept { return capacity_; }
+    char* data() noexcept { return data_.get(); }
+    const char* data() const noexcept { return data_.get(); }
+    std::string_view view() const noexcept { return {data_.get(), size_}; }
+    void clear() noexcept { size_ = 0; }
+
+    [[gnu::always_inline]] void append(const char* p, std::size_t n) {
+        if (capacity_ - size_ < n) [[unlikely]] grow(n);
+        char* d = data_.get() + size_;
+        if (n <= 16) [[likely]]
+            for (std::size_t i = 0; i < n; ++i) d[i] = p[i];
+        else
+            copy_long(d, p, n);
+        size_ += n;
+    }
+    void push_back(char c) {
+        if (capacity_ == size_) [[unlikely]] grow(1);
+        data_[size_++] = c;
+    }
+    // New bytes are left as they are: the caller writes them.
+    void resize(std::size_t n) {
+        if (n > capacity_) grow(n - size_);
+        size_ = n;
+    }
+    // Frees the memory once it is larger than `limit` bytes.
+    void release_above(std::size_t limit) noexcept {
+        if (capacity_ > limit) {
+            data_.reset();
+            capacity_ = size_ = 0;
+        }
+    }
+
+private:
+    // Out of line: inlined into a caller with a small stack buffer, GCC 12's
+    // -Warray-bounds reads this branch as copying past that buffer.
+    [[gnu::noinline]] static void copy_long(char* d, const char* p, std::size_t n) noexcept { std::memcpy(d, p, n); }
+
+    [[gnu::noinline]] void grow(std::size_t more) {
+        std::size_t next = capacity_ < 4096 ? 4096 : capacity_ * 2;
+        while (next - size_ < more) next *= 2;
+        std::unique_ptr<char[]> bigger(new char[next]);
+        if (size_) std::memcpy(bigger.get(), data_.get(), size_);
+        data_ = std::move(bigger);
+        capacity_ = next;
+    }
+
+    std::unique_ptr<char[]> data_;
+    std::size_t size_ = 0;
+    std::size_t capacity_ = 0;
+};
+
+}  // namespace llmetrics::detail
+// ---- end llmetrics/exposition/detail/byte_buffer.hpp ----
+
 // ---- begin llmetrics/exposition/detail/protobuf_wire.hpp ----
 // The protocol buffers wire format, written by hand so the library stays
 // header-only: varints, zigzag, fixed64 doubles, length-delimited fields and
@@ -5701,6 +5772,7 @@ private:
 // encoding stays minimal (what protoc itself writes) at one move per large
 // message.
 
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -5743,10 +5815,12 @@ inline std::size_t encode_tag(char* p, std::uint32_t field, wire_type type) noex
 }
 
 // Each field goes out in as few appends as it can (a tag and its value or length
-// in one): a string append costs more than encoding the bytes.
-class proto_writer {
+// in one): a string append costs more than encoding the bytes. Buffer is
+// std::string, or detail::byte_buffer where appends are hot (the exposition).
+template <class Buffer>
+class basic_proto_writer {
 public:
-    explicit proto_writer(std::string& out) noexcept : out_(&out) {}
+    explicit basic_proto_writer(Buffer& out) noexcept : out_(&out) {}
 
     void varint(std::uint64_t v) {
         char buf[10];
@@ -5771,10 +5845,14 @@ public:
     void double_field(std::uint32_t field, double v) {
         char buf[18];
         const std::size_t n = encode_tag(buf, field, wire_type::fixed64);
-        std::uint64_t bits;
-        std::memcpy(&bits, &v, sizeof bits);
-        for (int i = 0; i < 8; ++i) buf[n + static_cast<std::size_t>(i)] = static_cast<char>(bits >> (8 * i));  // little-endian
-        out_->append(buf, n + 8);
+        if constexpr (std::endian::native == std::endian::little) {
+            std::memcpy(buf + n, &v, 8);
+        } else {
+            std::uint64_t bits;
+            std::memcpy(&bits, &v, sizeof bits);
+            for (int i = 0; i < 8; ++i) buf[n + static_cast<std::size_t>(i)] = static_cast<char>(bits >> (8 * i));
+        }
+        out_->append(buf, n + 8);  // fixed64 is little-endian
     }
     void string_field(std::uint32_t field, std::string_view v) {
         char buf[20];
@@ -5829,7 +5907,8 @@ public:
     void timestamp_field(std::uint32_t field, double t) {
         if (!std::isfinite(t)) return;  // NaN: unknown; an infinite time has no Timestamp
         double whole = std::floor(t);
-        auto nanos = static_cast<std::int64_t>(std::llround((t - whole) * 1e9));
+        // t - whole is in [0, 1): rounding half up by hand spares a libm call per series.
+        auto nanos = static_cast<std::int64_t>((t - whole) * 1e9 + 0.5);
         if (nanos >= 1000000000) {
             whole += 1;
             nanos -= 1000000000;
@@ -5882,7 +5961,7 @@ public:
         *at = static_cast<char>(v);
     }
 
-    std::string& buffer() noexcept { return *out_; }
+    Buffer& buffer() noexcept { return *out_; }
 
 private:
     static std::size_t key_size(std::uint32_t field) noexcept { return varint_size(std::uint64_t{field} << 3); }
@@ -5892,8 +5971,10 @@ private:
                second;
     }
 
-    std::string* out_;
+    Buffer* out_;
 };
+
+using proto_writer = basic_proto_writer<std::string>;
 
 }  // namespace llmetrics::detail
 // ---- end llmetrics/exposition/detail/protobuf_wire.hpp ----
@@ -5921,15 +6002,32 @@ enum : std::uint64_t { type_counter = 0, type_gauge = 1, type_untyped = 3, type_
 
 template <text_output Out>
 class protobuf_encoder {
+    using writer = detail::basic_proto_writer<detail::byte_buffer>;
+
 public:
-    explicit protobuf_encoder(Out& out) noexcept : out_(&out) {}
+    explicit protobuf_encoder(Out& out) noexcept : out_(&out) {
+        scratch& s = thread_scratch();
+        if (!s.busy) {
+            s.busy = true;
+            family_ = &s.buffer;
+        }
+    }
+    ~protobuf_encoder() {
+        if (family_ != &own_) {
+            scratch& s = thread_scratch();
+            s.buffer.release_above(scratch_limit);
+            s.busy = false;
+        }
+    }
+    protobuf_encoder(const protobuf_encoder&) = delete;
+    protobuf_encoder& operator=(const protobuf_encoder&) = delete;
 
     void begin_family(const family_header& h) {
         namespace f = detail::proto_field;
-        family_.clear();
+        family_->clear();
         metrics_ = 0;
         type_ = h.type;
-        detail::proto_writer w{family_};
+        writer w{*family_};
         if (h.type == metric_type::info) w.string_field(f::family_name, detail::info_base_name(h.name), "_info");
         else w.string_field(f::family_name, h.name);
         w.string_field(f::family_help, h.help);
@@ -5939,7 +6037,7 @@ public:
 
     void counter(labels_view labels, counter_value value, double created, const exemplar_view* exemplar) {
         namespace f = detail::proto_field;
-        detail::proto_writer w{family_};
+        writer w{*family_};
         const std::size_t metric = begin_metric(w, labels);
         const std::size_t body = w.begin_message(f::metric_counter);
         w.double_field(f::counter_value, detail::counter_as_double(value));
@@ -5951,7 +6049,7 @@ public:
 
     void gauge(labels_view labels, double value) {
         namespace f = detail::proto_field;
-        detail::proto_writer w{family_};
+        writer w{*family_};
         const std::size_t metric = begin_metric(w, labels);
         const bool untyped = type_ == metric_type::unknown;
         const std::size_t body = w.begin_message(untyped ? f::metric_untyped : f::metric_gauge);
@@ -5963,7 +6061,7 @@ public:
     void histogram(labels_view labels, std::span<const double> bounds, std::span<const std::uint64_t> counts,
                    double sum, double created, std::span<const exemplar_view> exemplars) {
         namespace f = detail::proto_field;
-        detail::proto_writer w{family_};
+        writer w{*family_};
         const std::size_t metric = begin_metric(w, labels);
         const std::size_t body = w.begin_message(f::metric_histogram);
         write_classic(w, bounds, counts, sum, exemplars);
@@ -5976,7 +6074,7 @@ public:
                           std::span<const std::uint64_t> counts, double created,
                           std::span<const exemplar_view> exemplars) {
         namespace f = detail::proto_field;
-        detail::proto_writer w{family_};
+        writer w{*family_};
         const std::size_t metric = begin_metric(w, labels);
         const std::size_t body = w.begin_message(f::metric_histogram);
         const bool classic = !counts.empty();
@@ -6009,9 +6107,9 @@ public:
     void end_family() {
         if (metrics_ == 0) return;
         std::string prefix;  // at most 10 bytes: held inline, never allocated
-        detail::proto_writer{prefix}.varint(family_.size());
+        detail::proto_writer{prefix}.varint(family_->size());
         detail::put(*out_, prefix);
-        detail::put(*out_, family_);
+        detail::put(*out_, family_->view());
     }
 
     void finish() noexcept {}
@@ -6029,7 +6127,7 @@ private:
         return f::type_gauge;
     }
 
-    static void write_label_pairs(detail::proto_writer& w, std::uint32_t field, std::span<const std::string_view> names,
+    static void write_label_pairs(writer& w, std::uint32_t field, std::span<const std::string_view> names,
                                   std::span<const std::string_view> values) {
         namespace f = detail::proto_field;
         // One extend() for all pairs: the appends, not the bytes, cost the time.
@@ -6043,14 +6141,14 @@ private:
             p = detail::proto_writer::write_pair(p, field, f::label_name, names[i], f::label_value, values[i]);
     }
 
-    std::size_t begin_metric(detail::proto_writer& w, labels_view labels) {
+    std::size_t begin_metric(writer& w, labels_view labels) {
         ++metrics_;
         const std::size_t metric = w.begin_message(detail::proto_field::family_metric);
         write_label_pairs(w, detail::proto_field::metric_label, labels.names, labels.values);
         return metric;
     }
 
-    static void write_exemplar(detail::proto_writer& w, std::uint32_t field, const exemplar_view& x) {
+    static void write_exemplar(writer& w, std::uint32_t field, const exemplar_view& x) {
         namespace f = detail::proto_field;
         const std::size_t mark = w.begin_message(field);
         write_label_pairs(w, f::exemplar_label, x.names, x.values);
@@ -6060,7 +6158,7 @@ private:
     }
 
     // sample_count, sample_sum and the cumulative buckets; +Inf only to carry its exemplar.
-    static void write_classic(detail::proto_writer& w, std::span<const double> bounds,
+    static void write_classic(writer& w, std::span<const double> bounds,
                               std::span<const std::uint64_t> counts, double sum,
                               std::span<const exemplar_view> exemplars) {
         namespace f = detail::proto_field;
@@ -6083,7 +6181,7 @@ private:
     }
 
     // Spans as given; counts delta-encoded: each against the previous bucket's, across spans.
-    static void write_native_buckets(detail::proto_writer& w, std::uint32_t span_field, std::uint32_t delta_field,
+    static void write_native_buckets(writer& w, std::uint32_t span_field, std::uint32_t delta_field,
                                      std::span<const native_bucket_span> spans,
                                      std::span<const std::uint64_t> counts) {
         namespace f = detail::proto_field;
@@ -6101,7 +6199,22 @@ private:
     }
 
     Out* out_;
-    std::string family_;  // the family being built, reused from one family to the next
+    // The family being built, reused from one family to the next. The buffer is
+    // the thread's, kept from one render to the next: growing a fresh one to a
+    // large family on every scrape (new pages, copies on each doubling) cost
+    // more than the encoding. A second encoder alive on the same thread uses
+    // its own; a buffer grown past scratch_limit is not kept.
+    struct scratch {
+        detail::byte_buffer buffer;
+        bool busy = false;
+    };
+    static constexpr std::size_t scratch_limit = 64u << 20;
+    static scratch& thread_scratch() noexcept {
+        thread_local scratch s;
+        return s;
+    }
+    detail::byte_buffer own_;
+    detail::byte_buffer* family_ = &own_;
     std::size_t metrics_ = 0;
     metric_type type_ = metric_type::gauge;
 };

@@ -8,18 +8,19 @@
 
 #include <llmetrics/operate.hpp>
 
+#include "demo_registry.hpp"
 #include "cli.hpp"
 
 namespace llmetrics_demo {
 
 namespace lm = llmetrics;
 
-inline lm::slo_set<lm::catalog_registry> demo_slos() {
+inline lm::slo_set<demo_registry> demo_slos() {
     namespace cat = lm::catalog;
-    lm::slo_set<lm::catalog_registry> slos;
+    lm::slo_set<demo_registry> slos;
     slos.add(lm::slo<lm::availability<cat::model_inference_total, "status", "success", lm::by<"tenant_id">>>{
             .name = "inference-availability", .objective = 0.999})
-        .add(lm::slo<lm::latency<cat::model_inference_duration_seconds, 10>>{.name = "inference-latency",
+        .add(lm::slo<lm::latency<inference_duration_seconds, 10>>{.name = "inference-latency",
                                                                             .objective = 0.99});
     return slos;
 }

@@ -29,6 +29,7 @@
 #include <boost/beast/http/verb.hpp>
 #include <nlohmann/json.hpp>
 
+#include "demo_registry.hpp"
 #include "chat_request.hpp"
 #include "cli.hpp"
 #include "simulation.hpp"
@@ -43,7 +44,7 @@ namespace lm = llmetrics;
 // mutex (the HTTP timer reads the real clock and needs no lock).
 class chat_service {
 public:
-    chat_service(const demo_options& options, lm::catalog_registry& metrics)
+    chat_service(const demo_options& options, demo_registry& metrics)
         : options_(options),
           metrics_(&metrics),
           engine_(options.seed, clock_, options.failure_rate),
@@ -87,7 +88,7 @@ public:
     }
 
 private:
-    lm::http_response answer(std::string_view body, std::string_view tenant, lm::http_request_timer<lm::catalog_registry>* timer) {
+    lm::http_response answer(std::string_view body, std::string_view tenant, lm::http_request_timer<demo_registry>* timer) {
         llmetrics_demo::chat_request chat;
         if (std::string error = llmetrics_demo::parse_chat_request(body, chat); !error.empty()) {
             if (timer) lm::record_error(*metrics_, "InvalidRequestError", {}, tenant);
@@ -171,10 +172,10 @@ private:
     }
 
     const demo_options& options_;
-    lm::catalog_registry* metrics_;
+    demo_registry* metrics_;
     fake_clock clock_;
     simulated_router engine_;
-    lm::monitored_router<simulated_router&, lm::catalog_registry> router_;
+    lm::monitored_router<simulated_router&, demo_registry> router_;
     std::mutex mutex_;
     std::atomic<std::uint64_t> completions_{0};
     bool ready_ = false;
@@ -201,7 +202,7 @@ inline void raise_fd_limit(std::size_t max_connections) {
 }
 
 inline int run_service(const demo_options& options) {
-    lm::catalog_registry metrics;  // declared first: the exposer reads it until it stops
+    demo_registry metrics;  // declared first: the exposer reads it until it stops
     metrics.add_collector(std::make_shared<lm::process_collector>("llm_router_"));
     std::unique_ptr<lm::request_log> log;  // before the service: written until the exposer stops
     if (!options.log_path.empty()) {

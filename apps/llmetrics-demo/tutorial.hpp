@@ -17,6 +17,7 @@
 #include <llmetrics/instrument.hpp>
 #include <llmetrics/serve.hpp>
 
+#include "demo_registry.hpp"
 #include "cli.hpp"
 #include "simulation.hpp"
 
@@ -30,7 +31,7 @@ struct outcome {
 };
 
 // Runs the simulation into `metrics`; `log` gets the tutorial's per-request lines.
-inline outcome simulate(const demo_options& options, lm::catalog_registry& metrics, std::FILE* log) {
+inline outcome simulate(const demo_options& options, demo_registry& metrics, std::FILE* log) {
     fake_clock clock;
     const lm::time_source time = lm::time_source::of(clock);
     simulated_router engine(options.seed, clock, options.failure_rate);
@@ -81,7 +82,7 @@ inline outcome simulate(const demo_options& options, lm::catalog_registry& metri
 }
 
 // --push: the registry to a Pushgateway, grouped by job and instance.
-inline int push_if_asked(const demo_options& options, const lm::catalog_registry& metrics, std::string_view instance) {
+inline int push_if_asked(const demo_options& options, const demo_registry& metrics, std::string_view instance) {
     if (options.push_url.empty()) return 0;
     try {
         lm::pushgateway gateway{options.push_url, "llmetrics-demo", {{"instance", std::string(instance)}}};
@@ -97,7 +98,7 @@ inline int push_if_asked(const demo_options& options, const lm::catalog_registry
 // --remote-write: a client pushing `metrics` (its own metrics registered there
 // too), labelled job="llmetrics-demo" and instance; errors go to stderr.
 inline std::unique_ptr<lm::remote_write> remote_write_if_asked(const demo_options& options,
-                                                               lm::catalog_registry& metrics, std::string_view instance) {
+                                                               demo_registry& metrics, std::string_view instance) {
     if (options.remote_write_url.empty()) return nullptr;
     lm::remote_write_options o;
     o.interval = std::chrono::milliseconds(static_cast<std::int64_t>(options.remote_write_interval * 1000));
@@ -127,7 +128,7 @@ inline void finish_remote_write(std::unique_ptr<lm::remote_write>& client) {
 }
 
 inline int run_tutorial(const demo_options& options) {
-    lm::catalog_registry metrics;
+    demo_registry metrics;
     metrics.add_collector(std::make_shared<lm::process_collector>("llm_router_"));
 
     std::printf("Prometheus Metrics Demonstration\n\n");
@@ -158,7 +159,7 @@ inline int run_tutorial(const demo_options& options) {
 }
 
 inline int run_print_format(const demo_options& options) {
-    lm::catalog_registry metrics;
+    demo_registry metrics;
     metrics.add_collector(std::make_shared<lm::process_collector>("llm_router_"));
     simulate(options, metrics, nullptr);
     const std::string body = lm::render(metrics, options.format);

@@ -354,6 +354,59 @@ def run_prometheus_part(binary, tmp, prometheus, promtool):
             check(rc == 0, f"demo exits cleanly on SIGTERM: rc={rc} {err[-300:]}")
 
 
+def run_native_part(binary, tmp, prometheus):
+    """The demo's inference duration has native buckets beside its classic ones: a
+    Prometheus with native histograms on negotiates protobuf, stores the native
+    histogram, and its count and sum equal the demo's own `_count` and `_sum`."""
+    demo = Demo(binary)
+    prom_port = free_port()
+    data = os.path.join(tmp, "native")
+    os.makedirs(data, exist_ok=True)
+    config = os.path.join(data, "prometheus.yml")
+    with open(config, "w") as f:
+        f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+                "scrape_configs:\n  - job_name: native\n    static_configs:\n"
+                f"      - targets: ['127.0.0.1:{demo.port}']\n")
+    log = open(os.path.join(data, "prometheus.log"), "w")
+    prom = subprocess.Popen([prometheus, f"--config.file={config}", f"--storage.tsdb.path={data}/tsdb",
+                             f"--web.listen-address=127.0.0.1:{prom_port}", "--enable-feature=native-histograms"],
+                            stdout=log, stderr=subprocess.STDOUT, cwd=data)
+    base = f"http://127.0.0.1:{prom_port}"
+    try:
+        if not check(wait_http(base + "/-/ready", 60, prom), "prometheus (native histograms) started"):
+            print(open(log.name).read()[-3000:])
+            return
+        send_traffic(demo, [("tenant-a", 25, None), ("tenant-b", 15, None)])
+        _, _, text = demo.get("/metrics", "text/plain")
+        samples = samples_by_name(parse_prometheus(text.decode() if isinstance(text, bytes) else text))
+        want_count = sum(x.value for x in samples.get("llm_router_model_inference_duration_seconds_count", []))
+        want_sum = sum(x.value for x in samples.get("llm_router_model_inference_duration_seconds_sum", []))
+        check(want_count > 0, f"the demo counted inferences: {want_count}")
+        got_count = got_sum = None
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            c = prom_query(base, "sum(histogram_count(llm_router_model_inference_duration_seconds))")
+            s_ = prom_query(base, "sum(histogram_sum(llm_router_model_inference_duration_seconds))")
+            if c and s_:
+                got_count, got_sum = float(c[0]["value"][1]), float(s_[0]["value"][1])
+                if got_count == want_count:
+                    break
+            time.sleep(0.5)
+        check(got_count == want_count, f"histogram_count over the native series == the demo's: {got_count} vs {want_count}")
+        check(got_sum is not None and abs(got_sum - want_sum) <= 1e-9 * max(1.0, want_sum),
+              f"histogram_sum == the demo's _sum: {got_sum} vs {want_sum}")
+        q = prom_query(base, "histogram_quantile(0.5, sum(llm_router_model_inference_duration_seconds))")
+        check(len(q) == 1 and float(q[0]["value"][1]) > 0, f"histogram_quantile answers on the native series: {q}")
+        # Prometheus keeps only the native part of a family that has both.
+        check(prom_query(base, "llm_router_model_inference_duration_seconds_bucket") == [],
+              "no classic _bucket series stored: the native part was ingested")
+    finally:
+        stop_process(prom, timeout=20)
+        log.close()
+        rc, _, err = demo.stop()
+        check(rc == 0, f"demo exits cleanly on SIGTERM: rc={rc} {err[-300:]}")
+
+
 def pipelined_chats(port, tenants, body, batch=250):
     """POSTs one chat per tenant over one keep-alive connection, `batch` requests
     per write (HTTP/1.1 pipelining); returns the status codes."""
@@ -475,6 +528,7 @@ def main():
     try:
         t0 = time.time()
         run_prometheus_part(binary, tmp, tools["prometheus"], tools["promtool"])
+        run_native_part(binary, tmp, tools["prometheus"])
         t1 = time.time()
         run_flood_part(binary)
         t2 = time.time()

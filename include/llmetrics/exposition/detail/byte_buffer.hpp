@@ -9,7 +9,6 @@
 #include <memory>
 #include <string_view>
 
-#include "buffered_output.hpp"
 
 namespace llmetrics::detail {
 
@@ -24,8 +23,11 @@ public:
 
     [[gnu::always_inline]] void append(const char* p, std::size_t n) {
         if (capacity_ - size_ < n) [[unlikely]] grow(n);
-        if (n <= 16) [[likely]] copy_small(data_.get() + size_, p, n);
-        else std::memcpy(data_.get() + size_, p, n);
+        char* d = data_.get() + size_;
+        if (n <= 16) [[likely]]
+            for (std::size_t i = 0; i < n; ++i) d[i] = p[i];
+        else
+            copy_long(d, p, n);
         size_ += n;
     }
     void push_back(char c) {
@@ -46,6 +48,10 @@ public:
     }
 
 private:
+    // Out of line: inlined into a caller with a small stack buffer, GCC 12's
+    // -Warray-bounds reads this branch as copying past that buffer.
+    [[gnu::noinline]] static void copy_long(char* d, const char* p, std::size_t n) noexcept { std::memcpy(d, p, n); }
+
     [[gnu::noinline]] void grow(std::size_t more) {
         std::size_t next = capacity_ < 4096 ? 4096 : capacity_ * 2;
         while (next - size_ < more) next *= 2;

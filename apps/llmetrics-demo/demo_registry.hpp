@@ -1,0 +1,28 @@
+#pragma once
+// The demo's registry: the tutorial's twelve families, with model inference
+// duration kept both in the tutorial's classic buckets and in native ones
+// (schema 3). Text scrapes and `_bucket` queries see what they always saw; a
+// Prometheus started with --enable-feature=native-histograms negotiates the
+// protobuf format and stores the native histogram. The family plays the
+// catalog's role (registry/holds.hpp), so monitored_router, the rules and the
+// dashboard use it unchanged.
+
+#include <llmetrics/instrument/catalog.hpp>
+
+namespace llmetrics_demo {
+
+namespace lm = llmetrics;
+
+struct inference_duration_seconds : lm::histogram<
+    "model_inference_duration_seconds", "Duration of model inference in seconds",
+    lm::labels<"model_id", "strategy", "tenant_id">, lm::buckets<0.1, 0.5, 1, 2, 5, 10, 30, 60>,
+    lm::native_schema<3>> {};
+
+using demo_registry =
+    lm::registry<lm::prefix<"llm_router_">, lm::catalog::http_requests_total, lm::catalog::http_request_duration_seconds,
+                 lm::catalog::model_inference_total, inference_duration_seconds, lm::catalog::model_inference_tokens,
+                 lm::catalog::active_connections, lm::catalog::queue_depth, lm::catalog::cache_hits_total,
+                 lm::catalog::cache_misses_total, lm::catalog::request_cost_cents,
+                 lm::catalog::model_load_time_seconds, lm::catalog::errors_total>;
+
+}  // namespace llmetrics_demo
