@@ -6,8 +6,12 @@ found next to it. A script records checks with check(), and returns
 exit_status() from main().
 """
 
+import json
 import socket
 import subprocess
+import time
+import urllib.parse
+import urllib.request
 
 failures = []
 
@@ -55,3 +59,29 @@ def rss_mb(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+def wait_http(url, deadline_s=30, proc=None):
+    """Polls url until it answers 200; False if proc exits first or time runs out."""
+    deadline = time.time() + deadline_s
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=1) as r:
+                if r.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.1)
+    return False
+
+
+def prom_query(base, query):
+    """The result list of an instant PromQL query against the Prometheus at base."""
+    url = base + "/api/v1/query?" + urllib.parse.urlencode({"query": query})
+    with urllib.request.urlopen(url, timeout=10) as r:
+        data = json.load(r)
+    if data.get("status") != "success":
+        raise RuntimeError(f"query failed: {data}")
+    return data["data"]["result"]

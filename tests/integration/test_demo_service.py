@@ -41,7 +41,7 @@ import urllib.request
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families as parse_prometheus
 
-from support import check, exit_status, free_port, rss_mb, stop_process
+from support import check, exit_status, free_port, prom_query, rss_mb, stop_process, wait_http
 
 PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
                      "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
@@ -74,21 +74,6 @@ HOSTILE = [
 # quarantines (ASan holds freed blocks back; TSan's shadow is several times the
 # heap), so there the check only guards against unbounded growth.
 RSS_LIMIT_MB = {"": 128, "address": 640, "thread": 1024}.get(os.environ.get("LLMETRICS_SANITIZER", ""), 128)
-
-
-def wait_http(url, deadline_s=30, proc=None):
-    deadline = time.time() + deadline_s
-    while time.time() < deadline:
-        if proc is not None and proc.poll() is not None:
-            return False
-        try:
-            with urllib.request.urlopen(url, timeout=1) as r:
-                if r.status == 200:
-                    return True
-        except OSError:
-            pass
-        time.sleep(0.1)
-    return False
 
 
 class Demo:
@@ -203,15 +188,6 @@ def send_traffic(demo, plan):
             demo.chat(tenant, body)
         sent[label] = sent.get(label, 0) + count
     return sent
-
-
-def prom_query(base, query):
-    url = base + "/api/v1/query?" + urllib.parse.urlencode({"query": query})
-    with urllib.request.urlopen(url, timeout=10) as r:
-        data = json.load(r)
-    if data.get("status") != "success":
-        raise RuntimeError(f"query failed: {data}")
-    return data["data"]["result"]
 
 
 def samples_by_name(families):

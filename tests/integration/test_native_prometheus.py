@@ -29,8 +29,8 @@ import tempfile
 import time
 import urllib.request
 
-from support import check, exit_status, free_port, stop_process
-from test_demo_service import RecordingProxy, prom_query, wait_http
+from support import check, exit_status, free_port, prom_query, stop_process, wait_http
+from test_demo_service import RecordingProxy
 from test_protobuf import decode_stream, load_schema
 
 PROTO_ACCEPT_242 = ("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,"
