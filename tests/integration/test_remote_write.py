@@ -325,8 +325,10 @@ def run_rejected(binary, tmp):
                 labels = {l.name: l.value for l in ts.labels}
                 check(labels.get("job") == "llmetrics-demo" and labels.get("instance") == d.instance,
                       f"external labels on {labels}")
-                check(len(ts.samples) == 1, f"one sample per series: {labels}")
+                histograms = list(getattr(ts, "histograms", []))
+                check(len(ts.samples) + len(histograms) == 1, f"one sample or native histogram per series: {labels}")
                 stamps.update(x.timestamp for x in ts.samples)
+                stamps.update(h.timestamp for h in histograms)
                 samples += len(ts.samples)
             check(len(stamps) == 1, f"one timestamp per request: {stamps}")
             names = {l.value for ts in wr.timeseries for l in ts.labels if l.name == "__name__"}
@@ -383,7 +385,10 @@ def run_tls(binary, prometheus, tmp):
     web = os.path.join(tmp, "web.yml")
     with open(web, "w") as f:
         f.write(f"tls_server_config:\n  cert_file: {cert}\n  key_file: {key}\n")
-    prom = Prometheus(prometheus, tmp, "tls", extra=["--web.enable-remote-write-receiver", f"--web.config.file={web}"])
+    # The demo sends its native inference-duration histogram: a receiver without
+    # native histograms answers 5xx to every request that carries one.
+    prom = Prometheus(prometheus, tmp, "tls", extra=["--web.enable-remote-write-receiver", f"--web.config.file={web}",
+                                                     "--enable-feature=native-histograms"])
     try:
         # Ready once it answers TLS (urllib without verification, for the wait only).
         import ssl
