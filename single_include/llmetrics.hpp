@@ -5699,7 +5699,6 @@ private:
 #include <memory>
 #include <string_view>
 
-
 namespace llmetrics::detail {
 
 class byte_buffer {
