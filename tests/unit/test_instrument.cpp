@@ -264,6 +264,64 @@ TEST_CASE("genai catalog: OpenTelemetry names, labels and advised buckets", "[in
                      "gen_ai_request_model=\"gpt-4\",gen_ai_token_type=\"output\"}") == 0);
 }
 
+TEST_CASE("genai catalog: both generations of the conventions, named as Prometheus renders them", "[instrument]") {
+    namespace next = lm::genai::latest;
+    static_assert(lm::genai::client_operation_time_to_first_chunk::name ==
+                  "gen_ai_client_operation_time_to_first_chunk_seconds");
+    static_assert(lm::genai::client_operation_time_per_output_chunk::name ==
+                  "gen_ai_client_operation_time_per_output_chunk_seconds");
+    static_assert(lm::genai::server_request_duration::name == "gen_ai_server_request_duration_seconds");
+    static_assert(next::client_inference_duration::name == "gen_ai_client_inference_duration_seconds");
+    static_assert(next::client_inference_time_to_first_chunk::name ==
+                  "gen_ai_client_inference_time_to_first_chunk_seconds");
+    static_assert(next::client_inference_time_per_output_chunk::name ==
+                  "gen_ai_client_inference_time_per_output_chunk_seconds");
+    static_assert(next::client_inference_usage_input_tokens::name == "gen_ai_client_inference_usage_input_tokens_total");
+    static_assert(next::client_inference_usage_output_tokens::type == lm::metric_type::counter);
+    static_assert(next::client_inference_operation_output_tokens::name ==
+                  "gen_ai_client_inference_operation_output_tokens");
+    static_assert(next::client_inference_operation_input_tokens::bounds == lm::genai::client_token_usage::bounds);
+    static_assert(next::client_inference_time_to_first_chunk::bounds == lm::genai::client_operation_duration::bounds);
+    static_assert(next::client_inference_duration::label_names::names ==
+                  lm::genai::client_operation_duration::label_names::names);
+
+    // Which registry holds what: 1.41 is the default, the draft keeps the server metrics.
+    static_assert(std::is_same_v<lm::genai_registry_for<lm::genai_semconv::v1_41>, lm::genai_registry>);
+    using latest = lm::genai_registry_for<lm::genai_semconv::latest>;
+    using both = lm::genai_registry_for<lm::genai_semconv::both>;
+    static_assert(lm::registry_holds_v<latest, next::client_inference_duration>);
+    static_assert(lm::registry_holds_v<latest, lm::genai::server_time_to_first_token>);
+    static_assert(!lm::registry_holds_v<latest, lm::genai::client_operation_duration>);
+    static_assert(!lm::registry_holds_v<latest, lm::genai::client_token_usage>);
+    static_assert(!lm::registry_holds_v<lm::genai_registry, next::client_inference_duration>);
+    static_assert(lm::registry_holds_v<both, lm::genai::client_operation_duration>);
+    static_assert(lm::registry_holds_v<both, next::client_inference_usage_output_tokens>);
+    static_assert(both::family_count == lm::genai_registry::family_count + next::client_families::size);
+    for (std::string_view name : both::names) CHECK(name.find(':') == std::string_view::npos);
+
+    latest l;
+    l.get<next::client_inference_usage_input_tokens>().labels("chat", "openai", "gpt-4").inc(3);
+    const std::string om = lm::render(l, lm::format::openmetrics);
+    CHECK(om.find("# TYPE gen_ai_client_inference_usage_input_tokens counter") != std::string::npos);
+    CHECK(sample(om, "gen_ai_client_inference_usage_input_tokens_total{gen_ai_operation_name=\"chat\","
+                     "gen_ai_provider_name=\"openai\",gen_ai_request_model=\"gpt-4\"}") == 3);
+    CHECK(om.find("# UNIT gen_ai_client_inference_time_to_first_chunk_seconds seconds") != std::string::npos);
+}
+
+TEST_CASE("genai catalog: the generation is chosen as OTEL_SEMCONV_STABILITY_OPT_IN says", "[instrument]") {
+    using G = lm::genai_semconv;
+    static_assert(lm::genai_semconv_from_opt_in("gen_ai_latest_experimental") == G::latest);
+    CHECK(lm::genai_semconv_from_opt_in(static_cast<const char*>(nullptr)) == G::v1_41);
+    CHECK(lm::genai_semconv_from_opt_in("") == G::v1_41);
+    CHECK(lm::genai_semconv_from_opt_in("http,database") == G::v1_41);
+    CHECK(lm::genai_semconv_from_opt_in("gen_ai_latest_experimentalX") == G::v1_41);
+    CHECK(lm::genai_semconv_from_opt_in("GEN_AI_LATEST_EXPERIMENTAL") == G::v1_41);  // values are case-sensitive
+    CHECK(lm::genai_semconv_from_opt_in("http, gen_ai_latest_experimental ,database") == G::latest);
+    CHECK(lm::genai_semconv_from_opt_in("gen_ai_latest_experimental/dup") == G::both);
+    CHECK(lm::genai_semconv_from_opt_in("gen_ai_latest_experimental,gen_ai_latest_experimental/dup") == G::both);
+    CHECK(lm::genai_semconv_from_opt_in(",,") == G::v1_41);
+}
+
 // --- monitored_router: the tutorial's recording ---------------------------------
 
 TEST_CASE("monitored_router: a successful call records what the tutorial records", "[instrument]") {
@@ -662,6 +720,58 @@ TEST_CASE("monitored_router: streaming records time to first token and per outpu
     CHECK(sample(after, "llm_router_time_to_first_token_seconds_count{" + labels + "}") == 1);
     CHECK(sample(lm::render(genai), "gen_ai_client_operation_duration_seconds_count{" + gl +
                                         ",error_type=\"QuotaExceeded\"}") == 1);
+}
+
+TEST_CASE("monitored_router: both GenAI generations, chunk by chunk", "[instrument]") {
+    namespace next = lm::genai::latest;
+    fake_clock clock;
+    streaming_router engine;
+    engine.clock = &clock;
+    lm::genai_dup_registry genai;
+    lm::monitored_router router{engine, genai};
+    router.set_time_source(lm::time_source::of(clock));
+    const lm::request_options options{.model = "gpt-4", .tenant_id = "t", .provider = "openai"};
+    router.process_stream("Hi", options, [](std::string_view) {});  // 0.2 s, then 4 chunks 0.05 s apart
+    router.process("Hi", options);                                   // not streamed: no chunk metrics
+    engine.fail_with = 3;
+    CHECK_THROWS(router.process_stream("Hi", options, [](std::string_view) {}));  // fails after 3 chunks
+
+    const std::string g = lm::render(genai);
+    const std::string gl = "gen_ai_operation_name=\"chat\",gen_ai_provider_name=\"openai\",gen_ai_request_model=\"gpt-4\"";
+    // Chunks are recorded as they arrive, the failed stream's too (its outcome is not known yet).
+    for (const char* name : {"gen_ai_client_operation_time_to_first_chunk_seconds",
+                             "gen_ai_client_inference_time_to_first_chunk_seconds"}) {
+        CHECK(sample(g, std::string(name) + "_count{" + gl + "}") == 2);
+        CHECK(sample(g, std::string(name) + "_sum{" + gl + "}") == Approx(0.4));
+    }
+    for (const char* name : {"gen_ai_client_operation_time_per_output_chunk_seconds",
+                             "gen_ai_client_inference_time_per_output_chunk_seconds"}) {
+        CHECK(sample(g, std::string(name) + "_count{" + gl + "}") == 4 + 2);
+        CHECK(sample(g, std::string(name) + "_sum{" + gl + "}") == Approx(0.05 * 6));
+        CHECK(sample(g, std::string(name) + "_bucket{" + gl + ",le=\"0.04\"}") == 0);
+        CHECK(sample(g, std::string(name) + "_bucket{" + gl + ",le=\"0.08\"}") == 6);
+    }
+    // Durations: both generations count every call, the failure under its error type.
+    for (const char* name : {"gen_ai_client_operation_duration_seconds", "gen_ai_client_inference_duration_seconds",
+                             "gen_ai_server_request_duration_seconds"}) {
+        CHECK(sample(g, std::string(name) + "_count{" + gl + ",error_type=\"\"}") == 2);
+        CHECK(sample(g, std::string(name) + "_count{" + gl + ",error_type=\"QuotaExceeded\"}") == 1);
+    }
+    // Tokens: a histogram by type in 1.41, counters and per-operation histograms in the draft.
+    CHECK(sample(g, "gen_ai_client_token_usage_sum{" + gl + ",gen_ai_token_type=\"input\"}") == 9 + 20);
+    CHECK(sample(g, "gen_ai_client_inference_usage_input_tokens_total{" + gl + "}") == 9 + 20);
+    CHECK(sample(g, "gen_ai_client_inference_usage_output_tokens_total{" + gl + "}") == 5 + 100);
+    CHECK(sample(g, "gen_ai_client_inference_operation_output_tokens_count{" + gl + "}") == 2);
+    CHECK(sample(g, "gen_ai_client_inference_operation_output_tokens_sum{" + gl + "}") == 5 + 100);
+    (void)genai.get<next::client_inference_duration>();
+}
+
+TEST_CASE("monitored_router: a registry without the chunk families records nothing per chunk", "[instrument]") {
+    using recorder = lm::detail::call_recorder<lm::router_traits<streaming_router>, lm::genai_registry>;
+    using tutorial = lm::detail::call_recorder<lm::router_traits<streaming_router>, lm::llm_router_streaming_registry>;
+    static_assert(recorder::records_chunks);
+    static_assert(!tutorial::records_chunks);
+    static_assert(!lm::detail::router_roles::records_event<lm::genai_native_registry, lm::detail::call_event::first_chunk>);
 }
 
 TEST_CASE("monitored_router: native twins of the catalog histograms are recorded in their roles", "[instrument][native]") {

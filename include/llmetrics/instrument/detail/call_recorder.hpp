@@ -68,6 +68,21 @@ public:
         record<call_event::failure>(c, &s.handles);
     }
 
+    // A chunk of a streamed call: Event is first_chunk (seconds since the start)
+    // or next_chunk (seconds since the previous chunk).
+    template <call_event Event>
+    void record_chunk(set_type& s, double seconds) const noexcept {
+        call_facts c = facts_of(s);
+        c.seconds = seconds;
+        record<Event>(c, &s.handles);
+    }
+
+    // Whether any registry records chunks as they arrive (only the GenAI client families do).
+    static constexpr bool records_chunks =
+        ((router_roles::records_event<Registries, call_event::first_chunk> ||
+          router_roles::records_event<Registries, call_event::next_chunk>) ||
+         ...);
+
     // Inside a catch block: the exception's type names the failure.
     void record_failure_current(set_type& s, double seconds) const noexcept {
         try {
@@ -121,7 +136,7 @@ private:
         };
         try {
             // Model loads happen outside requests: they carry no exemplar.
-            if constexpr (Event == call_event::load || Event == call_event::load_failure) each_registry(nullptr);
+            if constexpr (!event_has_label_set(Event)) each_registry(nullptr);
             else with_trace_exemplar(each_registry);
         } catch (...) {
         }

@@ -1,6 +1,8 @@
 #pragma once
 // A call in progress (monitored_router::scope). token() marks output tokens as
-// they arrive (the first gives the time to first token); succeed(result) or
+// they arrive, one call per chunk (the first gives the time to first token; where
+// a registry holds the GenAI client chunk families, each chunk is recorded as it
+// arrives); succeed(result) or
 // fail() records the call once. Destroyed unfinished, it records a failure with
 // error_type "Abandoned". `Recorder` is detail::call_recorder.
 
@@ -38,6 +40,10 @@ public:
     void token(std::size_t count = 1) noexcept {
         if (!rec_) return;
         const std::int64_t now = rec_->clock.now_ns();
+        if constexpr (Recorder::records_chunks) {
+            if (first_ < 0) rec_->template record_chunk<call_event::first_chunk>(*set_, seconds_between(start_, now));
+            else rec_->template record_chunk<call_event::next_chunk>(*set_, seconds_between(last_, now));
+        }
         if (first_ < 0) first_ = now;
         last_ = now;
         tokens_ += count;
@@ -78,7 +84,10 @@ public:
 
 private:
     std::int64_t end_or_now(const Recorder& r) const noexcept { return end_ >= 0 ? end_ : r.clock.now_ns(); }
-    double seconds_to(std::int64_t t) const noexcept { return static_cast<double>(t - start_) * 1e-9; }
+    static double seconds_between(std::int64_t from, std::int64_t to) noexcept {
+        return static_cast<double>(to - from) * 1e-9;
+    }
+    double seconds_to(std::int64_t t) const noexcept { return seconds_between(start_, t); }
 
     void finish_success(usage u) noexcept {
         if (!rec_) return;
@@ -87,9 +96,9 @@ private:
         if (first_ < 0) return r.record_success(*set_, seconds, u, nullptr);
         if (!u.output_tokens) u.output_tokens = static_cast<double>(tokens_);
         stream_timing timing;
-        timing.first_token_seconds = static_cast<double>(first_ - start_) * 1e-9;
+        timing.first_token_seconds = seconds_to(first_);
         if (*u.output_tokens > 1 && last_ > first_)
-            timing.per_output_token_seconds = static_cast<double>(last_ - first_) * 1e-9 / (*u.output_tokens - 1);
+            timing.per_output_token_seconds = seconds_between(first_, last_) / (*u.output_tokens - 1);
         r.record_success(*set_, seconds, u, &timing);
     }
 

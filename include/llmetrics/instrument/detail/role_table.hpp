@@ -47,7 +47,14 @@ struct call_facts {
     const stream_timing* timing = nullptr;  // streamed successes
 };
 
-enum class call_event { success, failure, load, load_failure };
+// first_chunk and next_chunk fire as a streamed call's chunks arrive (seconds:
+// from the start to the first chunk, then from the previous chunk to this one).
+enum class call_event { success, failure, load, load_failure, first_chunk, next_chunk };
+
+// Model loads happen outside calls: they have no label set (and no cached handles).
+constexpr bool event_has_label_set(call_event e) noexcept {
+    return e != call_event::load && e != call_event::load_failure;
+}
 
 // Facts that stay the same for every call of one cached label set: a row whose
 // labels are all of these (or fixed) keeps its series handle in the cache.
@@ -159,8 +166,7 @@ struct role_row {
                   "list them in the order of the family's labels<...>");
 
     // Calls of one label set share the row's series: its handle is cached.
-    static constexpr bool cached =
-        (Event == call_event::success || Event == call_event::failure) && (Fills::per_label_set && ...);
+    static constexpr bool cached = event_has_label_set(Event) && (Fills::per_label_set && ...);
     static constexpr bool reads(std::string_view call_facts::*fact) noexcept { return (Fills::reads(fact) || ...); }
 
     template <class Registry>
@@ -195,6 +201,10 @@ struct role_table {
 
     template <class Registry>
     static constexpr bool records_anything = (Rows::template recorded_by<Registry> || ...);
+
+    // Whether Registry records a row of Event.
+    template <class Registry, call_event Event>
+    static constexpr bool records_event = ((Rows::event == Event && Rows::template recorded_by<Registry>) || ...);
 
     // Whether a row recorded by Registry reads `fact`.
     template <class Registry>

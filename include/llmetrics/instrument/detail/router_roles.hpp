@@ -28,6 +28,7 @@ using ev = call_event;
 namespace cat = llmetrics::catalog;
 namespace stream = llmetrics::catalog::streaming;
 namespace gen = llmetrics::genai;
+namespace next = llmetrics::genai::latest;
 
 // clang-format off
 using table = role_table<
@@ -72,6 +73,35 @@ using table = role_table<
     role_row<gen::server_time_to_first_token, ev::success, first_token_seconds,
              operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">>,
     role_row<gen::server_time_per_output_token, ev::success, per_output_token_seconds,
+             operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">>,
+    role_row<gen::server_request_duration, ev::success, call_seconds,
+             operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">,
+             fixed<"error_type", "">>,
+    role_row<gen::server_request_duration, ev::failure, call_seconds,
+             operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">,
+             error<"error_type">>,
+    role_row<gen::client_operation_time_to_first_chunk, ev::first_chunk, call_seconds,
+             operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">>,
+    role_row<gen::client_operation_time_per_output_chunk, ev::next_chunk, call_seconds,
+             operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">>,
+    // The semantic-conventions-genai draft.
+    role_row<next::client_inference_duration, ev::success, call_seconds,
+             operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">,
+             fixed<"error_type", "">>,
+    role_row<next::client_inference_duration, ev::failure, call_seconds,
+             operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">,
+             error<"error_type">>,
+    role_row<next::client_inference_time_to_first_chunk, ev::first_chunk, call_seconds,
+             operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">>,
+    role_row<next::client_inference_time_per_output_chunk, ev::next_chunk, call_seconds,
+             operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">>,
+    role_row<next::client_inference_usage_input_tokens, ev::success, input_tokens,
+             operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">>,
+    role_row<next::client_inference_usage_output_tokens, ev::success, output_tokens,
+             operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">>,
+    role_row<next::client_inference_operation_input_tokens, ev::success, input_tokens,
+             operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">>,
+    role_row<next::client_inference_operation_output_tokens, ev::success, output_tokens,
              operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">>>;
 // clang-format on
 
