@@ -771,7 +771,7 @@ TEST_CASE("monitored_router: a registry without the chunk families records nothi
     using tutorial = lm::detail::call_recorder<lm::router_traits<streaming_router>, lm::llm_router_streaming_registry>;
     static_assert(recorder::records_chunks);
     static_assert(!tutorial::records_chunks);
-    static_assert(!lm::detail::router_roles::records_event<lm::genai_native_registry, lm::detail::call_event::first_chunk>);
+    static_assert(!lm::detail::router_roles::records_event<lm::detail::call_event::first_chunk, lm::genai_native_registry>);
 }
 
 TEST_CASE("monitored_router: native twins of the catalog histograms are recorded in their roles", "[instrument][native]") {

@@ -79,8 +79,8 @@ public:
 
     // Whether any registry records chunks as they arrive (only the GenAI client families do).
     static constexpr bool records_chunks =
-        ((router_roles::records_event<Registries, call_event::first_chunk> ||
-          router_roles::records_event<Registries, call_event::next_chunk>) ||
+        ((router_roles::records_event<call_event::first_chunk, Registries> ||
+          router_roles::records_event<call_event::next_chunk, Registries>) ||
          ...);
 
     // Inside a catch block: the exception's type names the failure.

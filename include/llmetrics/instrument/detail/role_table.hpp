@@ -203,7 +203,7 @@ struct role_table {
     static constexpr bool records_anything = (Rows::template recorded_by<Registry> || ...);
 
     // Whether Registry records a row of Event.
-    template <class Registry, call_event Event>
+    template <call_event Event, class Registry>
     static constexpr bool records_event = ((Rows::event == Event && Rows::template recorded_by<Registry>) || ...);
 
     // Whether a row recorded by Registry reads `fact`.
