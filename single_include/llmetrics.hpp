@@ -4753,13 +4753,15 @@ inline char* copy_label_pairs(char* d, labels_view labels) noexcept {
     return d;
 }
 
-// `{pairs[,extra_name="extra_value"]} `: the part of a sample line after the name.
-inline char* copy_label_block(char* d, std::string_view pairs, bool any_label, std::string_view extra_name,
-                              std::string_view extra_value) noexcept {
+// `{pairs[,extra_name="extra_value"]} `: the part of a sample line after the name;
+// copy_pairs(d) writes the pairs at d and returns their end.
+template <class CopyPairs>
+char* copy_label_block(char* d, bool any_label, std::string_view extra_name, std::string_view extra_value,
+                       CopyPairs copy_pairs) noexcept {
     const bool extra = !extra_name.empty();
     if (any_label || extra) {
         *d++ = '{';
-        d = copy_piece(d, pairs);
+        d = copy_pairs(d);
         if (extra) {
             if (any_label) *d++ = ',';
             d = copy_piece(d, extra_name);
@@ -4815,22 +4817,8 @@ void write_sample_start(Out& out, std::string_view base, std::string_view suffix
         if (char* d = out.reserve(room)) [[likely]] {
             d = copy_piece(d, base);
             d = copy_piece(d, suffix);
-            const bool extra = !extra_name.empty();
-            if (!labels.names.empty() || extra) {
-                *d++ = '{';
-                d = copy_label_pairs(d, labels);
-                if (extra) {
-                    if (!labels.names.empty()) *d++ = ',';
-                    d = copy_piece(d, extra_name);
-                    *d++ = '=';
-                    *d++ = '"';
-                    d = copy_piece(d, extra_value);
-                    *d++ = '"';
-                }
-                *d++ = '}';
-            }
-            *d++ = ' ';
-            return out.commit(d);
+            return out.commit(copy_label_block(d, !labels.names.empty(), extra_name, extra_value,
+                                               [&](char* p) noexcept { return copy_label_pairs(p, labels); }));
         }
     }
     put(out, base);
@@ -4940,7 +4928,8 @@ void write_sample_start(Out& out, std::string_view base, std::string_view suffix
             if (char* d = out.reserve(room)) [[likely]] {
                 d = copy_piece(d, base);
                 d = copy_piece(d, suffix);
-                return out.commit(copy_label_block(d, pairs, labels.any(), extra_name, extra_value));
+                return out.commit(copy_label_block(d, labels.any(), extra_name, extra_value,
+                                                   [pairs](char* p) noexcept { return copy_piece(p, pairs); }));
             }
         }
     }
