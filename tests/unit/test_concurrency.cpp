@@ -188,12 +188,16 @@ TEST_CASE("exemplars written by many threads are never read torn", "[concurrency
     std::atomic<bool> ok{true};
     std::atomic<std::size_t> seen{0};
     std::thread scraper([&] {
+        // One more visit after `done`: the writers may all finish while the first
+        // visit runs, and it may have started before any write.
+        bool last = false;
         do {
+            last = done.load();
             exemplar_reader r;
             m.visit(r);
             if (!r.ok) ok = false;
             seen += r.seen;
-        } while (!done.load());
+        } while (!last);
     });
     std::vector<std::thread> writers;
     for (int t = 0; t < 3; ++t) {
