@@ -187,6 +187,7 @@ struct family_base {
     using label_names = Labels;
     using layout = label_layout<Labels, Options...>;
     static constexpr std::size_t max_series = max_series_of<Options...>();
+    static constexpr std::int64_t series_ttl_seconds = series_ttl_of<Options...>();
     static constexpr std::string_view unit = unit_of<Options...>();
 };
 
@@ -202,7 +203,7 @@ struct counter : detail::family_base<Name, Help, Labels, metric_type::counter, O
                   "llmetrics: the third template argument of a family must be labels<...> "
                   "(use labels<> for a family without labels)");
     static_assert(llmetrics_error != detail::family_error::unknown_option,
-                  "llmetrics: unknown family option; use max_series<N>, unit<\"...\"> or "
+                  "llmetrics: unknown family option; use max_series<N>, series_ttl<S>, unit<\"...\"> or "
                   "value_set<\"label\", \"value\"...>");
     static_assert(llmetrics_error != detail::family_error::native_not_histogram,
                   "llmetrics: native_* options belong to histograms; declare the family as "
@@ -240,7 +241,7 @@ struct gauge : detail::family_base<Name, Help, Labels, metric_type::gauge, Optio
                   "llmetrics: the third template argument of a family must be labels<...> "
                   "(use labels<> for a family without labels)");
     static_assert(llmetrics_error != detail::family_error::unknown_option,
-                  "llmetrics: unknown family option; use max_series<N>, unit<\"...\"> or "
+                  "llmetrics: unknown family option; use max_series<N>, series_ttl<S>, unit<\"...\"> or "
                   "value_set<\"label\", \"value\"...>");
     static_assert(llmetrics_error != detail::family_error::native_not_histogram,
                   "llmetrics: native_* options belong to histograms; declare the family as "
@@ -275,7 +276,7 @@ struct histogram : detail::family_base<Name, Help, Labels, metric_type::histogra
                   "llmetrics: the third template argument of a family must be labels<...> "
                   "(use labels<> for a family without labels)");
     static_assert(llmetrics_error != detail::family_error::unknown_option,
-                  "llmetrics: unknown family option; use max_series<N>, unit<\"...\">, "
+                  "llmetrics: unknown family option; use max_series<N>, series_ttl<S>, unit<\"...\">, "
                   "value_set<\"label\", \"value\"...> or a native_* option (core/native_options.hpp)");
     static_assert(llmetrics_error != detail::family_error::metric_name,
                   "llmetrics: a metric name must match [a-zA-Z_:][a-zA-Z0-9_:]* (no leading "
