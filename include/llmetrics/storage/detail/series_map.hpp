@@ -49,8 +49,14 @@
 // key. Free nodes are kept per key capacity (powers of two from 16 bytes), so the
 // nodes ever built are at most max_series per capacity class, and in the usual
 // case (keys of similar length) at most max_series plus the hidden nodes held by
-// kept handles. A family without scrapes does not grow either: an insert that
-// finds it full sweeps first (at most once a second of the family's clock).
+// kept handles. A family without scrapes does not grow either: inserts of new
+// label sets sweep every quarter TTL, and an insert that finds the family full
+// sweeps first (at most once a second of the family's clock).
+//
+// When a series goes: the sweep time at which its mark last moved is the earliest
+// time its last write can be known to have happened by, so a series is hidden
+// between TTL and TTL plus the sweep interval after its last write (sweeps come at
+// every scrape, every quarter TTL of inserts, and on expire_series()).
 
 #include <algorithm>
 #include <array>
@@ -401,9 +407,7 @@ private:
             hold_locked(n);
             return n;
         }
-        if constexpr (Expiring) {
-            if (count_.load(std::memory_order_relaxed) >= max_series_) sweep_when_full();
-        }
+        if constexpr (Expiring) sweep_on_insert();
         if (count_.load(std::memory_order_relaxed) >= max_series_) {
             dropped_.fetch_add(1, std::memory_order_relaxed);
             node* o = overflow_locked();
@@ -553,11 +557,14 @@ private:
         }
     }
 
-    // A full family sweeps before it sends a label set to the overflow series, at
-    // most once a second (a full family of live series would sweep on every miss).
-    void sweep_when_full() {
+    // A family nobody scrapes still expires: a new label set sweeps when the last
+    // sweep is a quarter TTL old, or when the family is full and it is a second
+    // old (a full family of live series would otherwise sweep on every miss).
+    void sweep_on_insert() {
         const std::int64_t now = clock_.now_ns();
-        if (now - last_sweep_ns_ >= std::min<std::int64_t>(ttl_ns_, 1'000'000'000)) sweep_locked(now);
+        const std::int64_t age = now - last_sweep_ns_;
+        if (age >= ttl_ns_ / 4 || (count_.load(std::memory_order_relaxed) >= max_series_ && age >= 1'000'000'000))
+            sweep_locked(now);
     }
 
     void insert(node* n) {
