@@ -32,11 +32,9 @@ struct max_series {
 // Label sets whose value has not changed for Seconds leave the exposition and
 // give their storage to new label sets; handles kept by callers stay valid
 // (storage/detail/series_map.hpp, "Expiry", says what is guaranteed).
+// S >= 1 is checked with the family's other rules (core/family.hpp).
 template <long long Seconds>
 struct series_ttl {
-    static_assert(Seconds >= 1,
-                  "llmetrics: series_ttl<S> needs S >= 1 (seconds); leave the option out for series that "
-                  "never expire");
     static constexpr std::int64_t seconds = Seconds;
 };
 
@@ -88,6 +86,10 @@ template <class Option>
 constexpr std::int64_t series_ttl_of_one(std::int64_t fallback) {
     if constexpr (is_series_ttl<Option>::value) return Option::seconds;
     else return fallback;
+}
+template <class... Options>
+constexpr bool series_ttl_valid() {
+    return ((!is_series_ttl<Options>::value || series_ttl_of_one<Options>(0) >= 1) && ...);
 }
 template <class... Options>
 constexpr std::int64_t series_ttl_of() {
