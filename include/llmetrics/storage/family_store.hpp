@@ -98,7 +98,9 @@ public:
     // the series comes back (from zero) when labels(...) asks for it again or when
     // a handle kept from before writes to it (a gauge: sets it to non-zero), so
     // cached handles never write into the void. With value sets, every combination
-    // sharing the free-form values goes. Returns whether it existed.
+    // sharing the free-form values goes. Returns whether it existed. With
+    // series_ttl<S> it does what expiry does: hides the label set, zeroed and
+    // reused at once when no held_series holds it, values kept while one does.
     template <class... A>
     bool remove(const A&... args) {
         const auto [values, closed_ok] = resolve(args...);
