@@ -207,6 +207,33 @@ TEST_CASE("series_ttl: written series stay, unwritten ones go after the TTL, and
     CHECK(c.at("tenant_tokens{idle}") == 1);
 }
 
+TEST_CASE("series_ttl: a gauge set to the value it has expires; a value outside a set goes to overflow", "[ttl]") {
+    lm::manual_clock clock;
+    ttl_registry r;
+    r.set_time_source(lm::time_source::of(clock));
+    auto& gauges = r.get<tenant_budget>();
+    const auto g = gauges.labels("flat");
+    g.set(5);
+    r.expire_series();
+    for (int i = 0; i < 7; ++i) {
+        clock.advance(10s);
+        g.set(5);  // changes nothing: not seen as a write (documented in series_map.hpp)
+        r.expire_series();
+    }
+    CHECK_FALSE(scrape(r).has("tenant_budget{flat}"));
+    g.set(6);  // a change brings it back, value and all
+    CHECK(scrape(r).at("tenant_budget{flat}") == 6);
+
+    auto& classic = r.get<tenant_latency_seconds>();
+    classic.labels("t", "nonsense").observe(0.5);
+    CHECK(classic.dropped() == 1);
+    const capture c = scrape(r);
+    CHECK(c.at("tenant_latency_seconds{__overflow__,__overflow__}") == 1);
+    clock.advance(61s);
+    r.expire_series();
+    CHECK(scrape(r).has("tenant_latency_seconds{__overflow__,__overflow__}"));  // the overflow series never expires
+}
+
 TEST_CASE("series_ttl: a series goes TTL after the first sweep that saw its last write", "[ttl]") {
     lm::manual_clock clock;
     ttl_registry r;
@@ -297,7 +324,7 @@ TEST_CASE("series_ttl: writers racing expiry and reuse lose nothing and never wr
     r.set_time_source(lm::time_source::of(clock));
     auto& fam = r.get<tenant_requests_total>();
     auto& gauges = r.get<tenant_budget>();
-    const int rounds = under_sanitizer() ? 3000 : 30000;
+    const int rounds = under_sanitizer() ? 10000 : 30000;
     constexpr int writers = 2, tenants_per_writer = 8;
 
     std::atomic<bool> done{false};
