@@ -27,10 +27,19 @@ using requests_total = lm::counter<"http_requests_total", "Total number of HTTP 
 using duration_seconds =
     lm::histogram<"http_request_duration_seconds", "Duration of HTTP requests in seconds",
                   lm::labels<"method", "route", "tenant_id">, lm::buckets<0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10>>;
+// The same counter with series that expire (series_ttl<S>): the hot path must cost the same.
+using requests_ttl_total =
+    lm::counter<"http_requests_ttl_total", "Total number of HTTP requests, series expiring",
+                lm::labels<"method", "route", "status_code", "tenant_id">, lm::max_series<20000>, lm::series_ttl<300>>;
 using metrics = lm::registry<lm::prefix<"llm_router_">, requests_total, duration_seconds>;
+using ttl_metrics = lm::registry<lm::prefix<"llm_router_">, requests_ttl_total>;
 
 metrics& shared_metrics() {
     static metrics m;
+    return m;
+}
+ttl_metrics& shared_ttl_metrics() {
+    static ttl_metrics m;
     return m;
 }
 
@@ -48,6 +57,13 @@ void BM_counter_inc(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_counter_inc)->Threads(1)->Threads(2)->UseRealTime();
+
+void BM_counter_inc_ttl(benchmark::State& state) {
+    const auto c = shared_ttl_metrics().get<requests_ttl_total>().labels("GET", "/chat", "200", "tenant-a");
+    for (auto _ : state) c.inc();
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_counter_inc_ttl)->Threads(1)->Threads(2)->UseRealTime();
 
 void BM_histogram_observe(benchmark::State& state) {
     auto& h = shared_metrics().get<duration_seconds>().labels("GET", "/chat", "tenant-a");
@@ -82,6 +98,26 @@ void BM_labels_lookup_inc(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_labels_lookup_inc);
+
+// The lookup of an expiring family also holds the series for the statement (a CAS
+// on the node, and a decrement when the temporary handle goes).
+void BM_labels_lookup_inc_ttl(benchmark::State& state) {
+    auto& fam = shared_ttl_metrics().get<requests_ttl_total>();
+    fam.labels("GET", "/chat", "200", "tenant-a").inc();
+    for (auto _ : state) fam.labels("GET", "/chat", "200", "tenant-a").inc();
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_labels_lookup_inc_ttl);
+
+// One sweep of 10,000 expiring counter series (what a scrape adds before rendering them).
+void BM_expire_sweep_10000(benchmark::State& state) {
+    lm::registry<requests_ttl_total> m;
+    auto& fam = m.get<requests_ttl_total>();
+    for (int i = 0; i < 10000; ++i) fam.labels("GET", "/chat", "200", "tenant-" + std::to_string(i)).inc();
+    for (auto _ : state) benchmark::DoNotOptimize(m.expire_series());
+    state.SetItemsProcessed(state.iterations() * 10000);
+}
+BENCHMARK(BM_expire_sweep_10000)->Unit(benchmark::kMicrosecond);
 
 // 10,000 counter series and 1,000 histogram series, rendered whole.
 void BM_render(benchmark::State& state) {

@@ -110,7 +110,7 @@ struct label_layout {
 // assert on it in their own body, so an error names the family, comes once, and
 // the registry that instantiates it adds one note only.
 enum class family_error {
-    none, not_labels, unknown_option, metric_name, label_name, label_reserved, label_duplicate,
+    none, not_labels, unknown_option, series_ttl_range, metric_name, label_name, label_reserved, label_duplicate,
     set_unknown_label, set_repeated, set_combinations, unit_suffix, counter_suffix,
     not_buckets, label_le, histogram_suffix, buckets_order, native_not_histogram, native_schema_range,
     native_max_buckets_range, native_zero_negative, native_max_zero_below
@@ -139,6 +139,8 @@ constexpr family_error first_family_error() {
         return E::not_labels;
     } else if constexpr (!((is_option_v<Options> || is_native_option_v<Options>) && ...)) {
         return E::unknown_option;
+    } else if constexpr (!series_ttl_valid<Options...>()) {
+        return E::series_ttl_range;
     } else if constexpr (Type != metric_type::histogram && native_config<Options...>::any) {
         return E::native_not_histogram;
     } else {
@@ -187,6 +189,7 @@ struct family_base {
     using label_names = Labels;
     using layout = label_layout<Labels, Options...>;
     static constexpr std::size_t max_series = max_series_of<Options...>();
+    static constexpr std::int64_t series_ttl_seconds = series_ttl_of<Options...>();
     static constexpr std::string_view unit = unit_of<Options...>();
 };
 
@@ -202,8 +205,11 @@ struct counter : detail::family_base<Name, Help, Labels, metric_type::counter, O
                   "llmetrics: the third template argument of a family must be labels<...> "
                   "(use labels<> for a family without labels)");
     static_assert(llmetrics_error != detail::family_error::unknown_option,
-                  "llmetrics: unknown family option; use max_series<N>, unit<\"...\"> or "
+                  "llmetrics: unknown family option; use max_series<N>, series_ttl<S>, unit<\"...\"> or "
                   "value_set<\"label\", \"value\"...>");
+    static_assert(llmetrics_error != detail::family_error::series_ttl_range,
+                  "llmetrics: series_ttl<S> needs S >= 1 (seconds); leave the option out for series "
+                  "that never expire");
     static_assert(llmetrics_error != detail::family_error::native_not_histogram,
                   "llmetrics: native_* options belong to histograms; declare the family as "
                   "native_histogram<...> or histogram<...>, or remove the option");
@@ -240,8 +246,11 @@ struct gauge : detail::family_base<Name, Help, Labels, metric_type::gauge, Optio
                   "llmetrics: the third template argument of a family must be labels<...> "
                   "(use labels<> for a family without labels)");
     static_assert(llmetrics_error != detail::family_error::unknown_option,
-                  "llmetrics: unknown family option; use max_series<N>, unit<\"...\"> or "
+                  "llmetrics: unknown family option; use max_series<N>, series_ttl<S>, unit<\"...\"> or "
                   "value_set<\"label\", \"value\"...>");
+    static_assert(llmetrics_error != detail::family_error::series_ttl_range,
+                  "llmetrics: series_ttl<S> needs S >= 1 (seconds); leave the option out for series "
+                  "that never expire");
     static_assert(llmetrics_error != detail::family_error::native_not_histogram,
                   "llmetrics: native_* options belong to histograms; declare the family as "
                   "native_histogram<...> or histogram<...>, or remove the option");
@@ -275,8 +284,11 @@ struct histogram : detail::family_base<Name, Help, Labels, metric_type::histogra
                   "llmetrics: the third template argument of a family must be labels<...> "
                   "(use labels<> for a family without labels)");
     static_assert(llmetrics_error != detail::family_error::unknown_option,
-                  "llmetrics: unknown family option; use max_series<N>, unit<\"...\">, "
+                  "llmetrics: unknown family option; use max_series<N>, series_ttl<S>, unit<\"...\">, "
                   "value_set<\"label\", \"value\"...> or a native_* option (core/native_options.hpp)");
+    static_assert(llmetrics_error != detail::family_error::series_ttl_range,
+                  "llmetrics: series_ttl<S> needs S >= 1 (seconds); leave the option out for series "
+                  "that never expire");
     static_assert(llmetrics_error != detail::family_error::metric_name,
                   "llmetrics: a metric name must match [a-zA-Z_:][a-zA-Z0-9_:]* (no leading "
                   "digit, no spaces or dashes); rename the family");

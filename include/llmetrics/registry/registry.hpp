@@ -26,6 +26,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -34,6 +35,7 @@
 #include <boost/hana/tuple.hpp>
 
 #include "../core/family.hpp"  // first, so a family error has a short include chain
+#include "../core/clock.hpp"
 #include "../core/detail/name_rules.hpp"
 #include "../core/encoder.hpp"
 #include "../core/fixed_string.hpp"
@@ -128,6 +130,20 @@ public:
         std::erase_if(collectors_, [&](const auto& p) { return p.get() == c; });
     }
 
+    // Sweeps every family with series_ttl<S> (a scrape does it per family too);
+    // returns how many series it hid. Call it where no scrape comes, or to expire
+    // on a schedule of your own.
+    std::size_t expire_series() {
+        std::size_t hidden = 0;
+        boost::hana::for_each(families_, [&](auto& fam) { hidden += fam.expire_series(); });
+        return hidden;
+    }
+    // The clock expiry reads in every family with series_ttl<S> (steady_clock by
+    // default); set it before other threads use the registry.
+    void set_time_source(time_source clock) noexcept {
+        boost::hana::for_each(families_, [&](auto& fam) { fam.set_time_source(clock); });
+    }
+
     // Calls f(family<F>&) for each declared family, in declaration order.
     template <class Fn>
     void for_each_family(Fn&& fn) {
@@ -219,6 +235,19 @@ private:
             });
             out.push_back(std::move(dropped));
             out.push_back(std::move(rejected));
+        }
+        if constexpr ((family<Fs>::expiring || ...)) {
+            family_snapshot expired{"llmetrics_series_expired_total",
+                                    "Series hidden because their value did not change for the family's "
+                                    "series_ttl",
+                                    "", metric_type::counter, {}};
+            std::size_t i = 0;
+            boost::hana::for_each(families_, [&](const auto& fam) {
+                const std::string_view name = names[i++];
+                if constexpr (std::remove_cvref_t<decltype(fam)>::expiring)
+                    expired.series.push_back({{{"family", std::string(name)}}, counter_value{fam.expired(), 0.0}});
+            });
+            out.push_back(std::move(expired));
         }
         out.push_back({"llmetrics_collector_errors_total",
                        "Collector families left out of a scrape (name taken, or the collector threw)",

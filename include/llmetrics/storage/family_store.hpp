@@ -1,7 +1,8 @@
 #pragma once
 // `family<F>`: the storage of one family descriptor F (core/family.hpp): its
 // series by label set, the handles `labels(...)` returns, and how it streams
-// itself to an encoder.
+// itself to an encoder. With series_ttl<S>, labels(...) returns a held_series
+// (storage/held_series.hpp) and unwritten series expire (detail/series_map.hpp).
 
 #include <algorithm>
 #include <array>
@@ -13,6 +14,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "../core/clock.hpp"
 #include "../core/encoder.hpp"
 #include "../core/family.hpp"
 #include "../core/labels.hpp"
@@ -22,6 +24,7 @@
 #include "detail/series_map.hpp"
 #include "detail/slot_types.hpp"
 #include "detail/stripes.hpp"
+#include "held_series.hpp"
 #include "native_series.hpp"
 #include "series.hpp"
 
@@ -48,6 +51,13 @@ std::string_view label_argument_view(const A& a) noexcept {
     else return std::string_view(a);
 }
 
+// 0 when the descriptor has no series_ttl<S> (or is not built on family_base).
+template <class F>
+constexpr std::int64_t series_ttl_seconds_of() {
+    if constexpr (requires { F::series_ttl_seconds; }) return F::series_ttl_seconds;
+    else return 0;
+}
+
 }  // namespace detail
 
 template <detail::family_descriptor F>
@@ -62,9 +72,12 @@ class family {
 public:
     using descriptor = F;
     using series_type = typename types::slot;
+    // Whether series expire (series_ttl<S>); labels(...) then returns held_series.
+    static constexpr bool expiring = detail::series_ttl_seconds_of<F>() > 0;
+    using handle_type = std::conditional_t<expiring, held_series<series_type>, series_type&>;
 
-    family() : series_(F::max_series, make_factory(&rejected_)) {
-        if constexpr (free_count == 0) fixed_ = series_.find_or_create({});
+    family() : series_(F::max_series, make_factory(&rejected_), detail::series_ttl_seconds_of<F>()) {
+        if constexpr (free_count == 0 && !expiring) fixed_ = series_.find_or_create({});
     }
     family(const family&) = delete;
     family& operator=(const family&) = delete;
@@ -72,17 +85,22 @@ public:
     // The series for one label set: values positionally in declared order (strings
     // or lm::value<"...">), or all by name with lm::label<"name">{value}. The
     // reference stays valid for the family's life; keep it for the hot path.
+    // With series_ttl<S>: a held_series, which keeps its label set's storage
+    // while it exists (keep it by value: `auto h = fam.labels(...)`).
     template <class... A>
-    series_type& labels(const A&... args) {
+    handle_type labels(const A&... args) {
         const auto [values, closed_ok] = resolve(args...);
-        return series_for(values, closed_ok);
+        if constexpr (expiring) return held_for(values, closed_ok);
+        else return series_for(values, closed_ok);
     }
 
     // Removes a label set from exposition and zeroes it. Handles to it stay valid:
     // the series comes back (from zero) when labels(...) asks for it again or when
     // a handle kept from before writes to it (a gauge: sets it to non-zero), so
     // cached handles never write into the void. With value sets, every combination
-    // sharing the free-form values goes. Returns whether it existed.
+    // sharing the free-form values goes. Returns whether it existed. With
+    // series_ttl<S> it does what expiry does: hides the label set, zeroed and
+    // reused at once when no held_series holds it, values kept while one does.
     template <class... A>
     bool remove(const A&... args) {
         const auto [values, closed_ok] = resolve(args...);
@@ -94,7 +112,23 @@ public:
     // Removes every series (as remove() does for each); handles stay valid.
     void reset() { series_.clear(); }
 
-    // Label sets in use (removed ones included, up to max_series).
+    // With series_ttl<S>: hides the series whose value has not changed for S
+    // seconds of the family's clock and retires those nobody holds; returns how
+    // many it hid. Every scrape does the same first.
+    std::size_t expire_series() {
+        if constexpr (expiring) return series_.sweep();
+        else return 0;
+    }
+    // Where expiry reads the time (steady_clock by default); set it before other
+    // threads use the family. Tests and simulations hand in a manual_clock.
+    void set_time_source(time_source clock) noexcept {
+        if constexpr (expiring) series_.set_time_source(clock);
+    }
+    // Series hidden by expiry so far.
+    std::uint64_t expired() const noexcept { return series_.expired(); }
+
+    // Label sets in use (removed ones included, up to max_series; with
+    // series_ttl<S>, hidden ones while a handle holds them).
     std::size_t size() const noexcept { return series_.size(); }
     // Label sets that went to the overflow series because the bound was reached
     // or a value was outside its value_set.
@@ -109,8 +143,7 @@ public:
         e.begin_family({name, F::help, F::unit, F::type});
         std::array<std::string_view, label_count> values;
         const labels_view view{std::span<const std::string_view>(F::label_names::names), values};
-        series_.for_each([&](const node_type& n) {
-            if (!n.live.load(std::memory_order_acquire) && !has_data(n)) return;
+        auto one = [&](const node_type& n) {
             const double created = n.created.load(std::memory_order_relaxed);
             if (n.overflow) {
                 values.fill(overflow_label_value);
@@ -125,12 +158,19 @@ public:
                 }
                 emit(e, view, n.slots()[combo], created);
             }
-        });
+        };
+        if constexpr (expiring) {
+            series_.sweep_and_visit(one);  // shown nodes only; a scrape sweeps first
+        } else {
+            series_.for_each([&](const node_type& n) {
+                if (n.live.load(std::memory_order_acquire) || has_data(n)) one(n);
+            });
+        }
         e.end_family();
     }
 
 private:
-    using map_type = detail::series_map<series_type, free_count, combinations, typename types::factory>;
+    using map_type = detail::series_map<series_type, free_count, combinations, typename types::factory, expiring>;
     using node_type = typename map_type::node;
 
     static constexpr std::array<std::size_t, label_count> radix = [] {
@@ -246,11 +286,32 @@ private:
             n = series_.find_or_create(free_values(values));
         }
         if (n->overflow) return n->slots()[0];
+        return n->slots()[combo_of(values)];
+    }
+
+    // The same for an expiring family: the map counted a holder for us.
+    held_series<series_type> held_for(const std::array<std::string_view, label_count>& values, bool closed_ok) {
+        if constexpr (layout::closed_count > 0) {
+            if (!closed_ok) [[unlikely]] {
+                bad_values_.note();
+                return hold(series_.overflow_node(), 0);
+            }
+        }
+        node_type* n;
+        if constexpr (layout::closed_count == 0) n = series_.find_or_create(values);
+        else n = series_.find_or_create(free_values(values));
+        return hold(n, n->overflow ? 0 : combo_of(values));
+    }
+    static held_series<series_type> hold(node_type* n, std::size_t slot) noexcept {
+        return {n->slots()[slot], n->expiry.holders};
+    }
+
+    static std::size_t combo_of([[maybe_unused]] const std::array<std::string_view, label_count>& values) noexcept {
         std::size_t combo = 0;
         if constexpr (combinations > 1)
             for (std::size_t pos = 0; pos < label_count; ++pos)
                 if (layout::closed_sizes[pos]) combo += layout::closed_index(pos, values[pos]) * radix[pos];
-        return n->slots()[combo];
+        return combo;
     }
 
     // Whether a removed node was written through a handle kept from before.
@@ -332,7 +393,7 @@ private:
 
     detail::rejection_tally rejected_;
     detail::rejection_tally bad_values_;
-    map_type series_;
+    mutable map_type series_;  // mutable: a scrape of an expiring family sweeps it
     node_type* fixed_ = nullptr;
 };
 

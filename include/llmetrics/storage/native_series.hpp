@@ -101,6 +101,8 @@ public:
     }
 
     bool has_data() const { return native_.has_data(); }
+    // Observations recorded since the last reset (NaN included); only grows until one.
+    std::uint64_t observations() const { return native_.observations(); }
     // Unix seconds of the last reset (limit strategy or clear()); 0 when none.
     double reset_time() const noexcept { return native_.reset_time(); }
     std::size_t native_bytes() const noexcept { return native_.bytes(); }

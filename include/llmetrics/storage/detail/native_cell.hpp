@@ -242,6 +242,18 @@ public:
         return false;
     }
 
+    // Every observation the current blocks hold (folded ones included).
+    std::uint64_t observations() const {
+        flag_guard g(busy_);
+        std::uint64_t n = 0;
+        for (std::size_t s = 0; s < stripe_count; ++s) {
+            const native_stripe& st = stripes_[s];
+            const unsigned slot = static_cast<unsigned>(st.state.load(std::memory_order_acquire) >> 48) & 1;
+            if (const native_block* b = st.blocks[slot].load(std::memory_order_acquire)) n += b->total();
+        }
+        return n;
+    }
+
     // Back to the declared layout with no counts; the start timestamp moves.
     void clear() noexcept {
         flag_guard g(busy_);

@@ -10,6 +10,53 @@
 // max_series nodes whatever label values arrive. A grown table replaces the old one
 // for new readers; old tables are kept (at most as large as the live one in total)
 // because a reader may still be probing them.
+//
+// Expiry (families with series_ttl<S>; `Expiring`)
+// ------------------------------------------------
+// Nothing changes on the write path: a sweep (at every scrape, from
+// expire_series(), and from an insert that finds the family full) reads each
+// series' change mark (the summed stripes of a counter, a gauge's value, a
+// histogram's count, hashed over the node's slots) and stamps the sweep's time
+// when the mark moved. A live node whose mark stayed for the TTL is hidden:
+// left out of the exposition, its values untouched. A hidden node is
+//   - shown again, values continued, when a later sweep sees its mark move (a
+//     handle kept from before wrote to it) or when labels(...) asks for it;
+//   - retired when nobody holds it: zeroed, taken out of the table and put on a
+//     free list, from which a new label set takes it (the slot is reused).
+// Who holds a node: every held_series (storage/held_series.hpp) that labels(...)
+// returned, temporaries included, counts itself in `holders`. Retiring is one CAS
+// of holders from 0 to `retired`, so no handle can exist on a retired node, and a
+// lookup (which counts itself in with a CAS that fails on `retired`, then checks
+// the key) can never take one; the key bytes are rewritten only while `retired`
+// is set, and published by the release store that clears it.
+//
+// Why no live series disappears and no write is lost: a series written at time w
+// has a mark different from the one the sweep before w saw, so the first sweep
+// after w stamps a time >= w and the node is not hidden before w + TTL (values
+// that change nothing, inc(0) or a gauge set to the value it has, are not writes
+// here: a gauge expires when its value stays the same for the TTL). A write racing
+// the sweep that hides a node lands in the node's cells, which hiding does not
+// touch, and the next sweep shows the node again with it. Zeroing happens only on
+// retirement, after the CAS saw no holder; each holder's writes happen before its
+// release decrement, so no write can land after the zeroing. Nothing is lost; what
+// a race can cost is one scrape in which a series written during that scrape's
+// sweep is absent. A kept handle therefore does not restart from zero after an
+// expiry (its series comes back with its count continued, which Prometheus reads
+// as the same series, not a reset); a label set that nobody held restarts from zero.
+//
+// Why memory is bounded: the table holds at most max_series nodes (hidden held
+// ones count), and a new node is built only when no free node has room for the
+// key. Free nodes are kept per key capacity (powers of two from 16 bytes), so the
+// nodes ever built are at most max_series per capacity class, and in the usual
+// case (keys of similar length) at most max_series plus the hidden nodes held by
+// kept handles. A family without scrapes does not grow either: inserts of new
+// label sets sweep every quarter TTL, and an insert that finds the family full
+// sweeps first (at most once a second of the family's clock).
+//
+// When a series goes: the sweep time at which its mark last moved is the earliest
+// time its last write can be known to have happened by, so a series is hidden
+// between TTL and TTL plus the sweep interval after its last write (sweeps come at
+// every scrape, every quarter TTL of inserts, and on expire_series()).
 
 #include <algorithm>
 #include <array>
@@ -28,6 +75,7 @@
 #include <utility>
 #include <vector>
 
+#include "../../core/clock.hpp"
 #include "../../core/detail/bytes.hpp"
 #include "../../core/detail/unix_time.hpp"
 #include "../../core/detail/utf8.hpp"
@@ -101,10 +149,22 @@ private:
     std::size_t total_ = 0;
 };
 
+struct no_expiry_state {};
+
+// A node's state for expiry (see "Expiry" above); all but `holders` under the map lock.
+struct expiry_state {
+    static constexpr std::uint32_t retired = std::uint32_t{1} << 31;
+    std::atomic<std::uint32_t> holders{0};  // held_series on the node, or `retired`
+    std::uint32_t key_capacity = 0;
+    std::uint64_t mark = 0;       // change mark the last sweep saw
+    std::int64_t changed_ns = 0;  // sweep time at which the mark last moved
+    bool free = false;            // retired and on the free list
+};
+
 // One label set of free-form values, and the fixed table of `Slots` series for
 // the family's closed-value combinations.
 // Laid out in one arena allocation as [node][Slots slots][key bytes].
-template <class Slot, std::size_t Values, std::size_t Slots>
+template <class Slot, std::size_t Values, std::size_t Slots, bool Expiring = false>
 struct series_node {
     // Offsets fit in 16 bits while every value is clamped to max_label_value_bytes.
     using offset = std::conditional_t<Values * max_label_value_bytes < 65536, std::uint16_t, std::uint32_t>;
@@ -113,12 +173,13 @@ struct series_node {
     }
     static constexpr std::size_t key_offset() noexcept { return slots_offset() + Slots * sizeof(Slot); }
 
-    std::uint64_t hash = 0;
+    std::atomic<std::uint64_t> hash{0};  // atomic: a node reused for another label set gets a new one
     std::atomic<series_node*> next{nullptr};  // creation order, for exposition
     std::atomic<double> created{0.0};
     std::array<offset, Values> ends{};  // end offset of each value in the key bytes
     std::atomic<bool> live{true};
     bool overflow = false;
+    [[no_unique_address]] std::conditional_t<Expiring, expiry_state, no_expiry_state> expiry;
 
     Slot* slots() noexcept { return reinterpret_cast<Slot*>(reinterpret_cast<std::byte*>(this) + slots_offset()); }
     const Slot* slots() const noexcept {
@@ -131,7 +192,7 @@ struct series_node {
         return {key() + begin, ends[i] - begin};
     }
     bool matches(std::uint64_t h, std::span<const std::string_view> values) const noexcept {
-        if (h != hash) return false;
+        if (h != hash.load(std::memory_order_relaxed)) return false;
         for (std::size_t i = 0; i < Values; ++i) {
             const std::string_view mine = value(i);
             if (mine.size() != values[i].size() || !same_bytes(mine.data(), values[i].data(), mine.size()))
@@ -142,14 +203,15 @@ struct series_node {
 };
 
 // SlotFactory::construct(Slot* first, std::size_t n) placement-constructs the n
-// slots of a new node (called under the map's lock).
-template <class Slot, std::size_t Values, std::size_t Slots, class SlotFactory>
+// slots of a new node (called under the map's lock); SlotFactory::change_mark(slot)
+// is what an expiring map compares between sweeps.
+template <class Slot, std::size_t Values, std::size_t Slots, class SlotFactory, bool Expiring = false>
 class series_map {
 public:
-    using node = series_node<Slot, Values, Slots>;
+    using node = series_node<Slot, Values, Slots, Expiring>;
 
-    explicit series_map(std::size_t max_series, SlotFactory factory = {})
-        : max_series_(max_series), factory_(std::move(factory)) {
+    explicit series_map(std::size_t max_series, SlotFactory factory = {}, std::int64_t ttl_seconds = 0)
+        : max_series_(max_series), ttl_ns_(ttl_seconds * 1'000'000'000), factory_(std::move(factory)) {
         publish_table(16);
     }
     series_map(const series_map&) = delete;
@@ -165,22 +227,35 @@ public:
     }
 
     // The node for `values`, created on first use. Past the cardinality bound it
-    // is the overflow node, and `dropped` grows by one.
+    // is the overflow node, and `dropped` grows by one. An expiring map returns
+    // the node with one holder counted for the caller (held_series takes it over).
     node* find_or_create(std::span<const std::string_view> raw) {
         // Stored keys are valid UTF-8 and clamped, so raw values that match one
         // need no repair: only a miss pays for validation.
         const std::uint64_t raw_hash = hash_values(raw);
-        if (node* n = find(raw_hash, raw); n && n->live.load(std::memory_order_acquire)) [[likely]]
-            return n;
+        if constexpr (Expiring) {
+            if (node* n = find_held(raw_hash, raw)) {
+                if (n->live.load(std::memory_order_acquire)) [[likely]]
+                    return n;
+                release(n);
+            }
+        } else {
+            if (node* n = find(raw_hash, raw); n && n->live.load(std::memory_order_acquire)) [[likely]]
+                return n;
+        }
         return find_or_create_slow(raw);
     }
 
+    // Held for the caller when the map expires series.
     node* overflow_node() {
         std::lock_guard lock(mutex_);
-        return overflow_locked();
+        node* n = overflow_locked();
+        hold_locked(n);
+        return n;
     }
 
-    // Marks a label set dead and zeroes it; returns whether it was live.
+    // Marks a label set dead and zeroes it (an expiring map hides it, as expiry
+    // does); returns whether it was live.
     bool remove(std::span<const std::string_view> raw) {
         std::array<std::string_view, Values> values;
         std::array<std::string, Values> repaired;
@@ -188,14 +263,22 @@ public:
         std::lock_guard lock(mutex_);
         node* n = find(hash_values(values), values);
         if (!n || n->overflow || !n->live.load(std::memory_order_relaxed)) return false;
-        kill(n);
+        if constexpr (Expiring) hide(n, clock_.now_ns(), mark_of(*n));
+        else kill(n);
         return true;
     }
 
     void clear() {
         std::lock_guard lock(mutex_);
-        for (node* n = head_.load(std::memory_order_relaxed); n; n = n->next.load(std::memory_order_relaxed))
-            if (n->live.load(std::memory_order_relaxed)) kill(n);
+        const std::int64_t now = clock_.now_ns();
+        for (node* n = head_.load(std::memory_order_relaxed); n; n = n->next.load(std::memory_order_relaxed)) {
+            if (!n->live.load(std::memory_order_relaxed)) continue;
+            if constexpr (Expiring) {
+                if (!n->overflow) hide(n, now, mark_of(*n));
+            } else {
+                kill(n);
+            }
+        }
     }
 
     // Every node in creation order, removed ones included (see family::visit).
@@ -204,13 +287,43 @@ public:
         for (node* n = head_.load(std::memory_order_acquire); n; n = n->next.load(std::memory_order_acquire)) f(*n);
     }
 
+    // Expiring maps: sweeps, then calls f for each shown node, under the lock (no
+    // node is reused for another label set while f reads its key).
+    template <class F>
+    void sweep_and_visit(F&& f) {
+        std::lock_guard lock(mutex_);
+        sweep_locked(clock_.now_ns());
+        for (node* n = head_.load(std::memory_order_relaxed); n; n = n->next.load(std::memory_order_relaxed))
+            if (n->live.load(std::memory_order_relaxed)) f(*n);
+    }
+
+    // Hides the series unchanged for the TTL; returns how many it hid.
+    std::size_t sweep() {
+        std::lock_guard lock(mutex_);
+        return sweep_locked(clock_.now_ns());
+    }
+
+    // Where sweeps read the time (steady_clock by default); set before the
+    // family is used from other threads.
+    void set_time_source(time_source clock) noexcept {
+        std::lock_guard lock(mutex_);
+        clock_ = clock;
+        last_sweep_ns_ = clock_.now_ns();
+    }
+
+    // Gives up the holder find_or_create counted for a caller.
+    static void release(node* n) noexcept { n->expiry.holders.fetch_sub(1, std::memory_order_release); }
+
     std::size_t size() const noexcept { return count_.load(std::memory_order_relaxed); }
     std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
+    std::uint64_t expired() const noexcept { return expired_.load(std::memory_order_relaxed); }
     std::size_t bytes() const noexcept {
         std::lock_guard lock(mutex_);
         std::size_t tables = 0;
         for (const auto& t : tables_) tables += (t->mask + 1) * sizeof(std::atomic<node*>);
-        return arena_.bytes() + tables + factory_.bytes();
+        std::size_t free_lists = 0;
+        for (const auto& f : free_) free_lists += f.capacity() * sizeof(node*);
+        return arena_.bytes() + tables + free_lists + factory_.bytes();
     }
 
 private:
@@ -218,6 +331,9 @@ private:
         std::size_t mask;
         std::unique_ptr<std::atomic<node*>[]> slots;
     };
+
+    static constexpr std::size_t smallest_key_capacity = 16;
+    static constexpr std::size_t capacity_classes = 48;
 
     // What is stored for raw values: clamped, then UTF-8 repaired.
     static void normalize(std::span<const std::string_view> raw, std::array<std::string_view, Values>& values,
@@ -239,6 +355,8 @@ private:
         return create_slow(hash_values(values), values);
     }
 
+    // Lock-free readers of an expiring map use find_held; find is for the others
+    // and for code under the lock (where no node changes its key).
     node* find(std::uint64_t h, std::span<const std::string_view> values) const noexcept {
         const table* t = table_.load(std::memory_order_acquire);
         for (std::size_t i = h & t->mask;; i = (i + 1) & t->mask) {
@@ -248,22 +366,76 @@ private:
         }
     }
 
+    // The key is read only once the node is held: it cannot be rewritten then. A
+    // node moved by a concurrent erase may be missed; the caller then takes the
+    // lock and looks again.
+    node* find_held(std::uint64_t h, std::span<const std::string_view> values) const noexcept {
+        const table* t = table_.load(std::memory_order_acquire);
+        for (std::size_t i = h & t->mask;; i = (i + 1) & t->mask) {
+            node* n = t->slots[i].load(std::memory_order_acquire);
+            if (!n) return nullptr;
+            if (n->overflow || n->hash.load(std::memory_order_relaxed) != h || !try_hold(n)) continue;
+            if (n->matches(h, values)) return n;
+            release(n);
+        }
+    }
+
+    // Acquire: pairs with the release store that ends a reuse, so the new key is seen.
+    static bool try_hold(node* n) noexcept {
+        std::uint32_t c = n->expiry.holders.load(std::memory_order_relaxed);
+        do {
+            if (c & expiry_state::retired) return false;
+        } while (!n->expiry.holders.compare_exchange_weak(c, c + 1, std::memory_order_acquire,
+                                                           std::memory_order_relaxed));
+        return true;
+    }
+    // Under the lock, on a node in the table: never retired there.
+    static void hold_locked(node* n) noexcept {
+        if constexpr (Expiring) n->expiry.holders.fetch_add(1, std::memory_order_relaxed);
+    }
+    // Acquire: pairs with each holder's release decrement, so their writes are done.
+    static bool try_retire(node* n) noexcept {
+        std::uint32_t none = 0;
+        return n->expiry.holders.compare_exchange_strong(none, expiry_state::retired, std::memory_order_acquire,
+                                                         std::memory_order_relaxed);
+    }
+
     node* create_slow(std::uint64_t h, std::span<const std::string_view> values) {
         std::lock_guard lock(mutex_);
         if (node* n = find(h, values)) {
-            if (!n->live.load(std::memory_order_relaxed)) {
-                n->created.store(unix_time_seconds(), std::memory_order_relaxed);
-                n->live.store(true, std::memory_order_release);
-            }
+            if (!n->live.load(std::memory_order_relaxed)) revive(n);
+            hold_locked(n);
             return n;
         }
+        if constexpr (Expiring) sweep_on_insert();
         if (count_.load(std::memory_order_relaxed) >= max_series_) {
             dropped_.fetch_add(1, std::memory_order_relaxed);
-            return overflow_locked();
+            node* o = overflow_locked();
+            hold_locked(o);
+            return o;
         }
-        node* n = build(h, values, false);
+        node* n = nullptr;
+        if constexpr (Expiring) n = reuse(h, values);
+        if (!n) n = build(h, values, false);
         insert(n);
+        hold_locked(n);
         return n;
+    }
+
+    void revive(node* n) {
+        if constexpr (Expiring) {
+            const std::int64_t now = clock_.now_ns();
+            if (try_retire(n)) {  // nobody holds it: it restarts from zero
+                for (std::size_t i = 0; i < Slots; ++i) n->slots()[i].clear();
+                n->created.store(unix_time_seconds(), std::memory_order_relaxed);
+                n->expiry.holders.store(0, std::memory_order_release);
+            }
+            n->expiry.mark = mark_of(*n);
+            n->expiry.changed_ns = now;
+        } else {
+            n->created.store(unix_time_seconds(), std::memory_order_relaxed);
+        }
+        n->live.store(true, std::memory_order_release);
     }
 
     node* overflow_locked() {
@@ -275,27 +447,124 @@ private:
         return overflow_;
     }
 
+    static std::size_t key_size(std::span<const std::string_view> values) noexcept {
+        std::size_t n = 0;
+        for (std::string_view v : values) n += v.size();
+        return n;
+    }
+    static std::size_t capacity_class(std::size_t key_bytes) noexcept {
+        std::size_t c = 0;
+        while ((smallest_key_capacity << c) < key_bytes) ++c;
+        return c;
+    }
+
     node* build(std::uint64_t h, std::span<const std::string_view> values, bool overflow) {
-        std::size_t key_bytes = 0;
-        for (std::string_view v : values) key_bytes += v.size();
+        std::size_t key_bytes = key_size(values);
+        if constexpr (Expiring) key_bytes = smallest_key_capacity << capacity_class(key_bytes);
         auto* raw = static_cast<std::byte*>(arena_.allocate(node::key_offset() + key_bytes));
         node* n = new (raw) node{};
-        n->hash = h;
         n->overflow = overflow;
         n->created.store(unix_time_seconds(), std::memory_order_relaxed);
-        char* key = reinterpret_cast<char*>(raw + node::key_offset());
+        write_key(n, h, values);
+        factory_.construct(n->slots(), Slots);
+        if constexpr (Expiring) {
+            n->expiry.key_capacity = static_cast<std::uint32_t>(key_bytes);
+            n->expiry.mark = mark_of(*n);
+            n->expiry.changed_ns = clock_.now_ns();
+        }
+        // Append to the creation-order list; readers see a complete node.
+        if (node* tail = tail_) tail->next.store(n, std::memory_order_release);
+        else head_.store(n, std::memory_order_release);
+        tail_ = n;
+        return n;
+    }
+
+    static void write_key(node* n, std::uint64_t h, std::span<const std::string_view> values) noexcept {
+        n->hash.store(h, std::memory_order_relaxed);
+        char* key = reinterpret_cast<char*>(n) + node::key_offset();
         std::size_t at = 0;
         for (std::size_t i = 0; i < Values; ++i) {
             if (!values[i].empty()) std::memcpy(key + at, values[i].data(), values[i].size());
             at += values[i].size();
             n->ends[i] = static_cast<typename node::offset>(at);
         }
-        factory_.construct(n->slots(), Slots);
-        // Append to the creation-order list; readers see a complete node.
-        if (node* tail = tail_) tail->next.store(n, std::memory_order_release);
-        else head_.store(n, std::memory_order_release);
-        tail_ = n;
-        return n;
+    }
+
+    // A retired node with room for the key, given the new label set (its slots
+    // were zeroed when it retired); null when none has room.
+    node* reuse(std::uint64_t h, std::span<const std::string_view> values) {
+        for (std::size_t c = capacity_class(key_size(values)); c < capacity_classes; ++c) {
+            if (free_[c].empty()) continue;
+            node* n = free_[c].back();
+            free_[c].pop_back();
+            write_key(n, h, values);
+            n->created.store(unix_time_seconds(), std::memory_order_relaxed);
+            n->expiry.mark = mark_of(*n);
+            n->expiry.changed_ns = clock_.now_ns();
+            n->expiry.free = false;
+            n->live.store(true, std::memory_order_relaxed);
+            n->expiry.holders.store(0, std::memory_order_release);  // publishes the key to try_hold
+            return n;
+        }
+        return nullptr;
+    }
+
+    // Out of the exposition, values kept; retired at once when nobody holds it.
+    void hide(node* n, std::int64_t now, std::uint64_t mark) {
+        n->live.store(false, std::memory_order_release);
+        n->expiry.mark = mark;
+        n->expiry.changed_ns = now;
+        if (try_retire(n)) retire(n);
+    }
+
+    void retire(node* n) {
+        erase(n);
+        for (std::size_t i = 0; i < Slots; ++i) n->slots()[i].clear();
+        n->expiry.free = true;
+        free_[capacity_class(n->expiry.key_capacity)].push_back(n);
+    }
+
+    std::uint64_t mark_of(const node& n) const {
+        std::uint64_t m = 0;
+        for (std::size_t i = 0; i < Slots; ++i) m = mix(m + SlotFactory::change_mark(n.slots()[i]) + i);
+        return m;
+    }
+
+    std::size_t sweep_locked(std::int64_t now) {
+        if constexpr (!Expiring) {
+            return 0;
+        } else {
+            std::size_t hidden = 0;
+            for (node* n = head_.load(std::memory_order_relaxed); n; n = n->next.load(std::memory_order_relaxed)) {
+                if (n->overflow || n->expiry.free) continue;
+                const std::uint64_t mark = mark_of(*n);
+                if (mark != n->expiry.mark) {  // written since the last sweep
+                    n->expiry.mark = mark;
+                    n->expiry.changed_ns = now;
+                    n->live.store(true, std::memory_order_release);
+                } else if (n->live.load(std::memory_order_relaxed)) {
+                    if (now - n->expiry.changed_ns >= ttl_ns_) {
+                        hide(n, now, mark);
+                        ++hidden;
+                    }
+                } else if (try_retire(n)) {  // hidden, and its last holder went
+                    retire(n);
+                }
+            }
+            last_sweep_ns_ = now;
+            expired_.fetch_add(hidden, std::memory_order_relaxed);
+            return hidden;
+        }
+    }
+
+    // A family nobody scrapes still expires: a new label set sweeps when the last
+    // sweep is a quarter TTL old, or when the family is full and it is a second
+    // old (a full family of live series would otherwise sweep on every miss).
+    void sweep_on_insert() {
+        const std::int64_t now = clock_.now_ns();
+        const std::int64_t age = now - last_sweep_ns_;
+        if (age >= ttl_ns_ / 4 || (count_.load(std::memory_order_relaxed) >= max_series_ && age >= 1'000'000'000))
+            sweep_locked(now);
     }
 
     void insert(node* n) {
@@ -309,9 +578,30 @@ private:
     }
 
     static void place(table& t, node* n) {
-        std::size_t i = n->hash & t.mask;
+        std::size_t i = n->hash.load(std::memory_order_relaxed) & t.mask;
         while (t.slots[i].load(std::memory_order_relaxed)) i = (i + 1) & t.mask;
         t.slots[i].store(n, std::memory_order_release);
+    }
+
+    // Linear-probing deletion that shifts the following entries back into the
+    // gap. A concurrent find may miss an entry being moved; it then looks again
+    // under the lock. Old tables keep their entries; find_held checks the key.
+    void erase(node* n) {
+        table& t = *table_.load(std::memory_order_relaxed);
+        std::size_t gap = n->hash.load(std::memory_order_relaxed) & t.mask;
+        while (t.slots[gap].load(std::memory_order_relaxed) != n) gap = (gap + 1) & t.mask;
+        for (std::size_t j = (gap + 1) & t.mask;; j = (j + 1) & t.mask) {
+            node* m = t.slots[j].load(std::memory_order_relaxed);
+            if (!m) break;
+            const std::size_t home = m->hash.load(std::memory_order_relaxed) & t.mask;
+            // m may fill the gap when its home is not in (gap, j] (cyclically).
+            if (((j - home) & t.mask) >= ((j - gap) & t.mask)) {
+                t.slots[gap].store(m, std::memory_order_release);
+                gap = j;
+            }
+        }
+        t.slots[gap].store(nullptr, std::memory_order_release);
+        count_.fetch_sub(1, std::memory_order_relaxed);
     }
 
     void publish_table(std::size_t capacity) {
@@ -333,6 +623,7 @@ private:
     }
 
     const std::size_t max_series_;
+    const std::int64_t ttl_ns_;
     mutable std::mutex mutex_;
     std::atomic<table*> table_{nullptr};
     std::vector<std::unique_ptr<table>> tables_;
@@ -341,8 +632,13 @@ private:
     node* overflow_ = nullptr;
     std::atomic<std::size_t> count_{0};
     std::atomic<std::uint64_t> dropped_{0};
+    std::atomic<std::uint64_t> expired_{0};
     node_arena arena_;
     SlotFactory factory_;
+    // Expiring maps only; under the lock.
+    time_source clock_;
+    std::int64_t last_sweep_ns_ = clock_.now_ns();
+    std::array<std::vector<node*>, Expiring ? capacity_classes : 0> free_;
 };
 
 }  // namespace llmetrics::detail

@@ -3,7 +3,9 @@
 // them: counters and histograms over striped cells from a pool, gauges alone.
 
 #include <atomic>
+#include <bit>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <new>
 #include <type_traits>
@@ -18,7 +20,9 @@ namespace llmetrics::detail {
 
 constexpr std::size_t round_up(std::size_t n, std::size_t to) noexcept { return (n + to - 1) / to * to; }
 
-// Striped cells for counters and histograms.
+// Striped cells for counters and histograms. The change mark (what an expiring
+// family compares between sweeps, series_map.hpp): a counter's summed stripes, a
+// histogram's count; both only grow, so an unchanged mark means no write.
 template <class Slot, class Cell, std::size_t Stride>
 struct striped_slot_factory {
     cell_pool<Cell, Stride> pool;
@@ -29,14 +33,21 @@ struct striped_slot_factory {
         for (std::size_t i = 0; i < n; ++i) new (first + i) Slot(base + i, rejected);
     }
     std::size_t bytes() const noexcept { return pool.bytes(); }
+    static std::uint64_t change_mark(const Slot& s) noexcept {
+        const auto v = s.value();
+        if constexpr (requires { v.integral; }) return v.integral + std::bit_cast<std::uint64_t>(v.fractional);
+        else return v.count();
+    }
 };
 
+// A gauge's mark is its value: setting the value it has is not seen as a write.
 struct gauge_slot_factory {
     rejection_tally* rejected = nullptr;
     void construct(gauge_series* first, std::size_t n) {
         for (std::size_t i = 0; i < n; ++i) new (first + i) gauge_series(rejected);
     }
     std::size_t bytes() const noexcept { return 0; }
+    static std::uint64_t change_mark(const gauge_series& s) noexcept { return std::bit_cast<std::uint64_t>(s.value()); }
 };
 
 // Native histogram series: the classic part (if any) from a pool, the native
@@ -55,6 +66,7 @@ struct native_slot_factory {
     std::size_t bytes() const noexcept {
         return (Classic ? pool.bytes() : 0) + native_bytes->load(std::memory_order_relaxed);
     }
+    static std::uint64_t change_mark(const Slot& s) { return s.observations(); }
 };
 
 template <class F>
