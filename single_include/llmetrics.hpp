@@ -828,9 +828,11 @@ struct native_config {
 
 // ---- begin llmetrics/core/options.hpp ----
 // Per-family options given after the labels (and buckets): a cardinality bound,
-// a unit, and closed value sets for labels (core/labels.hpp).
+// a time-to-live for series, a unit, and closed value sets for labels
+// (core/labels.hpp).
 
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 #include <type_traits>
 
@@ -853,6 +855,15 @@ struct max_series {
     static constexpr std::size_t value = N;
 };
 
+// Label sets whose value has not changed for Seconds leave the exposition and
+// give their storage to new label sets; handles kept by callers stay valid
+// (storage/detail/series_map.hpp, "Expiry", says what is guaranteed).
+// S >= 1 is checked with the family's other rules (core/family.hpp).
+template <long long Seconds>
+struct series_ttl {
+    static constexpr std::int64_t seconds = Seconds;
+};
+
 // OpenMetrics unit; the family name must end in `_<unit>`.
 template <fixed_string Unit>
 struct unit {
@@ -867,6 +878,11 @@ template <std::size_t N>
 struct is_max_series<max_series<N>> : std::true_type {};
 
 template <class T>
+struct is_series_ttl : std::false_type {};
+template <long long S>
+struct is_series_ttl<series_ttl<S>> : std::true_type {};
+
+template <class T>
 struct is_unit : std::false_type {};
 template <fixed_string U>
 struct is_unit<unit<U>> : std::true_type {};
@@ -877,7 +893,7 @@ template <fixed_string L, fixed_string... V>
 struct is_value_set<value_set<L, V...>> : std::true_type {};
 
 template <class T>
-inline constexpr bool is_option_v = is_max_series<T>::value || is_unit<T>::value || is_value_set<T>::value;
+inline constexpr bool is_option_v = is_max_series<T>::value || is_series_ttl<T>::value || is_unit<T>::value || is_value_set<T>::value;
 
 template <class Option>
 constexpr std::size_t max_series_of_one(std::size_t fallback) {
@@ -889,6 +905,23 @@ constexpr std::size_t max_series_of() {
     std::size_t n = default_max_series;
     ((n = max_series_of_one<Options>(n)), ...);
     return n;
+}
+
+// 0: the series never expire.
+template <class Option>
+constexpr std::int64_t series_ttl_of_one(std::int64_t fallback) {
+    if constexpr (is_series_ttl<Option>::value) return Option::seconds;
+    else return fallback;
+}
+template <class... Options>
+constexpr bool series_ttl_valid() {
+    return ((!is_series_ttl<Options>::value || series_ttl_of_one<Options>(0) >= 1) && ...);
+}
+template <class... Options>
+constexpr std::int64_t series_ttl_of() {
+    std::int64_t s = 0;
+    ((s = series_ttl_of_one<Options>(s)), ...);
+    return s;
 }
 
 template <class Option>
@@ -997,7 +1030,7 @@ struct label_layout {
 // assert on it in their own body, so an error names the family, comes once, and
 // the registry that instantiates it adds one note only.
 enum class family_error {
-    none, not_labels, unknown_option, metric_name, label_name, label_reserved, label_duplicate,
+    none, not_labels, unknown_option, series_ttl_range, metric_name, label_name, label_reserved, label_duplicate,
     set_unknown_label, set_repeated, set_combinations, unit_suffix, counter_suffix,
     not_buckets, label_le, histogram_suffix, buckets_order, native_not_histogram, native_schema_range,
     native_max_buckets_range, native_zero_negative, native_max_zero_below
@@ -1026,6 +1059,8 @@ constexpr family_error first_family_error() {
         return E::not_labels;
     } else if constexpr (!((is_option_v<Options> || is_native_option_v<Options>) && ...)) {
         return E::unknown_option;
+    } else if constexpr (!series_ttl_valid<Options...>()) {
+        return E::series_ttl_range;
     } else if constexpr (Type != metric_type::histogram && native_config<Options...>::any) {
         return E::native_not_histogram;
     } else {
@@ -1074,6 +1109,7 @@ struct family_base {
     using label_names = Labels;
     using layout = label_layout<Labels, Options...>;
     static constexpr std::size_t max_series = max_series_of<Options...>();
+    static constexpr std::int64_t series_ttl_seconds = series_ttl_of<Options...>();
     static constexpr std::string_view unit = unit_of<Options...>();
 };
 
@@ -1089,8 +1125,11 @@ struct counter : detail::family_base<Name, Help, Labels, metric_type::counter, O
                   "llmetrics: the third template argument of a family must be labels<...> "
                   "(use labels<> for a family without labels)");
     static_assert(llmetrics_error != detail::family_error::unknown_option,
-                  "llmetrics: unknown family option; use max_series<N>, unit<\"...\"> or "
+                  "llmetrics: unknown family option; use max_series<N>, series_ttl<S>, unit<\"...\"> or "
                   "value_set<\"label\", \"value\"...>");
+    static_assert(llmetrics_error != detail::family_error::series_ttl_range,
+                  "llmetrics: series_ttl<S> needs S >= 1 (seconds); leave the option out for series "
+                  "that never expire");
     static_assert(llmetrics_error != detail::family_error::native_not_histogram,
                   "llmetrics: native_* options belong to histograms; declare the family as "
                   "native_histogram<...> or histogram<...>, or remove the option");
@@ -1127,8 +1166,11 @@ struct gauge : detail::family_base<Name, Help, Labels, metric_type::gauge, Optio
                   "llmetrics: the third template argument of a family must be labels<...> "
                   "(use labels<> for a family without labels)");
     static_assert(llmetrics_error != detail::family_error::unknown_option,
-                  "llmetrics: unknown family option; use max_series<N>, unit<\"...\"> or "
+                  "llmetrics: unknown family option; use max_series<N>, series_ttl<S>, unit<\"...\"> or "
                   "value_set<\"label\", \"value\"...>");
+    static_assert(llmetrics_error != detail::family_error::series_ttl_range,
+                  "llmetrics: series_ttl<S> needs S >= 1 (seconds); leave the option out for series "
+                  "that never expire");
     static_assert(llmetrics_error != detail::family_error::native_not_histogram,
                   "llmetrics: native_* options belong to histograms; declare the family as "
                   "native_histogram<...> or histogram<...>, or remove the option");
@@ -1162,8 +1204,11 @@ struct histogram : detail::family_base<Name, Help, Labels, metric_type::histogra
                   "llmetrics: the third template argument of a family must be labels<...> "
                   "(use labels<> for a family without labels)");
     static_assert(llmetrics_error != detail::family_error::unknown_option,
-                  "llmetrics: unknown family option; use max_series<N>, unit<\"...\">, "
+                  "llmetrics: unknown family option; use max_series<N>, series_ttl<S>, unit<\"...\">, "
                   "value_set<\"label\", \"value\"...> or a native_* option (core/native_options.hpp)");
+    static_assert(llmetrics_error != detail::family_error::series_ttl_range,
+                  "llmetrics: series_ttl<S> needs S >= 1 (seconds); leave the option out for series "
+                  "that never expire");
     static_assert(llmetrics_error != detail::family_error::metric_name,
                   "llmetrics: a metric name must match [a-zA-Z_:][a-zA-Z0-9_:]* (no leading "
                   "digit, no spaces or dashes); rename the family");
@@ -1408,7 +1453,8 @@ struct exemplar {
 // ---- begin llmetrics/storage/family_store.hpp ----
 // `family<F>`: the storage of one family descriptor F (core/family.hpp): its
 // series by label set, the handles `labels(...)` returns, and how it streams
-// itself to an encoder.
+// itself to an encoder. With series_ttl<S>, labels(...) returns a held_series
+// (storage/held_series.hpp) and unwritten series expire (detail/series_map.hpp).
 
 #include <algorithm>
 #include <array>
@@ -1420,6 +1466,115 @@ struct exemplar {
 #include <type_traits>
 #include <utility>
 
+
+// ---- begin llmetrics/core/clock.hpp ----
+// Where llmetrics reads the time: one time_source for the instrumentation's
+// durations and the analytics' timestamps. By default durations come from
+// std::chrono::steady_clock and instants from std::chrono::system_clock; tests
+// and simulations (the demo) hand in a clock of their own so that recorded
+// durations and report windows are exact and runs are reproducible:
+//
+//     struct fake_clock { std::chrono::nanoseconds t{}; auto now() const { return t; } };
+//     fake_clock clock;
+//     router.set_time_source(llmetrics::time_source::of(clock));   // clock must outlive router
+//     clock.t += 1500ms;                                           // "the call took 1.5 s"
+//
+//     llmetrics::manual_clock wall{start};                         // both kinds of reading
+//     options.clock = llmetrics::time_source::of(wall);
+//
+// A time_source is two words (a function pointer and its context): the default
+// path is a predictable branch to an inlined steady_clock::now(), so the hot
+// path pays nothing for the option.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <type_traits>
+
+namespace llmetrics {
+
+// An instant as people read it (reports print it as an RFC 3339 time).
+using wall_time = std::chrono::system_clock::time_point;
+
+class time_source {
+public:
+    using now_fn = std::int64_t (*)(const void* context) noexcept;
+
+    constexpr time_source() noexcept = default;
+    constexpr time_source(now_fn fn, const void* context) noexcept : fn_(fn), context_(context) {}
+
+    // Reads `clock.now()`, which returns a std::chrono::duration or time_point.
+    // The clock is referenced, not copied.
+    template <class Clock>
+    static time_source of(const Clock& clock) noexcept {
+        return time_source(
+            [](const void* c) noexcept -> std::int64_t {
+                const auto t = static_cast<const Clock*>(c)->now();
+                if constexpr (requires { t.time_since_epoch(); })
+                    return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+                else
+                    return std::chrono::duration_cast<std::chrono::nanoseconds>(t).count();
+            },
+            &clock);
+    }
+
+    // Nanoseconds since an arbitrary epoch; only differences are meaningful.
+    std::int64_t now_ns() const noexcept {
+        if (fn_) [[unlikely]]
+            return fn_(context_);
+        return std::chrono::duration_cast<std::chrono::nanoseconds>(
+                   std::chrono::steady_clock::now().time_since_epoch())
+            .count();
+    }
+
+    double seconds_since(std::int64_t start_ns) const noexcept {
+        return static_cast<double>(now_ns() - start_ns) * 1e-9;  // not / 1e9: a division costs nanoseconds on every call
+    }
+
+    // The current instant: system_clock::now() by default; a clock handed in
+    // with of() serves both readings, its value taken as time since the Unix epoch.
+    wall_time wall_now() const noexcept {
+        if (fn_)
+            return wall_time{std::chrono::duration_cast<wall_time::duration>(std::chrono::nanoseconds{fn_(context_)})};
+        return std::chrono::system_clock::now();
+    }
+
+    bool is_steady_clock() const noexcept { return fn_ == nullptr; }
+
+private:
+    now_fn fn_ = nullptr;
+    const void* context_ = nullptr;
+};
+
+// A clock that only moves when told to; safe to read from many threads while one
+// thread advances it. Hand it out as `time_source::of(c)`, which refers to `c`,
+// so `c` must outlive its users.
+class manual_clock {
+public:
+    explicit manual_clock(wall_time start = wall_time{}) noexcept : ns_(to_ns(start)) {}
+
+    wall_time now() const noexcept {
+        return wall_time{std::chrono::duration_cast<wall_time::duration>(
+            std::chrono::nanoseconds{ns_.load(std::memory_order_acquire)})};
+    }
+    wall_time operator()() const noexcept { return now(); }
+
+    template <class Rep, class Period>
+    void advance(std::chrono::duration<Rep, Period> d) noexcept {
+        ns_.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count(),
+                      std::memory_order_acq_rel);
+    }
+    void set(wall_time t) noexcept { ns_.store(to_ns(t), std::memory_order_release); }
+
+private:
+    static std::int64_t to_ns(wall_time t) noexcept {
+        return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+    }
+    std::atomic<std::int64_t> ns_;
+};
+
+}  // namespace llmetrics
+// ---- end llmetrics/core/clock.hpp ----
 
 // ---- begin llmetrics/storage/detail/cells.hpp ----
 // The values behind a series. Every write is a single relaxed atomic RMW on the
@@ -1762,6 +1917,53 @@ private:
 // max_series nodes whatever label values arrive. A grown table replaces the old one
 // for new readers; old tables are kept (at most as large as the live one in total)
 // because a reader may still be probing them.
+//
+// Expiry (families with series_ttl<S>; `Expiring`)
+// ------------------------------------------------
+// Nothing changes on the write path: a sweep (at every scrape, from
+// expire_series(), and from an insert that finds the family full) reads each
+// series' change mark (the summed stripes of a counter, a gauge's value, a
+// histogram's count, hashed over the node's slots) and stamps the sweep's time
+// when the mark moved. A live node whose mark stayed for the TTL is hidden:
+// left out of the exposition, its values untouched. A hidden node is
+//   - shown again, values continued, when a later sweep sees its mark move (a
+//     handle kept from before wrote to it) or when labels(...) asks for it;
+//   - retired when nobody holds it: zeroed, taken out of the table and put on a
+//     free list, from which a new label set takes it (the slot is reused).
+// Who holds a node: every held_series (storage/held_series.hpp) that labels(...)
+// returned, temporaries included, counts itself in `holders`. Retiring is one CAS
+// of holders from 0 to `retired`, so no handle can exist on a retired node, and a
+// lookup (which counts itself in with a CAS that fails on `retired`, then checks
+// the key) can never take one; the key bytes are rewritten only while `retired`
+// is set, and published by the release store that clears it.
+//
+// Why no live series disappears and no write is lost: a series written at time w
+// has a mark different from the one the sweep before w saw, so the first sweep
+// after w stamps a time >= w and the node is not hidden before w + TTL (values
+// that change nothing, inc(0) or a gauge set to the value it has, are not writes
+// here: a gauge expires when its value stays the same for the TTL). A write racing
+// the sweep that hides a node lands in the node's cells, which hiding does not
+// touch, and the next sweep shows the node again with it. Zeroing happens only on
+// retirement, after the CAS saw no holder; each holder's writes happen before its
+// release decrement, so no write can land after the zeroing. Nothing is lost; what
+// a race can cost is one scrape in which a series written during that scrape's
+// sweep is absent. A kept handle therefore does not restart from zero after an
+// expiry (its series comes back with its count continued, which Prometheus reads
+// as the same series, not a reset); a label set that nobody held restarts from zero.
+//
+// Why memory is bounded: the table holds at most max_series nodes (hidden held
+// ones count), and a new node is built only when no free node has room for the
+// key. Free nodes are kept per key capacity (powers of two from 16 bytes), so the
+// nodes ever built are at most max_series per capacity class, and in the usual
+// case (keys of similar length) at most max_series plus the hidden nodes held by
+// kept handles. A family without scrapes does not grow either: inserts of new
+// label sets sweep every quarter TTL, and an insert that finds the family full
+// sweeps first (at most once a second of the family's clock).
+//
+// When a series goes: the sweep time at which its mark last moved is the earliest
+// time its last write can be known to have happened by, so a series is hidden
+// between TTL and TTL plus the sweep interval after its last write (sweeps come at
+// every scrape, every quarter TTL of inserts, and on expire_series()).
 
 #include <algorithm>
 #include <array>
@@ -1905,10 +2107,22 @@ private:
     std::size_t total_ = 0;
 };
 
+struct no_expiry_state {};
+
+// A node's state for expiry (see "Expiry" above); all but `holders` under the map lock.
+struct expiry_state {
+    static constexpr std::uint32_t retired = std::uint32_t{1} << 31;
+    std::atomic<std::uint32_t> holders{0};  // held_series on the node, or `retired`
+    std::uint32_t key_capacity = 0;
+    std::uint64_t mark = 0;       // change mark the last sweep saw
+    std::int64_t changed_ns = 0;  // sweep time at which the mark last moved
+    bool free = false;            // retired and on the free list
+};
+
 // One label set of free-form values, and the fixed table of `Slots` series for
 // the family's closed-value combinations.
 // Laid out in one arena allocation as [node][Slots slots][key bytes].
-template <class Slot, std::size_t Values, std::size_t Slots>
+template <class Slot, std::size_t Values, std::size_t Slots, bool Expiring = false>
 struct series_node {
     // Offsets fit in 16 bits while every value is clamped to max_label_value_bytes.
     using offset = std::conditional_t<Values * max_label_value_bytes < 65536, std::uint16_t, std::uint32_t>;
@@ -1917,12 +2131,13 @@ struct series_node {
     }
     static constexpr std::size_t key_offset() noexcept { return slots_offset() + Slots * sizeof(Slot); }
 
-    std::uint64_t hash = 0;
+    std::atomic<std::uint64_t> hash{0};  // atomic: a node reused for another label set gets a new one
     std::atomic<series_node*> next{nullptr};  // creation order, for exposition
     std::atomic<double> created{0.0};
     std::array<offset, Values> ends{};  // end offset of each value in the key bytes
     std::atomic<bool> live{true};
     bool overflow = false;
+    [[no_unique_address]] std::conditional_t<Expiring, expiry_state, no_expiry_state> expiry;
 
     Slot* slots() noexcept { return reinterpret_cast<Slot*>(reinterpret_cast<std::byte*>(this) + slots_offset()); }
     const Slot* slots() const noexcept {
@@ -1935,7 +2150,7 @@ struct series_node {
         return {key() + begin, ends[i] - begin};
     }
     bool matches(std::uint64_t h, std::span<const std::string_view> values) const noexcept {
-        if (h != hash) return false;
+        if (h != hash.load(std::memory_order_relaxed)) return false;
         for (std::size_t i = 0; i < Values; ++i) {
             const std::string_view mine = value(i);
             if (mine.size() != values[i].size() || !same_bytes(mine.data(), values[i].data(), mine.size()))
@@ -1946,14 +2161,15 @@ struct series_node {
 };
 
 // SlotFactory::construct(Slot* first, std::size_t n) placement-constructs the n
-// slots of a new node (called under the map's lock).
-template <class Slot, std::size_t Values, std::size_t Slots, class SlotFactory>
+// slots of a new node (called under the map's lock); SlotFactory::change_mark(slot)
+// is what an expiring map compares between sweeps.
+template <class Slot, std::size_t Values, std::size_t Slots, class SlotFactory, bool Expiring = false>
 class series_map {
 public:
-    using node = series_node<Slot, Values, Slots>;
+    using node = series_node<Slot, Values, Slots, Expiring>;
 
-    explicit series_map(std::size_t max_series, SlotFactory factory = {})
-        : max_series_(max_series), factory_(std::move(factory)) {
+    explicit series_map(std::size_t max_series, SlotFactory factory = {}, std::int64_t ttl_seconds = 0)
+        : max_series_(max_series), ttl_ns_(ttl_seconds * 1'000'000'000), factory_(std::move(factory)) {
         publish_table(16);
     }
     series_map(const series_map&) = delete;
@@ -1969,22 +2185,35 @@ public:
     }
 
     // The node for `values`, created on first use. Past the cardinality bound it
-    // is the overflow node, and `dropped` grows by one.
+    // is the overflow node, and `dropped` grows by one. An expiring map returns
+    // the node with one holder counted for the caller (held_series takes it over).
     node* find_or_create(std::span<const std::string_view> raw) {
         // Stored keys are valid UTF-8 and clamped, so raw values that match one
         // need no repair: only a miss pays for validation.
         const std::uint64_t raw_hash = hash_values(raw);
-        if (node* n = find(raw_hash, raw); n && n->live.load(std::memory_order_acquire)) [[likely]]
-            return n;
+        if constexpr (Expiring) {
+            if (node* n = find_held(raw_hash, raw)) {
+                if (n->live.load(std::memory_order_acquire)) [[likely]]
+                    return n;
+                release(n);
+            }
+        } else {
+            if (node* n = find(raw_hash, raw); n && n->live.load(std::memory_order_acquire)) [[likely]]
+                return n;
+        }
         return find_or_create_slow(raw);
     }
 
+    // Held for the caller when the map expires series.
     node* overflow_node() {
         std::lock_guard lock(mutex_);
-        return overflow_locked();
+        node* n = overflow_locked();
+        hold_locked(n);
+        return n;
     }
 
-    // Marks a label set dead and zeroes it; returns whether it was live.
+    // Marks a label set dead and zeroes it (an expiring map hides it, as expiry
+    // does); returns whether it was live.
     bool remove(std::span<const std::string_view> raw) {
         std::array<std::string_view, Values> values;
         std::array<std::string, Values> repaired;
@@ -1992,14 +2221,22 @@ public:
         std::lock_guard lock(mutex_);
         node* n = find(hash_values(values), values);
         if (!n || n->overflow || !n->live.load(std::memory_order_relaxed)) return false;
-        kill(n);
+        if constexpr (Expiring) hide(n, clock_.now_ns(), mark_of(*n));
+        else kill(n);
         return true;
     }
 
     void clear() {
         std::lock_guard lock(mutex_);
-        for (node* n = head_.load(std::memory_order_relaxed); n; n = n->next.load(std::memory_order_relaxed))
-            if (n->live.load(std::memory_order_relaxed)) kill(n);
+        const std::int64_t now = clock_.now_ns();
+        for (node* n = head_.load(std::memory_order_relaxed); n; n = n->next.load(std::memory_order_relaxed)) {
+            if (!n->live.load(std::memory_order_relaxed)) continue;
+            if constexpr (Expiring) {
+                if (!n->overflow) hide(n, now, mark_of(*n));
+            } else {
+                kill(n);
+            }
+        }
     }
 
     // Every node in creation order, removed ones included (see family::visit).
@@ -2008,13 +2245,43 @@ public:
         for (node* n = head_.load(std::memory_order_acquire); n; n = n->next.load(std::memory_order_acquire)) f(*n);
     }
 
+    // Expiring maps: sweeps, then calls f for each shown node, under the lock (no
+    // node is reused for another label set while f reads its key).
+    template <class F>
+    void sweep_and_visit(F&& f) {
+        std::lock_guard lock(mutex_);
+        sweep_locked(clock_.now_ns());
+        for (node* n = head_.load(std::memory_order_relaxed); n; n = n->next.load(std::memory_order_relaxed))
+            if (n->live.load(std::memory_order_relaxed)) f(*n);
+    }
+
+    // Hides the series unchanged for the TTL; returns how many it hid.
+    std::size_t sweep() {
+        std::lock_guard lock(mutex_);
+        return sweep_locked(clock_.now_ns());
+    }
+
+    // Where sweeps read the time (steady_clock by default); set before the
+    // family is used from other threads.
+    void set_time_source(time_source clock) noexcept {
+        std::lock_guard lock(mutex_);
+        clock_ = clock;
+        last_sweep_ns_ = clock_.now_ns();
+    }
+
+    // Gives up the holder find_or_create counted for a caller.
+    static void release(node* n) noexcept { n->expiry.holders.fetch_sub(1, std::memory_order_release); }
+
     std::size_t size() const noexcept { return count_.load(std::memory_order_relaxed); }
     std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
+    std::uint64_t expired() const noexcept { return expired_.load(std::memory_order_relaxed); }
     std::size_t bytes() const noexcept {
         std::lock_guard lock(mutex_);
         std::size_t tables = 0;
         for (const auto& t : tables_) tables += (t->mask + 1) * sizeof(std::atomic<node*>);
-        return arena_.bytes() + tables + factory_.bytes();
+        std::size_t free_lists = 0;
+        for (const auto& f : free_) free_lists += f.capacity() * sizeof(node*);
+        return arena_.bytes() + tables + free_lists + factory_.bytes();
     }
 
 private:
@@ -2022,6 +2289,9 @@ private:
         std::size_t mask;
         std::unique_ptr<std::atomic<node*>[]> slots;
     };
+
+    static constexpr std::size_t smallest_key_capacity = 16;
+    static constexpr std::size_t capacity_classes = 48;
 
     // What is stored for raw values: clamped, then UTF-8 repaired.
     static void normalize(std::span<const std::string_view> raw, std::array<std::string_view, Values>& values,
@@ -2043,6 +2313,8 @@ private:
         return create_slow(hash_values(values), values);
     }
 
+    // Lock-free readers of an expiring map use find_held; find is for the others
+    // and for code under the lock (where no node changes its key).
     node* find(std::uint64_t h, std::span<const std::string_view> values) const noexcept {
         const table* t = table_.load(std::memory_order_acquire);
         for (std::size_t i = h & t->mask;; i = (i + 1) & t->mask) {
@@ -2052,22 +2324,76 @@ private:
         }
     }
 
+    // The key is read only once the node is held: it cannot be rewritten then. A
+    // node moved by a concurrent erase may be missed; the caller then takes the
+    // lock and looks again.
+    node* find_held(std::uint64_t h, std::span<const std::string_view> values) const noexcept {
+        const table* t = table_.load(std::memory_order_acquire);
+        for (std::size_t i = h & t->mask;; i = (i + 1) & t->mask) {
+            node* n = t->slots[i].load(std::memory_order_acquire);
+            if (!n) return nullptr;
+            if (n->overflow || n->hash.load(std::memory_order_relaxed) != h || !try_hold(n)) continue;
+            if (n->matches(h, values)) return n;
+            release(n);
+        }
+    }
+
+    // Acquire: pairs with the release store that ends a reuse, so the new key is seen.
+    static bool try_hold(node* n) noexcept {
+        std::uint32_t c = n->expiry.holders.load(std::memory_order_relaxed);
+        do {
+            if (c & expiry_state::retired) return false;
+        } while (!n->expiry.holders.compare_exchange_weak(c, c + 1, std::memory_order_acquire,
+                                                           std::memory_order_relaxed));
+        return true;
+    }
+    // Under the lock, on a node in the table: never retired there.
+    static void hold_locked(node* n) noexcept {
+        if constexpr (Expiring) n->expiry.holders.fetch_add(1, std::memory_order_relaxed);
+    }
+    // Acquire: pairs with each holder's release decrement, so their writes are done.
+    static bool try_retire(node* n) noexcept {
+        std::uint32_t none = 0;
+        return n->expiry.holders.compare_exchange_strong(none, expiry_state::retired, std::memory_order_acquire,
+                                                         std::memory_order_relaxed);
+    }
+
     node* create_slow(std::uint64_t h, std::span<const std::string_view> values) {
         std::lock_guard lock(mutex_);
         if (node* n = find(h, values)) {
-            if (!n->live.load(std::memory_order_relaxed)) {
-                n->created.store(unix_time_seconds(), std::memory_order_relaxed);
-                n->live.store(true, std::memory_order_release);
-            }
+            if (!n->live.load(std::memory_order_relaxed)) revive(n);
+            hold_locked(n);
             return n;
         }
+        if constexpr (Expiring) sweep_on_insert();
         if (count_.load(std::memory_order_relaxed) >= max_series_) {
             dropped_.fetch_add(1, std::memory_order_relaxed);
-            return overflow_locked();
+            node* o = overflow_locked();
+            hold_locked(o);
+            return o;
         }
-        node* n = build(h, values, false);
+        node* n = nullptr;
+        if constexpr (Expiring) n = reuse(h, values);
+        if (!n) n = build(h, values, false);
         insert(n);
+        hold_locked(n);
         return n;
+    }
+
+    void revive(node* n) {
+        if constexpr (Expiring) {
+            const std::int64_t now = clock_.now_ns();
+            if (try_retire(n)) {  // nobody holds it: it restarts from zero
+                for (std::size_t i = 0; i < Slots; ++i) n->slots()[i].clear();
+                n->created.store(unix_time_seconds(), std::memory_order_relaxed);
+                n->expiry.holders.store(0, std::memory_order_release);
+            }
+            n->expiry.mark = mark_of(*n);
+            n->expiry.changed_ns = now;
+        } else {
+            n->created.store(unix_time_seconds(), std::memory_order_relaxed);
+        }
+        n->live.store(true, std::memory_order_release);
     }
 
     node* overflow_locked() {
@@ -2079,27 +2405,124 @@ private:
         return overflow_;
     }
 
+    static std::size_t key_size(std::span<const std::string_view> values) noexcept {
+        std::size_t n = 0;
+        for (std::string_view v : values) n += v.size();
+        return n;
+    }
+    static std::size_t capacity_class(std::size_t key_bytes) noexcept {
+        std::size_t c = 0;
+        while ((smallest_key_capacity << c) < key_bytes) ++c;
+        return c;
+    }
+
     node* build(std::uint64_t h, std::span<const std::string_view> values, bool overflow) {
-        std::size_t key_bytes = 0;
-        for (std::string_view v : values) key_bytes += v.size();
+        std::size_t key_bytes = key_size(values);
+        if constexpr (Expiring) key_bytes = smallest_key_capacity << capacity_class(key_bytes);
         auto* raw = static_cast<std::byte*>(arena_.allocate(node::key_offset() + key_bytes));
         node* n = new (raw) node{};
-        n->hash = h;
         n->overflow = overflow;
         n->created.store(unix_time_seconds(), std::memory_order_relaxed);
-        char* key = reinterpret_cast<char*>(raw + node::key_offset());
+        write_key(n, h, values);
+        factory_.construct(n->slots(), Slots);
+        if constexpr (Expiring) {
+            n->expiry.key_capacity = static_cast<std::uint32_t>(key_bytes);
+            n->expiry.mark = mark_of(*n);
+            n->expiry.changed_ns = clock_.now_ns();
+        }
+        // Append to the creation-order list; readers see a complete node.
+        if (node* tail = tail_) tail->next.store(n, std::memory_order_release);
+        else head_.store(n, std::memory_order_release);
+        tail_ = n;
+        return n;
+    }
+
+    static void write_key(node* n, std::uint64_t h, std::span<const std::string_view> values) noexcept {
+        n->hash.store(h, std::memory_order_relaxed);
+        char* key = reinterpret_cast<char*>(n) + node::key_offset();
         std::size_t at = 0;
         for (std::size_t i = 0; i < Values; ++i) {
             if (!values[i].empty()) std::memcpy(key + at, values[i].data(), values[i].size());
             at += values[i].size();
             n->ends[i] = static_cast<typename node::offset>(at);
         }
-        factory_.construct(n->slots(), Slots);
-        // Append to the creation-order list; readers see a complete node.
-        if (node* tail = tail_) tail->next.store(n, std::memory_order_release);
-        else head_.store(n, std::memory_order_release);
-        tail_ = n;
-        return n;
+    }
+
+    // A retired node with room for the key, given the new label set (its slots
+    // were zeroed when it retired); null when none has room.
+    node* reuse(std::uint64_t h, std::span<const std::string_view> values) {
+        for (std::size_t c = capacity_class(key_size(values)); c < capacity_classes; ++c) {
+            if (free_[c].empty()) continue;
+            node* n = free_[c].back();
+            free_[c].pop_back();
+            write_key(n, h, values);
+            n->created.store(unix_time_seconds(), std::memory_order_relaxed);
+            n->expiry.mark = mark_of(*n);
+            n->expiry.changed_ns = clock_.now_ns();
+            n->expiry.free = false;
+            n->live.store(true, std::memory_order_relaxed);
+            n->expiry.holders.store(0, std::memory_order_release);  // publishes the key to try_hold
+            return n;
+        }
+        return nullptr;
+    }
+
+    // Out of the exposition, values kept; retired at once when nobody holds it.
+    void hide(node* n, std::int64_t now, std::uint64_t mark) {
+        n->live.store(false, std::memory_order_release);
+        n->expiry.mark = mark;
+        n->expiry.changed_ns = now;
+        if (try_retire(n)) retire(n);
+    }
+
+    void retire(node* n) {
+        erase(n);
+        for (std::size_t i = 0; i < Slots; ++i) n->slots()[i].clear();
+        n->expiry.free = true;
+        free_[capacity_class(n->expiry.key_capacity)].push_back(n);
+    }
+
+    std::uint64_t mark_of(const node& n) const {
+        std::uint64_t m = 0;
+        for (std::size_t i = 0; i < Slots; ++i) m = mix(m + SlotFactory::change_mark(n.slots()[i]) + i);
+        return m;
+    }
+
+    std::size_t sweep_locked(std::int64_t now) {
+        if constexpr (!Expiring) {
+            return 0;
+        } else {
+            std::size_t hidden = 0;
+            for (node* n = head_.load(std::memory_order_relaxed); n; n = n->next.load(std::memory_order_relaxed)) {
+                if (n->overflow || n->expiry.free) continue;
+                const std::uint64_t mark = mark_of(*n);
+                if (mark != n->expiry.mark) {  // written since the last sweep
+                    n->expiry.mark = mark;
+                    n->expiry.changed_ns = now;
+                    n->live.store(true, std::memory_order_release);
+                } else if (n->live.load(std::memory_order_relaxed)) {
+                    if (now - n->expiry.changed_ns >= ttl_ns_) {
+                        hide(n, now, mark);
+                        ++hidden;
+                    }
+                } else if (try_retire(n)) {  // hidden, and its last holder went
+                    retire(n);
+                }
+            }
+            last_sweep_ns_ = now;
+            expired_.fetch_add(hidden, std::memory_order_relaxed);
+            return hidden;
+        }
+    }
+
+    // A family nobody scrapes still expires: a new label set sweeps when the last
+    // sweep is a quarter TTL old, or when the family is full and it is a second
+    // old (a full family of live series would otherwise sweep on every miss).
+    void sweep_on_insert() {
+        const std::int64_t now = clock_.now_ns();
+        const std::int64_t age = now - last_sweep_ns_;
+        if (age >= ttl_ns_ / 4 || (count_.load(std::memory_order_relaxed) >= max_series_ && age >= 1'000'000'000))
+            sweep_locked(now);
     }
 
     void insert(node* n) {
@@ -2113,9 +2536,30 @@ private:
     }
 
     static void place(table& t, node* n) {
-        std::size_t i = n->hash & t.mask;
+        std::size_t i = n->hash.load(std::memory_order_relaxed) & t.mask;
         while (t.slots[i].load(std::memory_order_relaxed)) i = (i + 1) & t.mask;
         t.slots[i].store(n, std::memory_order_release);
+    }
+
+    // Linear-probing deletion that shifts the following entries back into the
+    // gap. A concurrent find may miss an entry being moved; it then looks again
+    // under the lock. Old tables keep their entries; find_held checks the key.
+    void erase(node* n) {
+        table& t = *table_.load(std::memory_order_relaxed);
+        std::size_t gap = n->hash.load(std::memory_order_relaxed) & t.mask;
+        while (t.slots[gap].load(std::memory_order_relaxed) != n) gap = (gap + 1) & t.mask;
+        for (std::size_t j = (gap + 1) & t.mask;; j = (j + 1) & t.mask) {
+            node* m = t.slots[j].load(std::memory_order_relaxed);
+            if (!m) break;
+            const std::size_t home = m->hash.load(std::memory_order_relaxed) & t.mask;
+            // m may fill the gap when its home is not in (gap, j] (cyclically).
+            if (((j - home) & t.mask) >= ((j - gap) & t.mask)) {
+                t.slots[gap].store(m, std::memory_order_release);
+                gap = j;
+            }
+        }
+        t.slots[gap].store(nullptr, std::memory_order_release);
+        count_.fetch_sub(1, std::memory_order_relaxed);
     }
 
     void publish_table(std::size_t capacity) {
@@ -2137,6 +2581,7 @@ private:
     }
 
     const std::size_t max_series_;
+    const std::int64_t ttl_ns_;
     mutable std::mutex mutex_;
     std::atomic<table*> table_{nullptr};
     std::vector<std::unique_ptr<table>> tables_;
@@ -2145,8 +2590,13 @@ private:
     node* overflow_ = nullptr;
     std::atomic<std::size_t> count_{0};
     std::atomic<std::uint64_t> dropped_{0};
+    std::atomic<std::uint64_t> expired_{0};
     node_arena arena_;
     SlotFactory factory_;
+    // Expiring maps only; under the lock.
+    time_source clock_;
+    std::int64_t last_sweep_ns_ = clock_.now_ns();
+    std::array<std::vector<node*>, Expiring ? capacity_classes : 0> free_;
 };
 
 }  // namespace llmetrics::detail
@@ -2157,7 +2607,9 @@ private:
 // them: counters and histograms over striped cells from a pool, gauges alone.
 
 #include <atomic>
+#include <bit>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <new>
 #include <type_traits>
@@ -2541,6 +2993,18 @@ public:
             for (const auto& b : stripes_[s].blocks)
                 if (const native_block* p = b.load(std::memory_order_acquire); p && p->total() != 0) return true;
         return false;
+    }
+
+    // Every observation the current blocks hold (folded ones included).
+    std::uint64_t observations() const {
+        flag_guard g(busy_);
+        std::uint64_t n = 0;
+        for (std::size_t s = 0; s < stripe_count; ++s) {
+            const native_stripe& st = stripes_[s];
+            const unsigned slot = static_cast<unsigned>(st.state.load(std::memory_order_acquire) >> 48) & 1;
+            if (const native_block* b = st.blocks[slot].load(std::memory_order_acquire)) n += b->total();
+        }
+        return n;
     }
 
     // Back to the declared layout with no counts; the start timestamp moves.
@@ -3198,6 +3662,8 @@ public:
     }
 
     bool has_data() const { return native_.has_data(); }
+    // Observations recorded since the last reset (NaN included); only grows until one.
+    std::uint64_t observations() const { return native_.observations(); }
     // Unix seconds of the last reset (limit strategy or clear()); 0 when none.
     double reset_time() const noexcept { return native_.reset_time(); }
     std::size_t native_bytes() const noexcept { return native_.bytes(); }
@@ -3242,7 +3708,9 @@ namespace llmetrics::detail {
 
 constexpr std::size_t round_up(std::size_t n, std::size_t to) noexcept { return (n + to - 1) / to * to; }
 
-// Striped cells for counters and histograms.
+// Striped cells for counters and histograms. The change mark (what an expiring
+// family compares between sweeps, series_map.hpp): a counter's summed stripes, a
+// histogram's count; both only grow, so an unchanged mark means no write.
 template <class Slot, class Cell, std::size_t Stride>
 struct striped_slot_factory {
     cell_pool<Cell, Stride> pool;
@@ -3253,14 +3721,21 @@ struct striped_slot_factory {
         for (std::size_t i = 0; i < n; ++i) new (first + i) Slot(base + i, rejected);
     }
     std::size_t bytes() const noexcept { return pool.bytes(); }
+    static std::uint64_t change_mark(const Slot& s) noexcept {
+        const auto v = s.value();
+        if constexpr (requires { v.integral; }) return v.integral + std::bit_cast<std::uint64_t>(v.fractional);
+        else return v.count();
+    }
 };
 
+// A gauge's mark is its value: setting the value it has is not seen as a write.
 struct gauge_slot_factory {
     rejection_tally* rejected = nullptr;
     void construct(gauge_series* first, std::size_t n) {
         for (std::size_t i = 0; i < n; ++i) new (first + i) gauge_series(rejected);
     }
     std::size_t bytes() const noexcept { return 0; }
+    static std::uint64_t change_mark(const gauge_series& s) noexcept { return std::bit_cast<std::uint64_t>(s.value()); }
 };
 
 // Native histogram series: the classic part (if any) from a pool, the native
@@ -3279,6 +3754,7 @@ struct native_slot_factory {
     std::size_t bytes() const noexcept {
         return (Classic ? pool.bytes() : 0) + native_bytes->load(std::memory_order_relaxed);
     }
+    static std::uint64_t change_mark(const Slot& s) { return s.observations(); }
 };
 
 template <class F>
@@ -3310,6 +3786,98 @@ struct slot_types<F, Stride, metric_type::histogram> {
 }  // namespace llmetrics::detail
 // ---- end llmetrics/storage/detail/slot_types.hpp ----
 
+// ---- begin llmetrics/storage/held_series.hpp ----
+// `held_series<S>`: what `labels(...)` returns for a family with series_ttl<S>.
+// It forwards to the series (inc, set, observe, value, ...) and holds it: while a
+// held_series exists its series' storage is never given to another label set, so
+// a handle kept across an expiry still writes to its own label set. Copies hold
+// too; the last one to go lets the storage be reused once the series expired.
+//
+// Holding costs one atomic add when the handle is made and one when it goes;
+// writes through it cost what writes through `S&` cost. Keep one for the hot
+// path: `auto tenant = fam.labels("t1");` (`auto&` does not compile: it is a value).
+
+#include <atomic>
+#include <cstdint>
+#include <utility>
+
+namespace llmetrics {
+
+template <class Series>
+class held_series {
+public:
+    using series_type = Series;
+
+    // `holders` was already counted up for this handle (storage/detail/series_map.hpp).
+    held_series(Series& s, std::atomic<std::uint32_t>& holders) noexcept : series_(&s), holders_(&holders) {}
+    held_series(const held_series& o) noexcept : series_(o.series_), holders_(o.holders_) {
+        // The count is not zero (o holds it), so the storage cannot be retired meanwhile.
+        holders_->fetch_add(1, std::memory_order_relaxed);
+    }
+    held_series(held_series&& o) noexcept
+        : series_(o.series_), holders_(std::exchange(o.holders_, nullptr)) {}
+    held_series& operator=(held_series o) noexcept {
+        std::swap(series_, o.series_);
+        std::swap(holders_, o.holders_);
+        return *this;
+    }
+    // Release: this handle's writes happen before whoever retires the storage zeroes it.
+    ~held_series() {
+        if (holders_) holders_->fetch_sub(1, std::memory_order_release);
+    }
+
+    Series& series() const noexcept { return *series_; }
+    Series* operator->() const noexcept { return series_; }
+
+    template <class... A>
+        requires requires(Series& s, A&&... a) { s.inc(std::forward<A>(a)...); }
+    void inc(A&&... a) const noexcept {
+        series_->inc(std::forward<A>(a)...);
+    }
+    template <class... A>
+        requires requires(Series& s, A&&... a) { s.dec(std::forward<A>(a)...); }
+    void dec(A&&... a) const noexcept {
+        series_->dec(std::forward<A>(a)...);
+    }
+    template <class... A>
+        requires requires(Series& s, A&&... a) { s.add(std::forward<A>(a)...); }
+    void add(A&&... a) const noexcept {
+        series_->add(std::forward<A>(a)...);
+    }
+    template <class... A>
+        requires requires(Series& s, A&&... a) { s.sub(std::forward<A>(a)...); }
+    void sub(A&&... a) const noexcept {
+        series_->sub(std::forward<A>(a)...);
+    }
+    template <class... A>
+        requires requires(Series& s, A&&... a) { s.set(std::forward<A>(a)...); }
+    void set(A&&... a) const noexcept {
+        series_->set(std::forward<A>(a)...);
+    }
+    void set_to_current_time() const noexcept
+        requires requires(Series& s) { s.set_to_current_time(); }
+    {
+        series_->set_to_current_time();
+    }
+    template <class... A>
+        requires requires(Series& s, A&&... a) { s.observe(std::forward<A>(a)...); }
+    void observe(A&&... a) const noexcept {
+        series_->observe(std::forward<A>(a)...);
+    }
+    auto value() const noexcept
+        requires requires(const Series& s) { s.value(); }
+    {
+        return series_->value();
+    }
+
+private:
+    Series* series_;
+    std::atomic<std::uint32_t>* holders_;
+};
+
+}  // namespace llmetrics
+// ---- end llmetrics/storage/held_series.hpp ----
+
 namespace llmetrics {
 
 namespace detail {
@@ -3333,6 +3901,13 @@ std::string_view label_argument_view(const A& a) noexcept {
     else return std::string_view(a);
 }
 
+// 0 when the descriptor has no series_ttl<S> (or is not built on family_base).
+template <class F>
+constexpr std::int64_t series_ttl_seconds_of() {
+    if constexpr (requires { F::series_ttl_seconds; }) return F::series_ttl_seconds;
+    else return 0;
+}
+
 }  // namespace detail
 
 template <detail::family_descriptor F>
@@ -3347,9 +3922,12 @@ class family {
 public:
     using descriptor = F;
     using series_type = typename types::slot;
+    // Whether series expire (series_ttl<S>); labels(...) then returns held_series.
+    static constexpr bool expiring = detail::series_ttl_seconds_of<F>() > 0;
+    using handle_type = std::conditional_t<expiring, held_series<series_type>, series_type&>;
 
-    family() : series_(F::max_series, make_factory(&rejected_)) {
-        if constexpr (free_count == 0) fixed_ = series_.find_or_create({});
+    family() : series_(F::max_series, make_factory(&rejected_), detail::series_ttl_seconds_of<F>()) {
+        if constexpr (free_count == 0 && !expiring) fixed_ = series_.find_or_create({});
     }
     family(const family&) = delete;
     family& operator=(const family&) = delete;
@@ -3357,17 +3935,22 @@ public:
     // The series for one label set: values positionally in declared order (strings
     // or lm::value<"...">), or all by name with lm::label<"name">{value}. The
     // reference stays valid for the family's life; keep it for the hot path.
+    // With series_ttl<S>: a held_series, which keeps its label set's storage
+    // while it exists (keep it by value: `auto h = fam.labels(...)`).
     template <class... A>
-    series_type& labels(const A&... args) {
+    handle_type labels(const A&... args) {
         const auto [values, closed_ok] = resolve(args...);
-        return series_for(values, closed_ok);
+        if constexpr (expiring) return held_for(values, closed_ok);
+        else return series_for(values, closed_ok);
     }
 
     // Removes a label set from exposition and zeroes it. Handles to it stay valid:
     // the series comes back (from zero) when labels(...) asks for it again or when
     // a handle kept from before writes to it (a gauge: sets it to non-zero), so
     // cached handles never write into the void. With value sets, every combination
-    // sharing the free-form values goes. Returns whether it existed.
+    // sharing the free-form values goes. Returns whether it existed. With
+    // series_ttl<S> it does what expiry does: hides the label set, zeroed and
+    // reused at once when no held_series holds it, values kept while one does.
     template <class... A>
     bool remove(const A&... args) {
         const auto [values, closed_ok] = resolve(args...);
@@ -3379,7 +3962,23 @@ public:
     // Removes every series (as remove() does for each); handles stay valid.
     void reset() { series_.clear(); }
 
-    // Label sets in use (removed ones included, up to max_series).
+    // With series_ttl<S>: hides the series whose value has not changed for S
+    // seconds of the family's clock and retires those nobody holds; returns how
+    // many it hid. Every scrape does the same first.
+    std::size_t expire_series() {
+        if constexpr (expiring) return series_.sweep();
+        else return 0;
+    }
+    // Where expiry reads the time (steady_clock by default); set it before other
+    // threads use the family. Tests and simulations hand in a manual_clock.
+    void set_time_source(time_source clock) noexcept {
+        if constexpr (expiring) series_.set_time_source(clock);
+    }
+    // Series hidden by expiry so far.
+    std::uint64_t expired() const noexcept { return series_.expired(); }
+
+    // Label sets in use (removed ones included, up to max_series; with
+    // series_ttl<S>, hidden ones while a handle holds them).
     std::size_t size() const noexcept { return series_.size(); }
     // Label sets that went to the overflow series because the bound was reached
     // or a value was outside its value_set.
@@ -3394,8 +3993,7 @@ public:
         e.begin_family({name, F::help, F::unit, F::type});
         std::array<std::string_view, label_count> values;
         const labels_view view{std::span<const std::string_view>(F::label_names::names), values};
-        series_.for_each([&](const node_type& n) {
-            if (!n.live.load(std::memory_order_acquire) && !has_data(n)) return;
+        auto one = [&](const node_type& n) {
             const double created = n.created.load(std::memory_order_relaxed);
             if (n.overflow) {
                 values.fill(overflow_label_value);
@@ -3410,12 +4008,19 @@ public:
                 }
                 emit(e, view, n.slots()[combo], created);
             }
-        });
+        };
+        if constexpr (expiring) {
+            series_.sweep_and_visit(one);  // shown nodes only; a scrape sweeps first
+        } else {
+            series_.for_each([&](const node_type& n) {
+                if (n.live.load(std::memory_order_acquire) || has_data(n)) one(n);
+            });
+        }
         e.end_family();
     }
 
 private:
-    using map_type = detail::series_map<series_type, free_count, combinations, typename types::factory>;
+    using map_type = detail::series_map<series_type, free_count, combinations, typename types::factory, expiring>;
     using node_type = typename map_type::node;
 
     static constexpr std::array<std::size_t, label_count> radix = [] {
@@ -3531,11 +4136,32 @@ private:
             n = series_.find_or_create(free_values(values));
         }
         if (n->overflow) return n->slots()[0];
+        return n->slots()[combo_of(values)];
+    }
+
+    // The same for an expiring family: the map counted a holder for us.
+    held_series<series_type> held_for(const std::array<std::string_view, label_count>& values, bool closed_ok) {
+        if constexpr (layout::closed_count > 0) {
+            if (!closed_ok) [[unlikely]] {
+                bad_values_.note();
+                return hold(series_.overflow_node(), 0);
+            }
+        }
+        node_type* n;
+        if constexpr (layout::closed_count == 0) n = series_.find_or_create(values);
+        else n = series_.find_or_create(free_values(values));
+        return hold(n, n->overflow ? 0 : combo_of(values));
+    }
+    static held_series<series_type> hold(node_type* n, std::size_t slot) noexcept {
+        return {n->slots()[slot], n->expiry.holders};
+    }
+
+    static std::size_t combo_of([[maybe_unused]] const std::array<std::string_view, label_count>& values) noexcept {
         std::size_t combo = 0;
         if constexpr (combinations > 1)
             for (std::size_t pos = 0; pos < label_count; ++pos)
                 if (layout::closed_sizes[pos]) combo += layout::closed_index(pos, values[pos]) * radix[pos];
-        return n->slots()[combo];
+        return combo;
     }
 
     // Whether a removed node was written through a handle kept from before.
@@ -3617,7 +4243,7 @@ private:
 
     detail::rejection_tally rejected_;
     detail::rejection_tally bad_values_;
-    map_type series_;
+    mutable map_type series_;  // mutable: a scrape of an expiring family sweeps it
     node_type* fixed_ = nullptr;
 };
 
@@ -3675,6 +4301,7 @@ public:
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -3834,6 +4461,20 @@ public:
         std::erase_if(collectors_, [&](const auto& p) { return p.get() == c; });
     }
 
+    // Sweeps every family with series_ttl<S> (a scrape does it per family too);
+    // returns how many series it hid. Call it where no scrape comes, or to expire
+    // on a schedule of your own.
+    std::size_t expire_series() {
+        std::size_t hidden = 0;
+        boost::hana::for_each(families_, [&](auto& fam) { hidden += fam.expire_series(); });
+        return hidden;
+    }
+    // The clock expiry reads in every family with series_ttl<S> (steady_clock by
+    // default); set it before other threads use the registry.
+    void set_time_source(time_source clock) noexcept {
+        boost::hana::for_each(families_, [&](auto& fam) { fam.set_time_source(clock); });
+    }
+
     // Calls f(family<F>&) for each declared family, in declaration order.
     template <class Fn>
     void for_each_family(Fn&& fn) {
@@ -3925,6 +4566,19 @@ private:
             });
             out.push_back(std::move(dropped));
             out.push_back(std::move(rejected));
+        }
+        if constexpr ((family<Fs>::expiring || ...)) {
+            family_snapshot expired{"llmetrics_series_expired_total",
+                                    "Series hidden because their value did not change for the family's "
+                                    "series_ttl",
+                                    "", metric_type::counter, {}};
+            std::size_t i = 0;
+            boost::hana::for_each(families_, [&](const auto& fam) {
+                const std::string_view name = names[i++];
+                if constexpr (std::remove_cvref_t<decltype(fam)>::expiring)
+                    expired.series.push_back({{{"family", std::string(name)}}, counter_value{fam.expired(), 0.0}});
+            });
+            out.push_back(std::move(expired));
         }
         out.push_back({"llmetrics_collector_errors_total",
                        "Collector families left out of a scrape (name taken, or the collector threw)",
