@@ -4,6 +4,7 @@
 // adding a row here; a registry that does not hold a row's family skips it.
 
 #include "../catalog.hpp"
+#include "../gateway_catalog.hpp"
 #include "../genai_catalog.hpp"
 #include "role_table.hpp"
 
@@ -28,6 +29,7 @@ using ev = call_event;
 namespace cat = llmetrics::catalog;
 namespace stream = llmetrics::catalog::streaming;
 namespace gen = llmetrics::genai;
+namespace gw = llmetrics::catalog::gateway;
 
 // clang-format off
 using table = role_table<
@@ -72,7 +74,20 @@ using table = role_table<
     role_row<gen::server_time_to_first_token, ev::success, first_token_seconds,
              operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">>,
     role_row<gen::server_time_per_output_token, ev::success, per_output_token_seconds,
-             operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">>>;
+             operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">>,
+    // Gateway families (attempts, retries, fallbacks and upstream states are
+    // lists: instrument/detail/routing_recorder.hpp records them).
+    role_row<gw::tokens_total, ev::success, cached_input_tokens,
+             model<"model_id">, tenant<"tenant_id">, fixed_if_declared<"token_type", "cached_input">>,
+    role_row<gw::tokens_total, ev::success, reasoning_output_tokens,
+             model<"model_id">, tenant<"tenant_id">, fixed_if_declared<"token_type", "reasoning_output">>,
+    role_row<gw::request_tokens, ev::success, input_tokens, model<"model_id">>,
+    role_row<gw::response_tokens, ev::success, output_tokens, model<"model_id">>,
+    role_row<gw::router_overhead_seconds, ev::success, overhead_seconds, model<"model_id">>,
+    role_row<gw::router_overhead_seconds, ev::failure, overhead_seconds, model<"model_id">>,
+    role_row<gw::requests_in_flight, ev::start, add_one, model<"model_id">>,
+    role_row<gw::requests_in_flight, ev::success, take_one, model<"model_id">>,
+    role_row<gw::requests_in_flight, ev::failure, take_one, model<"model_id">>>;
 // clang-format on
 
 }  // namespace router_roles_table
