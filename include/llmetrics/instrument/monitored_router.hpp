@@ -141,8 +141,8 @@ public:
                   "llmetrics::router_traits for it (see llmetrics/instrument/llm_router.hpp)");
     static_assert(detail::each_records_something<Registries...>(),
                   "llmetrics: a registry given to monitored_router holds none of the families it records; use "
-                  "llmetrics::catalog_registry, llmetrics::genai_registry, or add families from "
-                  "llmetrics::catalog / llmetrics::genai");
+                  "llmetrics::catalog_registry, llmetrics::genai_registry, llmetrics::llm_router_gateway_registry, "
+                  "or add families from llmetrics::catalog / llmetrics::genai");
 
     using traits = router_traits<std::remove_const_t<router_type>>;
     using options_type = typename traits::options_type;
