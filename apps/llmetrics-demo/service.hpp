@@ -106,7 +106,7 @@ private:
         double seconds = 0;  // simulated time of the call, as the inference duration records it
         const auto logged = [&](lm::http_response response, std::string_view status) {
             if (log_)
-                log_->log({.tenant = tenant, .model = result.model.empty() ? chat.model : result.model,
+                log_->log({.tenant = tenant, .model = chat.model,  // the model asked for, as the metrics
                            .strategy = call.strategy.empty() ? "balanced" : call.strategy, .status = status,
                            .duration_seconds = seconds, .tokens = static_cast<std::uint64_t>(
                                                             result.metrics.total_tokens.value_or(0)),

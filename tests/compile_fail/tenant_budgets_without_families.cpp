@@ -2,7 +2,7 @@
 #include <llmetrics/instrument/tenant_budgets.hpp>
 namespace lm = llmetrics;
 int main() {
-    lm::catalog_registry metrics;  // the tutorial's twelve: no spend or budget families
+    lm::registry<lm::catalog::errors_total> metrics;  // no spend or budget family
     lm::tenant_budgets budgets{metrics};
     budgets.spend("tenant-a", 12);
 }

@@ -439,7 +439,9 @@ def run_flood_part(binary):
                 continue
             name, _, rest = line.partition("{")
             labels = rest.rsplit("}", 1)[0]
-            for closed in ('status="success",', 'status="error",'):  # a closed value set: one label set
+            closed_values = ('status="success",', 'status="error",') + tuple(
+                f',token_type="{t}"' for t in ("input", "output", "cached_input", "reasoning_output"))
+            for closed in closed_values:  # a closed value set: one label set
                 labels = labels.replace(closed, "")
             labels = labels.split(',le="')[0]
             for suffix in ("_bucket", "_sum", "_count"):

@@ -27,10 +27,19 @@
 
 namespace llmetrics {
 
+namespace detail {
+// A function call, not an expression, in the static_assert: compilers then print
+// the message alone.
+template <class Registry>
+constexpr bool holds_spend_and_budget() {
+    return registry_has_role_v<Registry, catalog::gateway::tenant_spend_cents_total> &&
+           registry_has_role_v<Registry, catalog::gateway::tenant_budget_remaining_cents>;
+}
+}  // namespace detail
+
 template <class Registry>
 class tenant_budgets {
-    static_assert(registry_has_role_v<Registry, catalog::gateway::tenant_spend_cents_total> &&
-                      registry_has_role_v<Registry, catalog::gateway::tenant_budget_remaining_cents>,
+    static_assert(detail::holds_spend_and_budget<Registry>(),
                   "llmetrics: tenant_budgets needs a registry holding catalog::gateway::tenant_spend_cents_total "
                   "and catalog::gateway::tenant_budget_remaining_cents (e.g. llm_router_gateway_registry)");
 
