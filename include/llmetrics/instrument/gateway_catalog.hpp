@@ -30,11 +30,12 @@
 //     response sizes per model, input/output token histograms, running and queued
 //     requests per model: request_tokens, response_tokens, requests_in_flight,
 //     requests_queued.
-//   - Envoy AI Gateway and the OpenTelemetry GenAI conventions: token types
-//     input, output, cached input (cache_read.input) and reasoning output; here
-//     as `token_type` values of one counter. cached_input is part of input and
-//     reasoning_output part of output, as providers report them: sum only input
-//     and output for a total.
+//   - Envoy AI Gateway: gen_ai.client.token.usage by gen_ai.token.type, and its
+//     token usage record's inclusive contract (input covers cached reads, output
+//     covers reasoning; the details are subsets); the GenAI conventions' next
+//     draft names cache_read.input and reasoning.output. Here they are four
+//     `token_type` values of one counter; cached_input is part of input and
+//     reasoning_output part of output: sum only input and output for a total.
 // Labels use the tutorial's `model_id` and `tenant_id`, so the dashboard's
 // model and tenant filters apply.
 

@@ -20,7 +20,9 @@
 // returning routing_facts, or a member `routing` (a routing_report, routing_facts
 // or a pointer to a routing_report). Failed calls have no result: the options
 // may carry a `routing_report* routing` that the router fills during the call
-// (request_options has one), read after success and failure alike.
+// (request_options has one), read after success and failure alike by process()
+// and process_stream(); asynchronous calls and manual scopes read the result's,
+// or what scope.report() was given.
 //
 //     lm::routing_report report;
 //     router.process(prompt, {.model = "gpt-4", .routing = &report});
@@ -124,6 +126,7 @@ routing_facts default_routing(const T& r) noexcept {
 // Customization point: what a result (or options) type reports of its routing.
 template <class T>
 struct routing_traits {
+    using llmetrics_default_traits = void;  // marks the primary template
     static routing_facts read(const T& x) noexcept { return detail::default_routing(x); }
 };
 
@@ -131,5 +134,39 @@ template <class T>
 routing_facts read_routing(const T& x) noexcept {
     return routing_traits<std::remove_cvref_t<T>>::read(x);
 }
+
+namespace detail {
+template <class T>
+concept has_default_routing_traits = requires { typename routing_traits<T>::llmetrics_default_traits; };
+
+// read_routing into `out`, field by field, when `out` holds nothing yet: the
+// hot path's form. A whole routing_facts assigned from a returned one is a
+// 48-byte copy through the stack, measurable per call (see add_usage_fields).
+template <class T>
+void add_routing(const T& x, routing_facts& out) noexcept {
+    if (!out.empty()) return;
+    using U = std::remove_cvref_t<T>;
+    if constexpr (has_default_routing_traits<U> && !has_adl_routing<U> && std::is_class_v<U> &&
+                  requires { x.routing; }) {
+        using M = std::remove_cvref_t<decltype(x.routing)>;
+        const routing_report* r = nullptr;
+        if constexpr (std::is_same_v<M, routing_report>) r = &x.routing;
+        else if constexpr (std::is_pointer_v<M> &&
+                           std::is_same_v<std::remove_cv_t<std::remove_pointer_t<M>>, routing_report>)
+            r = x.routing;
+        else if constexpr (std::is_same_v<M, routing_facts>) out = x.routing;
+        if (r) {
+            out.attempts = r->attempts;
+            out.upstreams = r->upstreams;
+            if (r->overhead_seconds) out.overhead_seconds = *r->overhead_seconds;
+        }
+    } else if constexpr (has_default_routing_traits<U> && !has_adl_routing<U> && !std::is_same_v<U, routing_facts> &&
+                         !std::is_same_v<U, routing_report>) {
+        // nothing to read
+    } else {
+        out = read_routing(x);
+    }
+}
+}  // namespace detail
 
 }  // namespace llmetrics

@@ -93,7 +93,7 @@ public:
     template <class... Sources>
     static routing_facts routing_of(const Sources&... sources) noexcept {
         routing_facts r;
-        if constexpr (reads_routing) ((r.empty() ? (void)(r = read_routing(sources)) : void()), ...);
+        if constexpr (reads_routing) (add_routing(sources, r), ...);
         return r;
     }
 

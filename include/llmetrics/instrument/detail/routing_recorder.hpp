@@ -39,7 +39,7 @@ struct routing_recorder {
 
 private:
     template <class Role, class Registry>
-    static auto& family(Registry& metrics) {
+    static auto& family_of(Registry& metrics) {
         return metrics.template get<registry_role_t<Registry, Role>>();
     }
 
@@ -60,16 +60,16 @@ private:
             const upstream_attempt& a = attempts[i];
             const std::string_view model = model_of(a.model, c);
             if constexpr (registry_has_role_v<Registry, gw::upstream_attempts_total>)
-                inc_traced(family<gw::upstream_attempts_total>(metrics).labels(model, a.upstream, a.result), ex);
+                inc_traced(family_of<gw::upstream_attempts_total>(metrics).labels(model, a.upstream, a.result), ex);
             if (i > 0) {
                 const upstream_attempt& before = attempts[i - 1];
                 const std::string_view before_model = model_of(before.model, c);
                 if (before_model == model) {
                     if constexpr (registry_has_role_v<Registry, gw::retries_total>)
-                        inc_traced(family<gw::retries_total>(metrics).labels(model, reason_of(before.result)), ex);
+                        inc_traced(family_of<gw::retries_total>(metrics).labels(model, reason_of(before.result)), ex);
                 } else {
                     if constexpr (registry_has_role_v<Registry, gw::fallbacks_total>)
-                        inc_traced(family<gw::fallbacks_total>(metrics).labels(before_model, model,
+                        inc_traced(family_of<gw::fallbacks_total>(metrics).labels(before_model, model,
                                                                                reason_of(before.result)),
                                    ex);
                 }
@@ -77,7 +77,7 @@ private:
             if constexpr (registry_has_role_v<Registry, gw::retries_exhausted_total>) {
                 const bool last_on_model = i + 1 == attempts.size() || model_of(attempts[i + 1].model, c) != model;
                 if (last_on_model && a.result != attempt_result::success)
-                    inc_traced(family<gw::retries_exhausted_total>(metrics).labels(model), ex);
+                    inc_traced(family_of<gw::retries_exhausted_total>(metrics).labels(model), ex);
             }
         }
     }
@@ -88,17 +88,17 @@ private:
         for (const upstream_status& s : c.routing->upstreams) {
             const std::string_view model = model_of(s.model, c);
             if constexpr (registry_has_role_v<Registry, gw::upstream_health>) {
-                auto& health = family<gw::upstream_health>(metrics);
+                auto& health = family_of<gw::upstream_health>(metrics);
                 for (std::size_t k = 0; k < std::size(upstream_state_names); ++k)
                     health.labels(model, s.upstream, upstream_state_names[k])
                         .set(static_cast<std::size_t>(s.state) == k ? 1.0 : 0.0);
             }
             if constexpr (registry_has_role_v<Registry, gw::upstream_remaining_requests>)
                 if (s.remaining_requests)
-                    family<gw::upstream_remaining_requests>(metrics).labels(model, s.upstream).set(*s.remaining_requests);
+                    family_of<gw::upstream_remaining_requests>(metrics).labels(model, s.upstream).set(*s.remaining_requests);
             if constexpr (registry_has_role_v<Registry, gw::upstream_remaining_tokens>)
                 if (s.remaining_tokens)
-                    family<gw::upstream_remaining_tokens>(metrics).labels(model, s.upstream).set(*s.remaining_tokens);
+                    family_of<gw::upstream_remaining_tokens>(metrics).labels(model, s.upstream).set(*s.remaining_tokens);
         }
     }
 };
