@@ -235,6 +235,40 @@ TEST_CASE("gateway: requests in flight per model during a call, scopes included"
                  p + "upstream_attempts_total{model_id=\"gpt-4\",upstream=\"azure-east\",result=\"success\"}") == 1);
 }
 
+// A streaming router that reports its attempts through the options, then
+// succeeds or fails.
+struct streaming_gateway_router {
+    bool fail = false;
+    lm::inference_result process(std::string_view, const lm::request_options&) { return {}; }
+    template <class OnChunk>
+    lm::inference_result process_stream(std::string_view, const lm::request_options& o, OnChunk&& on_chunk) {
+        if (o.routing)
+            o.routing->attempts = {{"", "east", lm::attempt_result::timeout}, {"", "west", lm::attempt_result::success}};
+        if (fail) throw std::runtime_error("stream broke");
+        on_chunk(std::string("a"));
+        on_chunk(std::string("b"));
+        return {};
+    }
+    void register_model(const lm::model_config&) {}
+};
+
+TEST_CASE("gateway: process_stream reads the options' report on success and failure", "[gateway]") {
+    streaming_gateway_router engine;
+    lm::llm_router_gateway_registry metrics;
+    lm::monitored_router router{engine, metrics};
+    lm::routing_report report;
+    router.process_stream("Hello", lm::request_options{.model = "m", .routing = &report}, [](const std::string&) {});
+    engine.fail = true;
+    CHECK_THROWS(router.process_stream("Hello", lm::request_options{.model = "m", .routing = &report},
+                                       [](const std::string&) {}));
+    const std::string text = lm::render(metrics);
+    CHECK(sample(text, p + "upstream_attempts_total{model_id=\"m\",upstream=\"east\",result=\"timeout\"}") == 2);
+    CHECK(sample(text, p + "upstream_attempts_total{model_id=\"m\",upstream=\"west\",result=\"success\"}") == 2);
+    CHECK(sample(text, p + "retries_total{model_id=\"m\",reason=\"timeout\"}") == 2);
+    CHECK(!sample(text, p + "retries_exhausted_total{model_id=\"m\"}"));
+    CHECK(sample(text, p + "requests_in_flight{model_id=\"m\"}") == 0);
+}
+
 TEST_CASE("gateway: a registry of gateway families alone is enough for monitored_router", "[gateway]") {
     gateway_router engine{.report = two_failures_then_fallback()};
     lm::registry<gw::upstream_attempts_total, gw::fallbacks_total> metrics;  // no tutorial families
