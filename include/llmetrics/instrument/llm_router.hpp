@@ -226,7 +226,8 @@ void add_usage_fields(usage& u, const T& o) noexcept {
         if (!u.reasoning_output_tokens) {
             if constexpr (requires { o.reasoning_output_tokens; })
                 set_number(u.reasoning_output_tokens, o.reasoning_output_tokens);
-            else if constexpr (requires { o.reasoning_tokens; }) set_number(u.reasoning_output_tokens, o.reasoning_tokens);
+            else if constexpr (requires { o.reasoning_tokens; })
+                set_number(u.reasoning_output_tokens, o.reasoning_tokens);
         }
     }
 }

@@ -223,7 +223,8 @@ struct dashboard_builder {
             quantiles<F>(p, labels_of<F, "model_id">(), " {{model_id}}");
         }
         if constexpr (holds<gw::response_tokens>) {
-            auto& p = panel("Response size", "timeseries", "short", "p50, p95 and p99 of output tokens per response.", 8);
+            auto& p =
+                panel("Response size", "timeseries", "short", "p50, p95 and p99 of output tokens per response.", 8);
             using F = gw::response_tokens;
             quantiles<F>(p, labels_of<F, "model_id">(), " {{model_id}}");
         }

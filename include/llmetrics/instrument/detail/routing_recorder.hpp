@@ -93,12 +93,16 @@ private:
                     health.labels(model, s.upstream, upstream_state_names[k])
                         .set(static_cast<std::size_t>(s.state) == k ? 1.0 : 0.0);
             }
-            if constexpr (registry_has_role_v<Registry, gw::upstream_remaining_requests>)
+            if constexpr (registry_has_role_v<Registry, gw::upstream_remaining_requests>) {
                 if (s.remaining_requests)
-                    family_of<gw::upstream_remaining_requests>(metrics).labels(model, s.upstream).set(*s.remaining_requests);
-            if constexpr (registry_has_role_v<Registry, gw::upstream_remaining_tokens>)
+                    family_of<gw::upstream_remaining_requests>(metrics).labels(model, s.upstream)
+                        .set(*s.remaining_requests);
+            }
+            if constexpr (registry_has_role_v<Registry, gw::upstream_remaining_tokens>) {
                 if (s.remaining_tokens)
-                    family_of<gw::upstream_remaining_tokens>(metrics).labels(model, s.upstream).set(*s.remaining_tokens);
+                    family_of<gw::upstream_remaining_tokens>(metrics).labels(model, s.upstream)
+                        .set(*s.remaining_tokens);
+            }
         }
     }
 };
