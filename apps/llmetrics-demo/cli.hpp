@@ -41,6 +41,7 @@ struct demo_options {
     std::string remote_write_ca;           // https: CA file
     std::string remote_write_server_name;  // https: name the certificate must carry
     double failure_rate = 0.12;  // half timeouts, half rate limits (the tutorial's 12%)
+    std::uint64_t upstreams = 2;  // deployments per model (--upstreams)
     // operate
     std::string emit_rules, emit_dashboard, log_path;
     double rules_scale = 1;
@@ -222,6 +223,13 @@ inline const option_spec option_table[] = {
      [](demo_options& o, std::string_view v) -> std::string {
          if (!parse_fraction(v, o.failure_rate))
              return "--failure-rate needs a number from 0 to 1, not '" + std::string(v) + "'";
+         return {};
+     }},
+    {"--upstreams", "N", "deployments per simulated model, 1 to 16 (default 2); a failed attempt is retried on the "
+                         "next one, then falls back to another model",
+     [](demo_options& o, std::string_view v) -> std::string {
+         if (!parse_count(v, o.upstreams) || o.upstreams < 1 || o.upstreams > 16)
+             return "--upstreams needs a whole number from 1 to 16, not '" + std::string(v) + "'";
          return {};
      }},
     {"--emit-rules", "FILE", "write the Prometheus rules (SLO recording rules, burn-rate and plain alerts) to FILE",

@@ -5,9 +5,13 @@
 // Prometheus started with --enable-feature=native-histograms negotiates the
 // protobuf format and stores the native histogram. The family plays the
 // catalog's role (registry/holds.hpp), so monitored_router, the rules and the
-// dashboard use it unchanged.
+// dashboard use it unchanged. The gateway families (attempts, retries,
+// fallbacks, upstream health and limits, tokens by type, spend and budget,
+// overhead, sizes, in flight, queued) follow the twelve.
 
 #include <llmetrics/instrument/catalog.hpp>
+#include <llmetrics/instrument/gateway_catalog.hpp>
+#include <llmetrics/instrument/tenant_budgets.hpp>
 
 namespace llmetrics_demo {
 
@@ -23,6 +27,21 @@ using demo_registry =
                  lm::catalog::model_inference_total, inference_duration_seconds, lm::catalog::model_inference_tokens,
                  lm::catalog::active_connections, lm::catalog::queue_depth, lm::catalog::cache_hits_total,
                  lm::catalog::cache_misses_total, lm::catalog::request_cost_cents,
-                 lm::catalog::model_load_time_seconds, lm::catalog::errors_total>;
+                 lm::catalog::model_load_time_seconds, lm::catalog::errors_total,
+                 lm::catalog::gateway::upstream_attempts_total, lm::catalog::gateway::retries_total,
+                 lm::catalog::gateway::fallbacks_total, lm::catalog::gateway::retries_exhausted_total,
+                 lm::catalog::gateway::upstream_health, lm::catalog::gateway::upstream_remaining_requests,
+                 lm::catalog::gateway::upstream_remaining_tokens, lm::catalog::gateway::tokens_total,
+                 lm::catalog::gateway::tenant_spend_cents_total, lm::catalog::gateway::tenant_budget_remaining_cents,
+                 lm::catalog::gateway::router_overhead_seconds, lm::catalog::gateway::request_tokens,
+                 lm::catalog::gateway::response_tokens, lm::catalog::gateway::requests_in_flight,
+                 lm::catalog::gateway::requests_queued>;
+
+// The budgets of the demo's two named tenants, in cents (tenant-b's small one
+// runs out within a few hundred requests); other tenants have none.
+inline void give_demo_budgets(lm::tenant_budgets<demo_registry>& budgets) {
+    budgets.set_budget("tenant-a", 100'000);
+    budgets.set_budget("tenant-b", 10);
+}
 
 }  // namespace llmetrics_demo

@@ -22,6 +22,10 @@
 //                                            and SLOs, then exit (unless a mode is given too)
 //     llmetrics-demo --listen 127.0.0.1:0 --log requests.jsonl --failure-rate 0.5
 //                                            a JSON-lines request log, and more failures
+//     llmetrics-demo --upstreams 3 --failure-rate 0.3 --format prometheus
+//                                            three deployments per model: failed attempts are
+//                                            retried on the next, then fall back to another
+//                                            model (the gateway families count each)
 //     llmetrics-demo --listen 127.0.0.1:9464 --max-connections 512 --header-timeout 2000
 //                                            the exposer's bounds: connections, header and
 //                                            body bytes, header/body/idle/write deadlines

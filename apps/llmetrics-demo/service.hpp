@@ -47,8 +47,10 @@ public:
     chat_service(const demo_options& options, demo_registry& metrics)
         : options_(options),
           metrics_(&metrics),
-          engine_(options.seed, clock_, options.failure_rate),
-          router_(engine_, metrics) {
+          engine_(options.seed, clock_, options.failure_rate, options.upstreams),
+          router_(engine_, metrics),
+          budgets_(metrics) {
+        give_demo_budgets(budgets_);
         router_.set_time_source(lm::time_source::of(clock_));
         router_.initialize();
         router_.register_model({.id = "gpt-4", .format = "api", .loader = "openai"});
@@ -94,15 +96,17 @@ private:
             if (timer) lm::record_error(*metrics_, "InvalidRequestError", {}, tenant);
             return error_response(400, "invalid_request_error", error);
         }
+        lm::routing_report routing;  // the router's attempts, failed calls included
         const lm::request_options call{.model = chat.model,
                                        .tenant_id = tenant,
                                        .max_tokens = static_cast<std::size_t>(chat.max_tokens),
-                                       .stream = chat.stream};
+                                       .stream = chat.stream,
+                                       .routing = &routing};
         lm::inference_result result;
         double seconds = 0;  // simulated time of the call, as the inference duration records it
         const auto logged = [&](lm::http_response response, std::string_view status) {
             if (log_)
-                log_->log({.tenant = tenant, .model = result.model.empty() ? chat.model : result.model,
+                log_->log({.tenant = tenant, .model = chat.model,  // the model asked for, as the metrics
                            .strategy = call.strategy.empty() ? "balanced" : call.strategy, .status = status,
                            .duration_seconds = seconds, .tokens = static_cast<std::uint64_t>(
                                                             result.metrics.total_tokens.value_or(0)),
@@ -119,10 +123,14 @@ private:
             } watch{clock_, clock_.now(), seconds};
             if (timer) {
                 lm::queue_guard queued{*metrics_, "inference", tenant};
+                lm::model_queue_guard queued_for_model{*metrics_, chat.model};
                 clock_.advance(engine_.random().uniform(0.0005, 0.004));  // waiting for a worker
                 queued.release();
+                queued_for_model.release();
                 lm::record_cache_operation(*metrics_, "model", engine_.random().uniform(0, 1) < 0.3, tenant);
                 result = router_.process(chat.prompt, call);
+                budgets_.spend(tenant.empty() ? std::string_view("unknown") : tenant,
+                               result.metrics.cost.value_or(0) * 100);
             } else {
                 clock_.advance(engine_.random().uniform(0.0005, 0.004));
                 (void)engine_.random().uniform(0, 1);
@@ -176,6 +184,7 @@ private:
     fake_clock clock_;
     simulated_router engine_;
     lm::monitored_router<simulated_router&, demo_registry> router_;
+    lm::tenant_budgets<demo_registry> budgets_;
     std::mutex mutex_;
     std::atomic<std::uint64_t> completions_{0};
     bool ready_ = false;

@@ -1,10 +1,25 @@
 #pragma once
 // The simulated LLM router behind llmetrics-demo: seeded random latency, token
 // counts, cost and failures, with time advanced on a fake clock instead of slept.
+//
+// Each model is served by `upstreams` deployments (<model>-1, <model>-2, ...,
+// --upstreams N). A call that succeeds tries the model's upstreams in turn, each
+// attempt failing with the failure rate (rate limited, timed out or a server
+// error); when every one has failed it falls back to another model, whose
+// upstream answers. A call that fails (the tutorial's TimeoutError and
+// RateLimitError) has tried every upstream of its model with that result. Two
+// failures in a row put an upstream in a 10 s cooldown (skipped while others
+// are not); one failure leaves it degraded; a success brings it back up. Each
+// upstream allows 600 requests and 200,000 tokens per simulated minute. The
+// attempts, the states and remaining limits of the upstreams touched, and the
+// router's own time go into the call's routing report (llmetrics/instrument/
+// routing_report.hpp): the options' one when given, else the result's.
 
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -58,16 +73,30 @@ struct ModelNotFoundError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// One deployment of a model, as the router sees it.
+struct upstream_profile {
+    std::string name;
+    int consecutive_failures = 0;
+    std::chrono::nanoseconds cooldown_until{0};
+    std::chrono::nanoseconds window_start{0};  // the current rate-limit minute
+    double used_requests = 0, used_tokens = 0;
+};
+
 struct model_profile {
     std::string id;
     double min_latency, max_latency;          // seconds
     double input_price, output_price;         // dollars per 1000 tokens
+    std::vector<upstream_profile> upstreams;  // filled once at registration: the names stay put
+    std::size_t next = 0;                     // round robin
 };
 
 class simulated_router {
 public:
-    simulated_router(std::uint64_t seed, fake_clock& clock, double failure_rate = 0.12)
-        : random_(seed), clock_(&clock), failure_rate_(failure_rate) {}
+    static constexpr double requests_per_minute = 600, tokens_per_minute = 200'000;
+    static constexpr double cooldown_seconds = 10;
+
+    simulated_router(std::uint64_t seed, fake_clock& clock, double failure_rate = 0.12, std::size_t upstreams = 2)
+        : random_(seed), clock_(&clock), failure_rate_(failure_rate), upstreams_(upstreams < 1 ? 1 : upstreams) {}
 
     void initialize() { initialized_ = true; }
 
@@ -75,55 +104,145 @@ public:
         clock_->advance(config.format == "gguf" ? random_.uniform(6.0, 20.0) : random_.uniform(0.2, 1.5));
         if (config.id.empty()) throw std::invalid_argument("a model needs an id");
         const bool large = config.id == "gpt-4";
-        models_.push_back({config.id, large ? 0.8 : 0.2, large ? 6.0 : 2.5, large ? 0.03 : 0.0015,
-                           large ? 0.06 : 0.002});
+        model_profile m{config.id, large ? 0.8 : 0.2, large ? 6.0 : 2.5, large ? 0.03 : 0.0015, large ? 0.06 : 0.002,
+                        {}, 0};
+        for (std::size_t k = 1; k <= upstreams_; ++k) m.upstreams.push_back({config.id + "-" + std::to_string(k)});
+        models_.push_back(std::move(m));
     }
 
     lm::inference_result process(std::string_view prompt, const lm::request_options& options) {
         if (!initialized_) throw std::logic_error("router not initialised");
-        const model_profile* model = find(options.model.empty() ? std::string_view("gpt-3.5-turbo") : options.model);
+        model_profile* model = find(options.model.empty() ? std::string_view("gpt-3.5-turbo") : options.model);
         if (!model) throw ModelNotFoundError("no model " + std::string(options.model));
+
+        lm::inference_result result;
+        lm::routing_report& report = options.routing ? *options.routing : result.routing;
+        report.clear();
+        const double overhead = random_.uniform(0.0002, 0.002);  // choosing upstreams, parsing, accounting
+        clock_->advance(overhead);
+        report.overhead_seconds = overhead;
 
         const double roll = random_.uniform(0.0, 1.0);
         if (roll < failure_rate_ / 2) {
-            clock_->advance(30.0);
+            fail_every_upstream(*model, lm::attempt_result::timeout, 30.0, report);
             throw TimeoutError("inference timed out after 30 s");
         }
         if (roll < failure_rate_) {
-            clock_->advance(random_.uniform(0.005, 0.05));
+            fail_every_upstream(*model, lm::attempt_result::rate_limited, random_.uniform(0.005, 0.05), report);
             throw RateLimitError("rate limit exceeded for " + std::string(options.tenant_id));
         }
 
         const std::uint64_t input = prompt.size() / 4 + random_.between(5, 40);
         const std::uint64_t limit = options.max_tokens ? options.max_tokens : 600;
         const std::uint64_t output = random_.between(std::min<std::uint64_t>(10, limit), limit);
-        clock_->advance(random_.uniform(model->min_latency, model->max_latency));
+        model_profile* served = serve(*model, static_cast<double>(input + output), report);
+        clock_->advance(random_.uniform(served->min_latency, served->max_latency));
 
-        lm::inference_result result;
-        result.model = model->id;
+        result.model = served->id;
         result.text = "simulated completion";
         result.metrics.input_tokens = input;
         result.metrics.output_tokens = output;
         result.metrics.total_tokens = input + output;
-        result.metrics.cost = (static_cast<double>(input) * model->input_price +
-                               static_cast<double>(output) * model->output_price) / 1000.0;
+        if (random_.uniform(0.0, 1.0) < 0.3) result.metrics.cached_input_tokens = input / 2;  // a cached prefix
+        if (served->id == "gpt-4") result.metrics.reasoning_output_tokens = output / 4;
+        result.metrics.cost = (static_cast<double>(input) * served->input_price +
+                               static_cast<double>(output) * served->output_price) / 1000.0;
         return result;
     }
 
     random_source& random() noexcept { return random_; }
 
 private:
-    const model_profile* find(std::string_view id) const {
-        for (const model_profile& m : models_)
+    model_profile* find(std::string_view id) {
+        for (model_profile& m : models_)
             if (m.id == id) return &m;
         return nullptr;
     }
 
+    // The model a failed one falls back to.
+    model_profile* fallback_for(const model_profile& m) {
+        model_profile* f = find(m.id == "gpt-3.5-turbo" ? "gpt-4" : "gpt-3.5-turbo");
+        return f ? f : &models_.front();
+    }
+
+    // The next upstream in turn that is not cooling down (any, when all are).
+    upstream_profile& pick(model_profile& m) {
+        for (std::size_t i = 0; i < m.upstreams.size(); ++i) {
+            upstream_profile& u = m.upstreams[(m.next + i) % m.upstreams.size()];
+            if (clock_->now() >= u.cooldown_until) {
+                m.next = (m.next + i + 1) % m.upstreams.size();
+                return u;
+            }
+        }
+        return m.upstreams[m.next++ % m.upstreams.size()];
+    }
+
+    void attempt(model_profile& m, upstream_profile& u, std::string_view result, double tokens,
+                 lm::routing_report& report) {
+        if (clock_->now() - u.window_start >= std::chrono::minutes(1)) {
+            u.window_start = clock_->now();
+            u.used_requests = u.used_tokens = 0;
+        }
+        u.used_requests += 1;
+        u.used_tokens += tokens;
+        if (result == lm::attempt_result::success) {
+            u.consecutive_failures = 0;
+        } else if (++u.consecutive_failures >= 2) {
+            u.consecutive_failures = 0;
+            u.cooldown_until =
+                clock_->now() + std::chrono::nanoseconds(static_cast<std::int64_t>(cooldown_seconds * 1e9));
+        }
+        report.attempts.push_back({m.id, u.name, result});
+    }
+
+    // The states and remaining limits of a model's upstreams, after the call.
+    void report_upstreams(const model_profile& m, lm::routing_report& report) const {
+        for (const upstream_profile& u : m.upstreams) {
+            const lm::upstream_state state = clock_->now() < u.cooldown_until ? lm::upstream_state::cooling_down
+                                             : u.consecutive_failures > 0   ? lm::upstream_state::degraded
+                                                                            : lm::upstream_state::up;
+            report.upstreams.push_back({m.id, u.name, state, std::max(0.0, requests_per_minute - u.used_requests),
+                                        std::max(0.0, tokens_per_minute - u.used_tokens)});
+        }
+    }
+
+    void fail_every_upstream(model_profile& m, std::string_view result, double seconds, lm::routing_report& report) {
+        for (std::size_t k = 0; k < m.upstreams.size(); ++k) attempt(m, pick(m), result, 0, report);
+        clock_->advance(seconds);
+        report_upstreams(m, report);
+    }
+
+    // Tries the model's upstreams in turn, then falls back; returns the model that answered.
+    model_profile* serve(model_profile& m, double tokens, lm::routing_report& report) {
+        for (std::size_t k = 0; k < m.upstreams.size(); ++k) {
+            upstream_profile& u = pick(m);
+            if (!(random_.uniform(0.0, 1.0) < failure_rate_)) {
+                attempt(m, u, lm::attempt_result::success, tokens, report);
+                report_upstreams(m, report);
+                return &m;
+            }
+            const double kind = random_.uniform(0.0, 1.0);
+            const std::string_view failure = kind < 0.4   ? lm::attempt_result::rate_limited
+                                             : kind < 0.7 ? lm::attempt_result::timeout
+                                                          : lm::attempt_result::server_error;
+            clock_->advance(failure == lm::attempt_result::timeout        ? 2.0
+                            : failure == lm::attempt_result::rate_limited ? 0.02
+                                                                          : 0.3);
+            attempt(m, u, failure, 0, report);
+        }
+        report_upstreams(m, report);
+        model_profile* f = fallback_for(m);
+        attempt(*f, pick(*f), lm::attempt_result::success, tokens, report);
+        report_upstreams(*f, report);
+        return f;
+    }
+
     random_source random_;
     fake_clock* clock_;
-    std::vector<model_profile> models_;
+    std::deque<model_profile> models_;  // a deque: upstream names are viewed by reports
     bool initialized_ = false;
     double failure_rate_;
+    std::size_t upstreams_;
 };
 
 }  // namespace llmetrics_demo

@@ -34,9 +34,11 @@ struct outcome {
 inline outcome simulate(const demo_options& options, demo_registry& metrics, std::FILE* log) {
     fake_clock clock;
     const lm::time_source time = lm::time_source::of(clock);
-    simulated_router engine(options.seed, clock, options.failure_rate);
+    simulated_router engine(options.seed, clock, options.failure_rate, options.upstreams);
     lm::monitored_router router{engine, metrics};
     router.set_time_source(time);
+    lm::tenant_budgets budgets{metrics};
+    give_demo_budgets(budgets);
 
     router.initialize();
     router.register_model({.id = "gpt-4", .format = "api", .loader = "openai"});
@@ -54,12 +56,17 @@ inline outcome simulate(const demo_options& options, demo_registry& metrics, std
         lm::http_request_timer http{metrics, time};
         lm::connection_guard connection{metrics, tenant};
         lm::queue_guard queued{metrics, "inference", tenant};
+        lm::model_queue_guard queued_for_model{metrics, model};
         clock.advance(engine.random().uniform(0.0005, 0.004));  // waiting for a worker
         queued.release();
+        queued_for_model.release();
 
         int status = 200;
+        lm::routing_report routing;  // the router's attempts, failed calls included
         try {
-            router.process(prompt, {.model = model, .tenant_id = tenant, .max_tokens = 50 + 10 * (i % 5)});
+            const lm::inference_result r = router.process(
+                prompt, {.model = model, .tenant_id = tenant, .max_tokens = 50 + 10 * (i % 5), .routing = &routing});
+            budgets.spend(tenant, r.metrics.cost.value_or(0) * 100);
             ++result.succeeded;
             if (log) std::fprintf(log, "Request %llu successful\n", static_cast<unsigned long long>(i + 1));
         } catch (const RateLimitError&) {

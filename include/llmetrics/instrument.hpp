@@ -8,6 +8,7 @@
 
 #include "instrument/catalog.hpp"
 #include "instrument/error_type.hpp"
+#include "instrument/gateway_catalog.hpp"
 #include "instrument/genai_catalog.hpp"
 #include "instrument/guards.hpp"
 #include "instrument/http_request_timer.hpp"
@@ -16,6 +17,8 @@
 #include "instrument/monitored_router.hpp"
 #include "instrument/recorders.hpp"
 #include "instrument/request_log.hpp"
+#include "instrument/routing_report.hpp"
+#include "instrument/tenant_budgets.hpp"
 #include "core/clock.hpp"
 #include "instrument/trace_context.hpp"
 #include "registry/holds.hpp"

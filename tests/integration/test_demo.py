@@ -8,7 +8,10 @@ count; that --format prometheus passes `promtool check metrics`; that
 there with its type, help, label names (in order) and buckets, plus the
 process metrics under the same prefix; that failing router calls show up in
 errors_total and in model_inference_total{status="error"}; that a seed makes
-the run repeatable; and that bad options exit with 2.
+the run repeatable; that with several upstreams per model (--upstreams) the
+gateway families show attempts, retries and fallbacks whose sums agree with the
+requests (check_gateway_families, shared with test_demo_service); and that bad
+options exit with 2.
 
 Usage: /usr/bin/python3 test_demo.py --bin-dir <build>/bin
 """
@@ -109,6 +112,65 @@ def check_families_text(text, fmt):
     return samples
 
 
+def check_gateway_families(samples, what, upstreams):
+    """The gateway families of one exposition agree with its inference counts:
+    every attempt but a call's first is a retry or a fallback, every success is
+    one successful attempt, every failed call and fallback gave up on a model;
+    each upstream is in exactly one health state. Returns (retries, fallbacks)."""
+    p = "llm_router_"
+    calls = total(samples, p + "model_inference_total")
+    ok = total(samples, p + "model_inference_total", status="success")
+    not_found = total(samples, p + "errors_total", error_type="ModelNotFoundError")  # no upstream tried
+    attempts = total(samples, p + "upstream_attempts_total")
+    retries = total(samples, p + "retries_total")
+    fallbacks = total(samples, p + "fallbacks_total")
+    exhausted = total(samples, p + "retries_exhausted_total")
+    check(calls > 0 and attempts > 0, f"{what}: {calls} inferences, {attempts} attempts")
+    check(attempts == calls - not_found + retries + fallbacks,
+          f"{what}: attempts {attempts} != calls {calls} - not found {not_found} + retries {retries} "
+          f"+ fallbacks {fallbacks}")
+    check(total(samples, p + "upstream_attempts_total", result="success") == ok,
+          f"{what}: successful attempts != successful inferences {ok}")
+    check(exhausted == calls - not_found - ok + fallbacks,
+          f"{what}: retries exhausted {exhausted} != failed calls {calls - not_found - ok} + fallbacks {fallbacks}")
+    for n, labels, _ in samples:
+        if n == p + "fallbacks_total":
+            d = dict(labels)
+            check(d["from_model"] != d["to_model"], f"{what}: a fallback to the same model: {d}")
+    names = {dict(l)["upstream"] for n, l, _ in samples if n == p + "upstream_attempts_total"}
+    models = {dict(l)["model_id"] for n, l, _ in samples if n == p + "upstream_attempts_total"}
+    check(names <= {f"{m}-{k}" for m in models for k in range(1, upstreams + 1)},
+          f"{what}: upstream names {sorted(names)} (expected <model>-1..{upstreams})")
+    states = {}
+    for n, labels, v in samples:
+        if n == p + "upstream_health":
+            d = dict(labels)
+            states.setdefault((d["model_id"], d["upstream"]), []).append((d["state"], v))
+    check(states and all(sorted(s for s, _ in st) == ["cooling_down", "degraded", "up"] and sum(v for _, v in st) == 1
+                         for st in states.values()), f"{what}: one health state per upstream: {states}")
+    check(set(states) == {(m, u) for m in models for u in names if u.startswith(m + "-")},
+          f"{what}: every upstream attempted has a health state")
+    check(total(samples, p + "requests_in_flight") == 0 and total(samples, p + "requests_queued") == 0,
+          f"{what}: nothing left in flight or queued")
+    tokens = {t: total(samples, p + "tokens_total", token_type=t)
+              for t in ("input", "output", "cached_input", "reasoning_output")}
+    check(0 < tokens["cached_input"] <= tokens["input"] and 0 < tokens["reasoning_output"] <= tokens["output"],
+          f"{what}: tokens by type {tokens}")
+    spend = total(samples, p + "tenant_spend_cents_total")
+    cost = total(samples, p + "request_cost_cents_sum")
+    check(abs(spend - cost) <= 1e-6 * max(1.0, cost), f"{what}: spend {spend} != request cost {cost}")
+    for n, labels, v in samples:
+        if n == p + "tenant_budget_remaining_cents":
+            tenant = dict(labels)["tenant_id"]
+            spent = total(samples, p + "tenant_spend_cents_total", tenant_id=tenant)
+            budget = {"tenant-a": 100000, "tenant-b": 10}.get(tenant)
+            check(budget is not None and abs(v - (budget - spent)) < 1e-6 * budget,
+                  f"{what}: {tenant}'s budget left {v} != {budget} - spent {spent}")
+    check(total(samples, p + "router_overhead_seconds_count") == calls - not_found,
+          f"{what}: router overhead observed once per routed call")
+    return retries, fallbacks
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin-dir", required=True)
@@ -178,6 +240,21 @@ def main():
     check(e == s and e > 0, f"200 requests: errors_total {e}, status=error {s}")
     check(total(many, "llm_router_model_inference_total") == 200, "200 inferences recorded")
 
+    # --- several upstreams per model: attempts, retries, fallbacks ----------------
+    r = run(demo, "--format", "prometheus", "--requests", "400", "--failure-rate", "0.3", "--upstreams", "3")
+    check(r.returncode == 0, f"--upstreams 3 exited {r.returncode}: {r.stderr}")
+    retries, fallbacks = check_gateway_families(sample_lines(r.stdout), "--upstreams 3", 3)
+    check(retries > 0 and fallbacks > 0, f"--upstreams 3: {retries} retries, {fallbacks} fallbacks")
+    r = run(demo, "--format", "prometheus", "--requests", "200", "--failure-rate", "0.3", "--upstreams", "1")
+    retries, fallbacks = check_gateway_families(sample_lines(r.stdout), "--upstreams 1", 1)
+    check(retries == 0 and fallbacks > 0, f"--upstreams 1: no retries ({retries}), fallbacks ({fallbacks})")
+    r = run(demo, "--format", "prometheus", "--requests", "100", "--failure-rate", "0")
+    quiet = sample_lines(r.stdout)
+    check(total(quiet, "llm_router_retries_total") == 0 and total(quiet, "llm_router_fallbacks_total") == 0
+          and total(quiet, "llm_router_upstream_attempts_total") == 100,
+          "--failure-rate 0: one attempt per request, no retry, no fallback")
+    check_gateway_families(samples, "default run", 2)  # --format prometheus, 10 requests, 2 upstreams
+
     # --- OpenMetrics: an independent parser ------------------------------------
     r = run(demo, "--format", "openmetrics")
     check(r.returncode == 0, f"--format openmetrics exited {r.returncode}: {r.stderr}")
@@ -219,10 +296,10 @@ def main():
 
     # --- options ---------------------------------------------------------------------
     r = run(demo, "--help")
-    check(r.returncode == 0 and "--format" in r.stdout and "--requests" in r.stdout and "--seed" in r.stdout,
-          f"--help: {r.returncode} {r.stdout!r}")
+    check(r.returncode == 0 and "--format" in r.stdout and "--requests" in r.stdout and "--seed" in r.stdout
+          and "--upstreams N" in r.stdout, f"--help: {r.returncode} {r.stdout!r}")
     for bad in (["--bogus"], ["--format", "xml"], ["--format"], ["--requests", "ten"], ["--requests"],
-                ["--seed", "-1"], ["--help=yes"], ["positional"]):
+                ["--seed", "-1"], ["--help=yes"], ["positional"], ["--upstreams", "0"], ["--upstreams", "17"]):
         r = run(demo, *bad)
         check(r.returncode == 2, f"{bad}: exit {r.returncode}, expected 2")
         check(r.stdout == "", f"{bad}: printed to stdout: {r.stdout!r}")

@@ -18,6 +18,10 @@ with what was sent. Also checks:
     within its 10,000-series bound (the rest in tenant_id="__overflow__", every
     request still counted) and the process's memory bounded;
   - --push: on SIGTERM the instance pushes its registry to a real Pushgateway.
+  - --upstreams 3 with a 30% failure rate: the served /metrics shows attempts,
+    retries and fallbacks, their sums consistent with the requests (attempts =
+    routed calls + retries + fallbacks), one health state per upstream, spend
+    equal to the requests' cost and budgets consistent with it.
 
 Usage: /usr/bin/python3 test_demo_service.py --bin-dir <build>/bin
 """
@@ -42,6 +46,7 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families 
 from prometheus_client.parser import text_string_to_metric_families as parse_prometheus
 
 from support import check, exit_status, free_port, prom_query, rss_mb, stop_process, wait_http
+from test_demo import check_gateway_families, sample_lines
 
 PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
                      "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
@@ -434,7 +439,9 @@ def run_flood_part(binary):
                 continue
             name, _, rest = line.partition("{")
             labels = rest.rsplit("}", 1)[0]
-            for closed in ('status="success",', 'status="error",'):  # a closed value set: one label set
+            closed_values = ('status="success",', 'status="error",') + tuple(
+                f',token_type="{t}"' for t in ("input", "output", "cached_input", "reasoning_output"))
+            for closed in closed_values:  # a closed value set: one label set
                 labels = labels.replace(closed, "")
             labels = labels.split(',le="')[0]
             for suffix in ("_bucket", "_sum", "_count"):
@@ -486,6 +493,25 @@ def run_push_part(binary, tmp, gateway):
         log.close()
 
 
+def run_upstreams_part(binary):
+    """--upstreams 3 and more failures: the served /metrics shows attempts,
+    retries and fallbacks whose sums agree with the requests (test_demo's checker)."""
+    demo = Demo(binary, "--upstreams", "3", "--failure-rate", "0.3", "--seed", "5")
+    try:
+        for i in range(150):
+            body = json.dumps({"model": "gpt-4" if i % 2 else "gpt-3.5-turbo",
+                               "messages": [{"role": "user", "content": "Hello"}], "max_tokens": 32}).encode()
+            demo.chat("tenant-a" if i % 3 else "tenant-b", body)
+        demo.chat("tenant-b", b'{"model":"no-such-model","messages":[{"role":"user","content":"x"}]}')
+        status, _, text = demo.get("/metrics")
+        check(status == 200, f"/metrics: {status}")
+        retries, fallbacks = check_gateway_families(sample_lines(text), "served /metrics", 3)
+        check(retries > 0 and fallbacks > 0, f"served /metrics: {retries} retries, {fallbacks} fallbacks")
+    finally:
+        rc, _, err = demo.stop()
+        check(rc == 0, f"demo exits cleanly on SIGTERM: rc={rc} {err[-300:]}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin-dir", required=True)
@@ -505,6 +531,7 @@ def main():
         t0 = time.time()
         run_prometheus_part(binary, tmp, tools["prometheus"], tools["promtool"])
         run_native_part(binary, tmp, tools["prometheus"])
+        run_upstreams_part(binary)
         t1 = time.time()
         run_flood_part(binary)
         t2 = time.time()

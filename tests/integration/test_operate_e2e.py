@@ -4,7 +4,8 @@
 1. `llmetrics-demo --emit-rules --emit-dashboard --rules-scale 1/60` writes the
    rules and dashboard for the demo's registry and SLOs, with every window
    shortened 60 times (the page fires on 14.4x over 1m and 5s instead of 1h
-   and 5m); `promtool check rules` accepts them.
+   and 5m); `promtool check rules` accepts them, the gateway alerts
+   (fallback ratio, upstream down, budget spent) and dashboard row included.
 2. Twice, each time with a fresh demo, Prometheus and Alertmanager (temp dirs,
    free ports on 127.0.0.1): the demo serves chat requests with an injected
    failure rate and writes its request log; Prometheus scrapes it every second
@@ -341,11 +342,18 @@ def main():
             text = f.read()
         check("slo:llm_router_sli_error:ratio_rate5s" in text and "ratio_rate1m" in text,
               "the scaled rules record 5s and 1m windows")
+        # The demo's registry holds the gateway families: their alerts are among
+        # the rules promtool accepted, and the dashboard has their row.
+        for alert in ("FallbackRateHigh", "UpstreamDown", "TenantBudgetExhausted"):
+            check(f'- alert: "{alert}"' in text, f"the rules have the gateway alert {alert}")
         with open(dashboard_path) as f:
             dashboard = json.load(f)
         check(dashboard.get("schemaVersion") == 39 and any(p["title"] == "Burn rate: inference-availability"
                                                            for p in dashboard["panels"]),
               "the dashboard has the demo's SLO panels")
+        check(any(p["title"] == "Gateway" for p in dashboard["panels"]) and
+              any(p["title"] == "Upstream attempts by result" for p in dashboard["panels"]),
+              "the dashboard has the gateway row")
 
         took = scenario(args.bin_dir, tmp, rules_path, 0.5, expect_alert=True)
         # Quiet long enough that the page would have reached the receiver twice over.

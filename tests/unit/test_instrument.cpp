@@ -766,6 +766,51 @@ TEST_CASE("monitored_router: both GenAI generations, chunk by chunk", "[instrume
     (void)genai.get<next::client_inference_duration>();
 }
 
+TEST_CASE("monitored_router: the GenAI draft's token counters record the parts a result reports", "[instrument]") {
+    fake_clock clock;
+    fake_router engine{.clock = &clock};
+    lm::genai_latest_registry genai;
+    lm::monitored_router router{engine, genai};
+    router.set_time_source(lm::time_source::of(clock));
+    const lm::request_options options{.model = "m", .provider = "anthropic"};
+    {
+        auto call = router.start(options);
+        call.succeed(lm::usage{.input_tokens = 10, .output_tokens = 5, .cached_input_tokens = 4,
+                               .reasoning_output_tokens = 2, .cache_write_input_tokens = 3});
+    }
+    {
+        auto call = router.start(options);
+        call.succeed(lm::usage{.input_tokens = 7, .output_tokens = 1});  // no parts reported
+    }
+    struct anthropic_usage {  // Anthropic's field names
+        std::uint64_t input_tokens = 1, output_tokens = 1, cache_read_input_tokens = 6, cache_creation_input_tokens = 8;
+    };
+    {
+        auto call = router.start(options);
+        call.succeed(anthropic_usage{});
+    }
+    const std::string g = lm::render(genai);
+    const std::string gl = "{gen_ai_operation_name=\"chat\",gen_ai_provider_name=\"anthropic\",gen_ai_request_model=\"m\"}";
+    CHECK(sample(g, "gen_ai_client_inference_usage_input_tokens_total" + gl) == 18);
+    CHECK(sample(g, "gen_ai_client_inference_usage_output_tokens_total" + gl) == 7);
+    CHECK(sample(g, "gen_ai_client_inference_usage_cache_read_input_tokens_total" + gl) == 4 + 6);
+    CHECK(sample(g, "gen_ai_client_inference_usage_cache_write_input_tokens_total" + gl) == 3 + 8);
+    CHECK(sample(g, "gen_ai_client_inference_usage_reasoning_output_tokens_total" + gl) == 2);
+    CHECK(sample(g, "gen_ai_client_inference_operation_input_tokens_count" + gl) == 3);
+
+    // Nothing reported: no series, never a fake 0.
+    lm::genai_latest_registry quiet;
+    lm::monitored_router other{engine, quiet};
+    {
+        auto call = other.start(options);
+        call.succeed(lm::usage{.input_tokens = 7});
+    }
+    const std::string q = lm::render(quiet);
+    CHECK(sample(q, "gen_ai_client_inference_usage_input_tokens_total" + gl) == 7);
+    CHECK(!sample(q, "gen_ai_client_inference_usage_output_tokens_total" + gl));
+    CHECK(!sample(q, "gen_ai_client_inference_usage_reasoning_output_tokens_total" + gl));
+}
+
 TEST_CASE("monitored_router: a registry without the chunk families records nothing per chunk", "[instrument]") {
     using recorder = lm::detail::call_recorder<lm::router_traits<streaming_router>, lm::genai_registry>;
     using tutorial = lm::detail::call_recorder<lm::router_traits<streaming_router>, lm::llm_router_streaming_registry>;

@@ -25,6 +25,9 @@
 //   gen_ai.client.inference.time_per_output_chunk -> gen_ai_client_inference_time_per_output_chunk_seconds
 //   gen_ai.client.inference.usage.input_tokens    -> gen_ai_client_inference_usage_input_tokens_total
 //   gen_ai.client.inference.usage.output_tokens   -> gen_ai_client_inference_usage_output_tokens_total
+//   gen_ai.client.inference.usage.cache_read.input_tokens -> ..._usage_cache_read_input_tokens_total
+//   gen_ai.client.inference.usage.cache_write.input_tokens -> ..._usage_cache_write_input_tokens_total
+//   gen_ai.client.inference.usage.reasoning.output_tokens -> ..._usage_reasoning_output_tokens_total
 //   gen_ai.client.inference.operation.input_tokens  -> gen_ai_client_inference_operation_input_tokens
 //   gen_ai.client.inference.operation.output_tokens -> gen_ai_client_inference_operation_output_tokens
 // The server metrics did not move; a latest registry keeps genai::'s.
@@ -160,6 +163,18 @@ struct client_inference_usage_input_tokens : counter<
 struct client_inference_usage_output_tokens : counter<
     "gen_ai_client_inference_usage_output_tokens_total", "Output tokens used by inference", operation_labels> {};
 
+struct client_inference_usage_cache_read_input_tokens : counter<
+    "gen_ai_client_inference_usage_cache_read_input_tokens_total",
+    "Input tokens read from the provider's cache (part of input)", operation_labels> {};
+
+struct client_inference_usage_cache_write_input_tokens : counter<
+    "gen_ai_client_inference_usage_cache_write_input_tokens_total",
+    "Input tokens written to the provider's cache (part of input)", operation_labels> {};
+
+struct client_inference_usage_reasoning_output_tokens : counter<
+    "gen_ai_client_inference_usage_reasoning_output_tokens_total", "Reasoning tokens (part of output)",
+    operation_labels> {};
+
 struct client_inference_operation_input_tokens : histogram<
     "gen_ai_client_inference_operation_input_tokens", "Input tokens per inference operation", operation_labels,
     token_buckets> {};
@@ -172,8 +187,9 @@ struct client_inference_operation_output_tokens : histogram<
 using client_families =
     family_list<client_inference_duration, client_inference_time_to_first_chunk,
                 client_inference_time_per_output_chunk, client_inference_usage_input_tokens,
-                client_inference_usage_output_tokens, client_inference_operation_input_tokens,
-                client_inference_operation_output_tokens>;
+                client_inference_usage_output_tokens, client_inference_usage_cache_read_input_tokens,
+                client_inference_usage_cache_write_input_tokens, client_inference_usage_reasoning_output_tokens,
+                client_inference_operation_input_tokens, client_inference_operation_output_tokens>;
 
 // The draft's families: its client families and the server metrics that did not move.
 using families = client_families::append<server_request_duration, server_time_to_first_token,

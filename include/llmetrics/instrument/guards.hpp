@@ -19,6 +19,7 @@
 
 #include "../storage/series.hpp"
 #include "catalog.hpp"
+#include "gateway_catalog.hpp"
 #include "../registry/holds.hpp"
 
 namespace llmetrics {
@@ -91,6 +92,25 @@ private:
                       "llmetrics: queue_guard needs a registry holding catalog::queue_depth "
                       "(e.g. llmetrics::catalog_registry)");
         return metrics.template get<registry_role_t<Registry, catalog::queue_depth>>().labels(queue_type, detail::or_unknown(tenant_id));
+    }
+};
+
+// requests_queued{model_id} + 1 for the guard's life, or until release()
+// (catalog::gateway; empty model: "unknown").
+class model_queue_guard : public gauge_guard {
+public:
+    model_queue_guard() noexcept = default;
+    template <class Registry>
+    model_queue_guard(Registry& metrics, std::string_view model_id) : gauge_guard(series(metrics, model_id)) {}
+
+private:
+    template <class Registry>
+    static gauge_series& series(Registry& metrics, std::string_view model_id) {
+        static_assert(registry_has_role_v<Registry, catalog::gateway::requests_queued>,
+                      "llmetrics: model_queue_guard needs a registry holding catalog::gateway::requests_queued "
+                      "(e.g. llmetrics::llm_router_gateway_registry)");
+        return metrics.template get<registry_role_t<Registry, catalog::gateway::requests_queued>>().labels(
+            detail::or_unknown(model_id));
     }
 };
 

@@ -15,6 +15,8 @@
 //   options_traits<O>       the labels of a call (model, strategy, tenant, GenAI
 //                           operation and provider) read from its options.
 //   result_traits<T>        token counts and cost read from a result.
+//   routing_traits<T>       attempts, upstream states and router overhead read from
+//                           a result or options (instrument/routing_report.hpp).
 //   model_config_traits<C>  id, format and loader read from a model config.
 //
 // Without a specialisation, options, results and configs are read by member
@@ -68,6 +70,7 @@
 #include <utility>
 
 #include "error_type.hpp"
+#include "routing_report.hpp"
 
 namespace llmetrics {
 
@@ -88,6 +91,9 @@ struct request_options {
     bool stream = false;
     std::string_view provider{};   // gen_ai.provider.name, e.g. "openai"
     std::string_view operation{};  // gen_ai.operation.name, e.g. "chat"
+    // Filled by a router that reports its attempts (instrument/routing_report.hpp),
+    // failed calls included; read by monitored_router after the call.
+    routing_report* routing = nullptr;
 };
 
 // A model to register, as the tutorial's modelConfig.
@@ -107,6 +113,11 @@ struct usage {
     std::optional<double> output_tokens{};
     std::optional<double> total_tokens{};
     std::optional<double> cost{};  // in currency units (dollars); recorded x100 as cents
+    // Parts of input and output as providers report them (gateway tokens_total).
+    std::optional<double> cached_input_tokens{};
+    std::optional<double> reasoning_output_tokens{};
+    // Input written to the provider's prompt cache (GenAI draft's cache_write).
+    std::optional<double> cache_write_input_tokens{};
 
     // total_tokens, else input + output when either is known.
     std::optional<double> total() const noexcept {
@@ -125,7 +136,11 @@ struct inference_result {
         std::optional<std::uint64_t> output_tokens{};
         std::optional<std::uint64_t> total_tokens{};
         std::optional<double> cost{};
+        std::optional<std::uint64_t> cached_input_tokens{};
+        std::optional<std::uint64_t> reasoning_output_tokens{};
+        std::optional<std::uint64_t> cache_write_input_tokens{};
     } metrics{};
+    routing_report routing{};  // attempts and upstream states, when the router reports them
 };
 
 // The label values of a call as read from its options (empty: default).
@@ -204,6 +219,24 @@ void add_usage_fields(usage& u, const T& o) noexcept {
         }
         if (!u.cost) {
             if constexpr (requires { o.cost; }) set_number(u.cost, o.cost);
+        }
+        if (!u.cached_input_tokens) {
+            if constexpr (requires { o.cached_input_tokens; }) set_number(u.cached_input_tokens, o.cached_input_tokens);
+            else if constexpr (requires { o.cached_tokens; }) set_number(u.cached_input_tokens, o.cached_tokens);
+            else if constexpr (requires { o.cache_read_input_tokens; })
+                set_number(u.cached_input_tokens, o.cache_read_input_tokens);
+        }
+        if (!u.reasoning_output_tokens) {
+            if constexpr (requires { o.reasoning_output_tokens; })
+                set_number(u.reasoning_output_tokens, o.reasoning_output_tokens);
+            else if constexpr (requires { o.reasoning_tokens; })
+                set_number(u.reasoning_output_tokens, o.reasoning_tokens);
+        }
+        if (!u.cache_write_input_tokens) {
+            if constexpr (requires { o.cache_write_input_tokens; })
+                set_number(u.cache_write_input_tokens, o.cache_write_input_tokens);
+            else if constexpr (requires { o.cache_creation_input_tokens; })
+                set_number(u.cache_write_input_tokens, o.cache_creation_input_tokens);
         }
     }
 }

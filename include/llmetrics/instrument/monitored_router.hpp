@@ -37,6 +37,12 @@
 //   - catalog::streaming families: time to first token and time per output
 //     token (streaming calls), input and output tokens apart (any call whose
 //     result reports them);
+//   - the gateway families (instrument/gateway_catalog.hpp): attempts, retries,
+//     fallbacks, retries exhausted and upstream states from the call's routing
+//     report (instrument/routing_report.hpp: the result's, else the options'),
+//     cached input and reasoning output tokens, request and response tokens,
+//     router overhead, and requests in flight per model (from the start of a
+//     call to its end);
 //   - the OpenTelemetry GenAI families (instrument/genai_catalog.hpp), labelled
 //     with gen_ai_operation_name / gen_ai_provider_name (from the options, else
 //     the defaults "chat" / "unknown") and gen_ai_request_model: the operation
@@ -114,7 +120,7 @@ constexpr bool models_llm_router() {
 }
 template <class... Registries>
 constexpr bool each_records_something() {
-    return (router_roles::records_anything<Registries> && ...);
+    return ((router_roles::records_anything<Registries> || routing_recorder::records_anything<Registries>) && ...);
 }
 }  // namespace detail
 
@@ -135,8 +141,8 @@ public:
                   "llmetrics::router_traits for it (see llmetrics/instrument/llm_router.hpp)");
     static_assert(detail::each_records_something<Registries...>(),
                   "llmetrics: a registry given to monitored_router holds none of the families it records; use "
-                  "llmetrics::catalog_registry, llmetrics::genai_registry, or add families from "
-                  "llmetrics::catalog / llmetrics::genai");
+                  "llmetrics::catalog_registry, llmetrics::genai_registry, llmetrics::llm_router_gateway_registry, "
+                  "or add families from llmetrics::catalog / llmetrics::genai");
 
     using traits = router_traits<std::remove_const_t<router_type>>;
     using options_type = typename traits::options_type;
@@ -193,15 +199,21 @@ public:
         -> decltype(traits::process(std::declval<router_type&>(), std::forward<Prompt>(prompt), options)) {
         const auto set = rec_->acquire(options);
         const recorder& rec = *rec_;
+        rec.record_start(*set);
         const std::int64_t start = rec.clock.now_ns();
         return detail::call_observed(
             [&]() -> decltype(auto) { return traits::process(router(), std::forward<Prompt>(prompt), options); },
-            [&] { rec.record_failure_current(*set, rec.clock.seconds_since(start)); },
+            [&] {
+                const double seconds = rec.clock.seconds_since(start);
+                const routing_facts routing = recorder::routing_of(options);
+                rec.record_failure_current(*set, seconds, &routing);
+            },
             [&](const auto&... result) {
                 const double seconds = rec.clock.seconds_since(start);  // before reading the result
                 usage u;
                 (detail::read_usage_into(result, u), ...);
-                rec.record_success(*set, seconds, u, nullptr);
+                const routing_facts routing = recorder::routing_of(result..., options);
+                rec.record_success(*set, seconds, u, nullptr, &routing);
             });
     }
 
@@ -221,6 +233,7 @@ public:
     template <class Options = options_type>
     scope start(const Options& options = Options{}) {
         auto set = rec_->acquire(options);
+        rec_->record_start(*set);
         return scope(*rec_, std::move(set), rec_->clock.now_ns());
     }
 
@@ -232,7 +245,14 @@ public:
             [&]() -> decltype(auto) {
                 return traits::process_stream(router(), std::forward<Prompt>(prompt), options, counting);
             },
-            [&] { s.fail(); }, [&](const auto&... result) { s.succeed(result...); });
+            [&] {
+                s.report(recorder::routing_of(options));
+                s.fail();
+            },
+            [&](const auto&... result) {
+                s.report(recorder::routing_of(result..., options));
+                s.succeed(result...);
+            });
     }
 
     // --- asynchronous --------------------------------------------------------

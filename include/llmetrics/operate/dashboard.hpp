@@ -27,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../instrument/catalog.hpp"
+#include "../instrument/gateway_catalog.hpp"
 #include "../registry/holds.hpp"
 #include "detail/family_label.hpp"
 #include "detail/histogram_query.hpp"
@@ -136,6 +137,109 @@ struct dashboard_builder {
     static std::string observed_sum_rate() {
         using F = registry_role_t<R, H>;
         return rate_of_total<F>("sum", labels_of<F, Labels...>(), [](std::string_view suffix) { return rate<F>(suffix); });
+    }
+
+    template <class F>
+    static constexpr bool holds = registry_has_role_v<R, F>;
+
+    // A "Gateway" row with a panel per gateway family the registry holds
+    // (instrument/gateway_catalog.hpp); nothing when it holds none.
+    void gateway_panels() {
+        namespace gw = catalog::gateway;
+        if constexpr (holds<gw::upstream_attempts_total> || holds<gw::retries_total> || holds<gw::fallbacks_total> ||
+                      holds<gw::retries_exhausted_total> || holds<gw::upstream_health> ||
+                      holds<gw::upstream_remaining_requests> || holds<gw::upstream_remaining_tokens> ||
+                      holds<gw::tokens_total> || holds<gw::tenant_spend_cents_total> ||
+                      holds<gw::tenant_budget_remaining_cents> || holds<gw::router_overhead_seconds> ||
+                      holds<gw::request_tokens> || holds<gw::response_tokens> || holds<gw::requests_in_flight> ||
+                      holds<gw::requests_queued>)
+            row("Gateway");
+        if constexpr (holds<gw::upstream_attempts_total>) {
+            auto& p = panel("Upstream attempts by result", "timeseries", "reqps",
+                            "Attempts per second at each upstream (deployment or endpoint), by result.");
+            query(p, sum_rate_by<gw::upstream_attempts_total, "model_id", "upstream", "result">(),
+                  "{{model_id}} {{upstream}} {{result}}", {name<gw::upstream_attempts_total>()});
+        }
+        if constexpr (holds<gw::retries_total> || holds<gw::fallbacks_total> || holds<gw::retries_exhausted_total>) {
+            auto& p = panel("Retries, fallbacks and retries exhausted", "timeseries", "reqps",
+                            "Per second: attempts repeated on a model, requests moved to another model, and models "
+                            "given up on after their last attempt failed.");
+            if constexpr (holds<gw::retries_total>)
+                query(p, sum_rate_by<gw::retries_total, "model_id", "reason">(), "retry {{model_id}} {{reason}}",
+                      {name<gw::retries_total>()});
+            if constexpr (holds<gw::fallbacks_total>)
+                query(p, sum_rate_by<gw::fallbacks_total, "from_model", "to_model", "reason">(),
+                      "fallback {{from_model}} -> {{to_model}} {{reason}}", {name<gw::fallbacks_total>()});
+            if constexpr (holds<gw::retries_exhausted_total>)
+                query(p, sum_rate_by<gw::retries_exhausted_total, "model_id">(), "exhausted {{model_id}}",
+                      {name<gw::retries_exhausted_total>()});
+        }
+        if constexpr (holds<gw::upstream_health>) {
+            using F = gw::upstream_health;
+            auto& p = panel("Upstream health", "timeseries", "short",
+                            "The state each upstream is in (1 for the current one of up, degraded, cooling_down).");
+            query(p, sum_by(labels_of<F, "model_id", "upstream", "state">(), sel<F>()) + " == 1",
+                  "{{model_id}} {{upstream}} {{state}}", {name<F>()});
+        }
+        if constexpr (holds<gw::upstream_remaining_requests> || holds<gw::upstream_remaining_tokens>) {
+            auto& p = panel("Upstream rate limits remaining", "timeseries", "short",
+                            "Requests and tokens left in each upstream's rate-limit window, as it last reported.");
+            if constexpr (holds<gw::upstream_remaining_requests>) {
+                using F = gw::upstream_remaining_requests;
+                query(p, sum_by(labels_of<F, "model_id", "upstream">(), sel<F>()), "requests {{upstream}}",
+                      {name<F>()});
+            }
+            if constexpr (holds<gw::upstream_remaining_tokens>) {
+                using F = gw::upstream_remaining_tokens;
+                query(p, sum_by(labels_of<F, "model_id", "upstream">(), sel<F>()), "tokens {{upstream}}", {name<F>()});
+            }
+        }
+        if constexpr (holds<gw::tokens_total>) {
+            auto& p = panel("Tokens by type", "timeseries", "short",
+                            "Tokens per second by type (cached_input is part of input, reasoning_output of output).");
+            query(p, sum_rate_by<gw::tokens_total, "token_type">(), "{{token_type}}", {name<gw::tokens_total>()});
+        }
+        if constexpr (holds<gw::tenant_spend_cents_total> || holds<gw::tenant_budget_remaining_cents>) {
+            auto& p = panel("Spend and budget per tenant", "timeseries", "short",
+                            "Spend in cents per hour, and the budget left in cents (tenants given one).");
+            if constexpr (holds<gw::tenant_spend_cents_total>)
+                query(p, sum_rate_by<gw::tenant_spend_cents_total, "tenant_id">() + " * 3600", "spent/h {{tenant_id}}",
+                      {name<gw::tenant_spend_cents_total>()});
+            if constexpr (holds<gw::tenant_budget_remaining_cents>) {
+                using F = gw::tenant_budget_remaining_cents;
+                query(p, sum_by(labels_of<F, "tenant_id">(), sel<F>()), "left {{tenant_id}}", {name<F>()});
+                p.thresholds = {0};
+            }
+        }
+        if constexpr (holds<gw::router_overhead_seconds>) {
+            auto& p = panel("Router overhead", "timeseries", "s",
+                            "p50, p95 and p99 of the time spent in the router itself, excluding upstream calls.", 8);
+            using F = gw::router_overhead_seconds;
+            quantiles<F>(p, labels_of<F, "model_id">(), " {{model_id}}");
+        }
+        if constexpr (holds<gw::request_tokens>) {
+            auto& p = panel("Request size", "timeseries", "short", "p50, p95 and p99 of input tokens per request.", 8);
+            using F = gw::request_tokens;
+            quantiles<F>(p, labels_of<F, "model_id">(), " {{model_id}}");
+        }
+        if constexpr (holds<gw::response_tokens>) {
+            auto& p =
+                panel("Response size", "timeseries", "short", "p50, p95 and p99 of output tokens per response.", 8);
+            using F = gw::response_tokens;
+            quantiles<F>(p, labels_of<F, "model_id">(), " {{model_id}}");
+        }
+        if constexpr (holds<gw::requests_in_flight> || holds<gw::requests_queued>) {
+            auto& p = panel("In flight and queued by model", "timeseries", "short",
+                            "Requests being processed by the router, and waiting in its queue, now.");
+            if constexpr (holds<gw::requests_in_flight>) {
+                using F = gw::requests_in_flight;
+                query(p, sum_by(labels_of<F, "model_id">(), sel<F>()), "in flight {{model_id}}", {name<F>()});
+            }
+            if constexpr (holds<gw::requests_queued>) {
+                using F = gw::requests_queued;
+                query(p, sum_by(labels_of<F, "model_id">(), sel<F>()), "queued {{model_id}}", {name<F>()});
+            }
+        }
     }
 
     void build(const slo_set<R>& slos, const dashboard_options& o) {
@@ -259,6 +363,8 @@ struct dashboard_builder {
             using F = cat::queue_depth;
             query(p, sum_by(labels_of<F, "queue_type">(), sel<F>()), "{{queue_type}}", {name<F>()});
         }
+
+        gateway_panels();
 
         row("Process");
         {

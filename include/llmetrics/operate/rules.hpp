@@ -14,9 +14,11 @@
 //                          The long window says the budget really burned, the short one
 //                          that it still burns, so an alert resets soon after a fix.
 //   <group>-alerts         what operators of the tutorial's router expect: error rate by
-//                          model, p95 inference latency, queue depth, target down.
-//                          An alert over a catalog family is written only when the
-//                          registry holds that family.
+//                          model, p95 inference latency, queue depth, target down;
+//                          and over the gateway families (instrument/gateway_catalog.hpp):
+//                          fallback ratio per model, an upstream cooling down, a
+//                          tenant budget spent. An alert over a catalog family is
+//                          written only when the registry holds that family.
 //
 // Every metric name comes from the registry (prefix included), so a rule can
 // never name a series that the registry does not expose. scaled() shrinks every
@@ -32,6 +34,7 @@
 #include <vector>
 
 #include "../instrument/catalog.hpp"
+#include "../instrument/gateway_catalog.hpp"
 #include "../registry/holds.hpp"
 #include "detail/family_label.hpp"
 #include "detail/histogram_query.hpp"
@@ -85,6 +88,12 @@ struct rules_options {
     std::chrono::seconds queue_depth_for{std::chrono::minutes(5)};
     std::string job{};  // TargetDown watches up{job="<job>"}; empty: every target
     std::chrono::seconds target_down_for{std::chrono::minutes(1)};
+
+    // Gateway alerts.
+    double fallback_ratio = 0.1;  // fallbacks away from a model / its inferences
+    std::chrono::seconds fallback_for{std::chrono::minutes(10)};
+    std::chrono::seconds upstream_down_for{std::chrono::minutes(2)};  // cooling down this long
+    std::chrono::seconds budget_exhausted_for{std::chrono::minutes(1)};
 };
 
 // Every window and `for` duration multiplied by `factor` (at least 1s each):
@@ -102,7 +111,8 @@ inline rules_options scaled(rules_options o, double factor) {
             scale(w.short_window);
         }
     }
-    for (auto* d : {&o.rate_window, &o.model_error_for, &o.latency_for, &o.queue_depth_for, &o.target_down_for})
+    for (auto* d : {&o.rate_window, &o.model_error_for, &o.latency_for, &o.queue_depth_for, &o.target_down_for,
+                    &o.fallback_for, &o.upstream_down_for, &o.budget_exhausted_for})
         scale(*d);
     return o;
 }
@@ -212,6 +222,72 @@ inline void add_common(prometheus_rule& r, std::string_view severity, const rule
     if (!o.dashboard_url.empty()) r.annotations.emplace_back("dashboard", dashboard_link(o.dashboard_url, labels));
 }
 
+// Alerts over the gateway families the registry holds.
+template <class R>
+void gateway_alerts(const rules_options& o, std::vector<prometheus_rule>& out) {
+    namespace cat = catalog;
+    namespace gw = catalog::gateway;
+    const std::string w = std::string("[") + prometheus_duration(o.rate_window) + "]";
+    if constexpr (registry_has_role_v<R, gw::fallbacks_total> && registry_has_role_v<R, cat::model_inference_total>) {
+        using F = registry_role_t<R, gw::fallbacks_total>;
+        using I = registry_role_t<R, cat::model_inference_total>;
+        const std::string f(R::template name_of<F>()), m(R::template name_of<I>());
+        const std::string model = label_of<I, "model_id">();
+        // Fallbacks are labelled by the model they left: renamed to model_id to
+        // divide by that model's inferences.
+        const std::string away = sum_by({model}, std::string("label_replace(rate(") + f + w + "), " +
+                                                     promql_string(model) + ", \"$1\", " +
+                                                     promql_string(label_of<F, "from_model">()) + ", \"(.*)\")");
+        prometheus_rule r;
+        r.alert = "FallbackRateHigh";
+        r.expr = away + "\n/\n" + sum_by({model}, std::string("rate(") + m + w + ")") + "\n> " +
+                 short_number(o.fallback_ratio);
+        r.for_duration = o.fallback_for;
+        r.annotations.emplace_back("summary", "Model {{ $labels.model_id }}: {{ $value | humanizePercentage }} of "
+                                              "requests fall back to another model");
+        r.annotations.emplace_back("description", std::string("Fallbacks away from model {{ $labels.model_id }} (") +
+                                                      f + ") were more than " + short_number(o.fallback_ratio * 100) +
+                                                      "% of its inferences (" + m + ") over " +
+                                                      prometheus_duration(o.rate_window) + ", for " +
+                                                      prometheus_duration(o.fallback_for) + ".");
+        add_common(r, "ticket", o, {model});
+        out.push_back(std::move(r));
+    }
+    if constexpr (registry_has_role_v<R, gw::upstream_health>) {
+        using F = registry_role_t<R, gw::upstream_health>;
+        const std::string h(R::template name_of<F>());
+        prometheus_rule r;
+        r.alert = "UpstreamDown";
+        r.expr = std::string("max by (") + label_of<F, "model_id">() + ", " + label_of<F, "upstream">() + ") (" +
+                 selector(h, {matcher(label_of<F, "state">(), "=", "cooling_down")}) + ") == 1";
+        r.for_duration = o.upstream_down_for;
+        r.annotations.emplace_back("summary",
+                                   "Upstream {{ $labels.upstream }} of model {{ $labels.model_id }} is cooling down");
+        r.annotations.emplace_back("description", std::string("The router took upstream {{ $labels.upstream }} of "
+                                                              "model {{ $labels.model_id }} out of rotation (") +
+                                                      h + "{state=\"cooling_down\"} == 1) for " +
+                                                      prometheus_duration(o.upstream_down_for) + ".");
+        add_common(r, "page", o, labels_of<F, "model_id">());
+        out.push_back(std::move(r));
+    }
+    if constexpr (registry_has_role_v<R, gw::tenant_budget_remaining_cents>) {
+        using F = registry_role_t<R, gw::tenant_budget_remaining_cents>;
+        const std::string b(R::template name_of<F>());
+        const std::vector<std::string> by_tenant = labels_of<F, "tenant_id">();
+        prometheus_rule r;
+        r.alert = "TenantBudgetExhausted";
+        r.expr = std::string("max by (") + by_tenant[0] + ") (" + b + ") <= 0";
+        r.for_duration = o.budget_exhausted_for;
+        r.annotations.emplace_back("summary", "Tenant {{ $labels.tenant_id }} has spent its budget");
+        r.annotations.emplace_back("description", std::string("The remaining budget of tenant "
+                                                              "{{ $labels.tenant_id }} (") +
+                                                      b + ") is {{ $value }} cents, for " +
+                                                      prometheus_duration(o.budget_exhausted_for) + ".");
+        add_common(r, "ticket", o, by_tenant);
+        out.push_back(std::move(r));
+    }
+}
+
 template <class R>
 std::vector<prometheus_rule> plain_alerts(const rules_options& o) {
     namespace cat = catalog;
@@ -283,6 +359,7 @@ std::vector<prometheus_rule> plain_alerts(const rules_options& o) {
         add_common(r, "ticket", o, {});
         out.push_back(std::move(r));
     }
+    gateway_alerts<R>(o, out);
     {
         prometheus_rule r;
         r.alert = "TargetDown";

@@ -18,6 +18,7 @@
 #include "label_cache.hpp"
 #include "role_table.hpp"
 #include "router_roles.hpp"
+#include "routing_recorder.hpp"
 
 namespace llmetrics::detail {
 
@@ -53,18 +54,28 @@ public:
         return cache.acquire(l);
     }
 
-    void record_success(set_type& s, double seconds, const usage& u, const stream_timing* timing) const noexcept {
+    // A call of this label set begins (in-flight gauges); nothing when no registry counts it.
+    void record_start(set_type& s) const noexcept {
+        if constexpr ((router_roles::records_event<call_event::start, Registries> || ...))
+            record<call_event::start>(facts_of(s), &s.handles);
+    }
+
+    void record_success(set_type& s, double seconds, const usage& u, const stream_timing* timing,
+                        const routing_facts* routing = nullptr) const noexcept {
         call_facts c = facts_of(s);
         c.seconds = seconds;
         c.use = &u;
         c.timing = timing;
+        c.routing = routing && !routing->empty() ? routing : nullptr;
         record<call_event::success>(c, &s.handles);
     }
 
-    void record_failure(set_type& s, double seconds, std::string_view error_type) const noexcept {
+    void record_failure(set_type& s, double seconds, std::string_view error_type,
+                        const routing_facts* routing = nullptr) const noexcept {
         call_facts c = facts_of(s);
         c.seconds = seconds;
         c.error_type = error_type;
+        c.routing = routing && !routing->empty() ? routing : nullptr;
         record<call_event::failure>(c, &s.handles);
     }
 
@@ -84,13 +95,28 @@ public:
          ...);
 
     // Inside a catch block: the exception's type names the failure.
-    void record_failure_current(set_type& s, double seconds) const noexcept {
+    void record_failure_current(set_type& s, double seconds, const routing_facts* routing = nullptr) const noexcept {
         try {
             const auto name = traits::error_type();
-            record_failure(s, seconds, std::string_view(name));
+            record_failure(s, seconds, std::string_view(name), routing);
         } catch (...) {
         }
     }
+
+    // What a call reports of its routing: the first of `sources` (results, then
+    // options) that reports anything. Read only when a registry records it.
+    template <class... Sources>
+    static routing_facts routing_of(const Sources&... sources) noexcept {
+        routing_facts r;
+        if constexpr (reads_routing) (add_routing(sources, r), ...);
+        return r;
+    }
+
+    // Whether any registry records what a routing report carries.
+    static constexpr bool reads_routing =
+        ((routing_recorder::records_anything<Registries> ||
+          registry_has_role_v<Registries, catalog::gateway::router_overhead_seconds>) ||
+         ...);
 
     void record_load(const model_labels& l, double seconds) const noexcept {
         call_facts c = facts_of(l);
@@ -132,6 +158,8 @@ private:
         const auto each_registry = [&](auto ex) {
             [&]<std::size_t... I>(std::index_sequence<I...>) {
                 (router_roles::record<Event>(*std::get<I>(registries_), h ? &std::get<I>(*h) : nullptr, c, ex), ...);
+                if constexpr (Event == call_event::success || Event == call_event::failure)
+                    (routing_recorder::record(*std::get<I>(registries_), c, ex), ...);
             }(std::index_sequence_for<Registries...>{});
         };
         try {

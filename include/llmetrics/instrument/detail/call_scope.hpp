@@ -29,7 +29,8 @@ public:
           end_(other.end_),
           first_(other.first_),
           last_(other.last_),
-          tokens_(other.tokens_) {}
+          tokens_(other.tokens_),
+          routing_(other.routing_) {}
     call_scope(const call_scope&) = delete;
     call_scope& operator=(const call_scope&) = delete;
     call_scope& operator=(call_scope&&) = delete;
@@ -55,9 +56,14 @@ public:
         if (rec_ && end_ < 0) end_ = rec_->clock.now_ns();
     }
 
-    // Records success with the token counts and cost the result reports.
+    // What the call reports of its routing (instrument/routing_report.hpp), when
+    // its result does not say: e.g. the options' report, filled during the call.
+    void report(routing_facts routing) noexcept { routing_ = routing; }
+
+    // Records success with the token counts, cost and routing the result reports.
     template <class Result>
     void succeed(const Result& result) noexcept {
+        if (routing_.empty()) routing_ = Recorder::routing_of(result);
         finish_success(read_usage(result));
     }
     void succeed() noexcept { finish_success(usage{}); }
@@ -75,7 +81,7 @@ public:
     void fail(std::string_view error_type) noexcept {
         if (!rec_) return;
         const Recorder& r = *std::exchange(rec_, nullptr);
-        r.record_failure(*set_, seconds_to(end_or_now(r)), error_type);
+        r.record_failure(*set_, seconds_to(end_or_now(r)), error_type, &routing_);
     }
 
     bool done() const noexcept { return rec_ == nullptr; }
@@ -93,13 +99,13 @@ private:
         if (!rec_) return;
         const Recorder& r = *std::exchange(rec_, nullptr);
         const double seconds = seconds_to(end_or_now(r));
-        if (first_ < 0) return r.record_success(*set_, seconds, u, nullptr);
+        if (first_ < 0) return r.record_success(*set_, seconds, u, nullptr, &routing_);
         if (!u.output_tokens) u.output_tokens = static_cast<double>(tokens_);
         stream_timing timing;
         timing.first_token_seconds = seconds_to(first_);
         if (*u.output_tokens > 1 && last_ > first_)
             timing.per_output_token_seconds = seconds_between(first_, last_) / (*u.output_tokens - 1);
-        r.record_success(*set_, seconds, u, &timing);
+        r.record_success(*set_, seconds, u, &timing, &routing_);
     }
 
     const Recorder* rec_;
@@ -109,6 +115,7 @@ private:
     std::int64_t first_ = -1;
     std::int64_t last_ = -1;
     std::uint64_t tokens_ = 0;
+    routing_facts routing_{};
 };
 
 }  // namespace llmetrics::detail

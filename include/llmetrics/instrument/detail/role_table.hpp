@@ -45,11 +45,13 @@ struct call_facts {
     double seconds = 0.0;
     const usage* use = nullptr;              // successes
     const stream_timing* timing = nullptr;  // streamed successes
+    const routing_facts* routing = nullptr;  // successes and failures whose router reports them
 };
 
+// start: a call begins (in-flight gauges); success and failure end it.
 // first_chunk and next_chunk fire as a streamed call's chunks arrive (seconds:
 // from the start to the first chunk, then from the previous chunk to this one).
-enum class call_event { success, failure, load, load_failure, first_chunk, next_chunk };
+enum class call_event { success, failure, load, load_failure, start, first_chunk, next_chunk };
 
 // Model loads happen outside calls: they have no label set (and no cached handles).
 constexpr bool event_has_label_set(call_event e) noexcept {
@@ -81,6 +83,32 @@ struct fixed {
     static constexpr static_value<Value> value(const call_facts&) noexcept { return {}; }
 };
 
+// Like fixed, but a registry whose family closes the label without this value
+// skips the row: catalog::gateway::tokens_total adds token types to the
+// streaming tokens_total, whose role it plays, and either may be held.
+template <fixed_string Label, fixed_string Value>
+struct fixed_if_declared : fixed<Label, Value> {
+    template <class F>
+    static constexpr bool accepted_by() noexcept {
+        constexpr std::size_t pos = F::label_names::index_of(Label.view());
+        if constexpr (pos >= F::layout::size) return true;  // check_row_labels reports it
+        else return F::layout::closed_sizes[pos] == 0 ||
+                    F::layout::closed_index(pos, Value.view()) < F::layout::closed_sizes[pos];
+    }
+};
+
+template <class Fill, class F>
+constexpr bool fill_accepted_by() noexcept {
+    if constexpr (requires { Fill::template accepted_by<F>(); }) return Fill::template accepted_by<F>();
+    else return true;
+}
+
+template <class Registry, class Role, class... Fills>
+constexpr bool row_recorded_by() noexcept {
+    if constexpr (!registry_has_role_v<Registry, Role>) return false;
+    else return (fill_accepted_by<Fills, registry_role_t<Registry, Role>>() && ...);
+}
+
 // Amounts. count_one adds 1 (an integer increment); the others are absent when
 // the call did not report what they read, and the row then records nothing.
 struct count_one {};
@@ -101,6 +129,28 @@ struct input_tokens {
 };
 struct output_tokens {
     static std::optional<double> of(const call_facts& c) noexcept { return c.use->output_tokens; }
+};
+struct cached_input_tokens {
+    static std::optional<double> of(const call_facts& c) noexcept { return c.use->cached_input_tokens; }
+};
+struct reasoning_output_tokens {
+    static std::optional<double> of(const call_facts& c) noexcept { return c.use->reasoning_output_tokens; }
+};
+struct cache_write_input_tokens {
+    static std::optional<double> of(const call_facts& c) noexcept { return c.use->cache_write_input_tokens; }
+};
+struct overhead_seconds {
+    static std::optional<double> of(const call_facts& c) noexcept {
+        if (c.routing) return c.routing->overhead_seconds;
+        return std::nullopt;
+    }
+};
+// Gauges: added when the call starts, taken away when it ends.
+struct add_one {
+    static constexpr double delta = 1.0;
+};
+struct take_one {
+    static constexpr double delta = -1.0;
 };
 struct first_token_seconds {
     static std::optional<double> of(const call_facts& c) noexcept {
@@ -170,7 +220,7 @@ struct role_row {
     static constexpr bool reads(std::string_view call_facts::*fact) noexcept { return (Fills::reads(fact) || ...); }
 
     template <class Registry>
-    static constexpr bool recorded_by = registry_has_role_v<Registry, Role>;
+    static constexpr bool recorded_by = row_recorded_by<Registry, Role, Fills...>();
 
     // The cached handle of this row in Registry, or nothing.
     template <class Registry>
@@ -186,6 +236,9 @@ struct role_row {
         };
         if constexpr (std::is_same_v<Amount, count_one>) {
             inc_traced(series(), ex);
+        } else if constexpr (std::is_same_v<Amount, add_one> || std::is_same_v<Amount, take_one>) {
+            static_assert(F::type == metric_type::gauge, "llmetrics: add_one and take_one rows need a gauge family");
+            series().add(Amount::delta);
         } else if (const std::optional<double> amount = Amount::of(c)) {
             if constexpr (F::type == metric_type::counter) inc_traced(series(), *amount, ex);
             else observe_traced(series(), *amount, ex);

@@ -4,6 +4,7 @@
 // adding a row here; a registry that does not hold a row's family skips it.
 
 #include "../catalog.hpp"
+#include "../gateway_catalog.hpp"
 #include "../genai_catalog.hpp"
 #include "role_table.hpp"
 
@@ -29,6 +30,7 @@ namespace cat = llmetrics::catalog;
 namespace stream = llmetrics::catalog::streaming;
 namespace gen = llmetrics::genai;
 namespace next = llmetrics::genai::latest;
+namespace gw = llmetrics::catalog::gateway;
 
 // clang-format off
 using table = role_table<
@@ -99,10 +101,29 @@ using table = role_table<
              operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">>,
     role_row<next::client_inference_usage_output_tokens, ev::success, output_tokens,
              operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">>,
+    role_row<next::client_inference_usage_cache_read_input_tokens, ev::success, cached_input_tokens,
+             operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">>,
+    role_row<next::client_inference_usage_cache_write_input_tokens, ev::success, cache_write_input_tokens,
+             operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">>,
+    role_row<next::client_inference_usage_reasoning_output_tokens, ev::success, reasoning_output_tokens,
+             operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">>,
     role_row<next::client_inference_operation_input_tokens, ev::success, input_tokens,
              operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">>,
     role_row<next::client_inference_operation_output_tokens, ev::success, output_tokens,
-             operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">>>;
+             operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">>,
+    // Gateway families (attempts, retries, fallbacks and upstream states are
+    // lists: instrument/detail/routing_recorder.hpp records them).
+    role_row<gw::tokens_total, ev::success, cached_input_tokens,
+             model<"model_id">, tenant<"tenant_id">, fixed_if_declared<"token_type", "cached_input">>,
+    role_row<gw::tokens_total, ev::success, reasoning_output_tokens,
+             model<"model_id">, tenant<"tenant_id">, fixed_if_declared<"token_type", "reasoning_output">>,
+    role_row<gw::request_tokens, ev::success, input_tokens, model<"model_id">>,
+    role_row<gw::response_tokens, ev::success, output_tokens, model<"model_id">>,
+    role_row<gw::router_overhead_seconds, ev::success, overhead_seconds, model<"model_id">>,
+    role_row<gw::router_overhead_seconds, ev::failure, overhead_seconds, model<"model_id">>,
+    role_row<gw::requests_in_flight, ev::start, add_one, model<"model_id">>,
+    role_row<gw::requests_in_flight, ev::success, take_one, model<"model_id">>,
+    role_row<gw::requests_in_flight, ev::failure, take_one, model<"model_id">>>;
 // clang-format on
 
 }  // namespace router_roles_table
