@@ -811,6 +811,54 @@ TEST_CASE("monitored_router: the GenAI draft's token counters record the parts a
     CHECK(!sample(q, "gen_ai_client_inference_usage_reasoning_output_tokens_total" + gl));
 }
 
+namespace {
+struct expiring_inference_total : lm::counter<
+    "llm_router_model_inference_total", "Total number of model inferences",
+    lm::labels<"model_id", "strategy", "status", "tenant_id">, lm::value_set<"status", "success", "error">,
+    lm::series_ttl<60>> {};
+struct expiring_errors_total : lm::counter<
+    "llm_router_errors_total", "Total number of errors", lm::labels<"error_type", "model_id", "tenant_id">,
+    lm::series_ttl<60>> {};
+using expiring_registry = lm::registry<expiring_inference_total, expiring_errors_total>;
+}  // namespace
+
+TEST_CASE("monitored_router: families with series_ttl play the catalog's roles", "[instrument][ttl]") {
+    static_assert(std::is_same_v<lm::registry_role_t<expiring_registry, lm::catalog::model_inference_total>,
+                                 expiring_inference_total>);
+    fake_clock clock;
+    fake_router engine{.clock = &clock};
+    lm::manual_clock wall;
+    expiring_registry metrics;
+    metrics.set_time_source(lm::time_source::of(wall));
+    lm::monitored_router router{engine, metrics};
+    router.set_time_source(lm::time_source::of(clock));
+
+    const std::string ok_t1 = "llm_router_model_inference_total{model_id=\"m\",strategy=\"balanced\",status=\"success\","
+                              "tenant_id=\"t1\"}";
+    const std::string err_t2 = "llm_router_errors_total{error_type=\"QuotaExceeded\",model_id=\"m\",tenant_id=\"t2\"}";
+    router.process("Hi", {.model = "m", .tenant_id = "t1"});  // cached row: the label cache holds the series
+    engine.fail_with = 1;
+    CHECK_THROWS(router.process("Hi", {.model = "m", .tenant_id = "t2"}));  // error_type is per call: not cached
+    CHECK(sample(lm::render(metrics), ok_t1) == 1);
+    CHECK(sample(lm::render(metrics), err_t2) == 1);
+
+    // Nothing written for two minutes: both leave the exposition.
+    wall.advance(std::chrono::seconds(120));
+    CHECK(metrics.expire_series() >= 2);
+    const std::string quiet = lm::render(metrics);
+    CHECK(!sample(quiet, ok_t1));
+    CHECK(!sample(quiet, err_t2));
+
+    // Written again: the held series comes back continuing its count, the unheld one from zero.
+    engine.fail_with = 0;
+    router.process("Hi", {.model = "m", .tenant_id = "t1"});
+    engine.fail_with = 1;
+    CHECK_THROWS(router.process("Hi", {.model = "m", .tenant_id = "t2"}));
+    const std::string back = lm::render(metrics);
+    CHECK(sample(back, ok_t1) == 2);
+    CHECK(sample(back, err_t2) == 1);
+}
+
 TEST_CASE("monitored_router: a registry without the chunk families records nothing per chunk", "[instrument]") {
     using recorder = lm::detail::call_recorder<lm::router_traits<streaming_router>, lm::genai_registry>;
     using tutorial = lm::detail::call_recorder<lm::router_traits<streaming_router>, lm::llm_router_streaming_registry>;

@@ -11,6 +11,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
+#include <type_traits>
 #include <utility>
 
 namespace llmetrics {
@@ -87,4 +89,24 @@ private:
     std::atomic<std::uint32_t>* holders_;
 };
 
+namespace detail {
+
+template <class T>
+inline constexpr bool is_held_series = false;
+template <class S>
+inline constexpr bool is_held_series<held_series<S>> = true;
+
+// The series behind what labels(...) returned, held or not: code written for
+// both kinds of family (the instrumentation) writes through this.
+template <class S>
+    requires(!is_held_series<std::remove_cv_t<S>>)
+S& series_of(S& s) noexcept {
+    return s;
+}
+template <class S>
+S& series_of(const held_series<S>& h) noexcept {
+    return h.series();
+}
+
+}  // namespace detail
 }  // namespace llmetrics

@@ -18,6 +18,7 @@
 #include <optional>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include "../../core/fixed_string.hpp"
@@ -178,7 +179,10 @@ constexpr row_mismatch check_row_labels() {
     return row_mismatch::none;
 }
 
-// A series handle resolved on first use and kept for the label set.
+// A series handle resolved on first use and kept for the label set. For a family
+// with series_ttl<S> it also keeps a held_series, so the storage it points to
+// stays this label set's while the label cache keeps the set (the series may
+// still expire from the exposition and come back when written).
 template <class F>
 class lazy_series {
 public:
@@ -188,14 +192,28 @@ public:
     series_type& get(Registry& metrics, const A&... values) {
         series_type* s = ptr_.load(std::memory_order_acquire);
         if (!s) [[unlikely]] {
-            s = &metrics.template get<F>().labels(values...);
-            ptr_.store(s, std::memory_order_release);  // a racing thread stores the same handle
+            if constexpr (family<F>::expiring) {
+                auto held = metrics.template get<F>().labels(values...);
+                // Racing threads hold the same storage (each lookup happens while a
+                // hold exists or before any); the one whose store lands keeps its hold.
+                series_type* mine = &held.series();
+                series_type* expected = nullptr;
+                if (!ptr_.compare_exchange_strong(expected, mine, std::memory_order_acq_rel)) return *expected;
+                hold_.emplace(std::move(held));
+                return *mine;
+            } else {
+                s = &metrics.template get<F>().labels(values...);
+                ptr_.store(s, std::memory_order_release);  // a racing thread stores the same handle
+            }
         }
         return *s;
     }
 
 private:
+    struct no_hold {};
     std::atomic<series_type*> ptr_{nullptr};
+    [[no_unique_address]] std::conditional_t<family<F>::expiring,
+                                             std::optional<typename family<F>::handle_type>, no_hold> hold_{};
 };
 
 struct no_series {};
@@ -230,18 +248,20 @@ struct role_row {
     template <class Registry, class Handle, class Exemplar>
     static void record(Registry& metrics, Handle& h, const call_facts& c, Exemplar ex) {
         using F = registry_role_t<Registry, Role>;
-        auto series = [&]() -> auto& {
+        // A reference, or a held_series (series_ttl families) living to the end of
+        // the statement that uses it.
+        auto series = [&]() -> decltype(auto) {
             if constexpr (cached) return h.get(metrics, Fills::value(c)...);
             else return metrics.template get<F>().labels(Fills::value(c)...);
         };
         if constexpr (std::is_same_v<Amount, count_one>) {
-            inc_traced(series(), ex);
+            inc_traced(series_of(series()), ex);
         } else if constexpr (std::is_same_v<Amount, add_one> || std::is_same_v<Amount, take_one>) {
             static_assert(F::type == metric_type::gauge, "llmetrics: add_one and take_one rows need a gauge family");
-            series().add(Amount::delta);
+            series_of(series()).add(Amount::delta);
         } else if (const std::optional<double> amount = Amount::of(c)) {
-            if constexpr (F::type == metric_type::counter) inc_traced(series(), *amount, ex);
-            else observe_traced(series(), *amount, ex);
+            if constexpr (F::type == metric_type::counter) inc_traced(series_of(series()), *amount, ex);
+            else observe_traced(series_of(series()), *amount, ex);
         }
     }
 };
