@@ -21,6 +21,8 @@
 #include <string_view>
 #include <utility>
 
+#include "buffered_output.hpp"
+
 namespace llmetrics::detail {
 
 enum class wire_type : std::uint32_t { varint = 0, fixed64 = 1, length_delimited = 2, fixed32 = 5 };
@@ -115,17 +117,20 @@ public:
         const std::size_t body = pair_body_size(first_field, first, second_field, second);
         return key_size(field) + varint_size(body) + body;
     }
-    static char* write_pair(char* p, std::uint32_t field, std::uint32_t first_field, std::string_view first,
-                            std::uint32_t second_field, std::string_view second) noexcept {
-        p += encode_tag(p, field, wire_type::length_delimited);
-        p += encode_varint(p, pair_body_size(first_field, first.size(), second_field, second.size()));
-        for (const auto& [f, v] : {std::pair{first_field, first}, std::pair{second_field, second}}) {
-            p += encode_tag(p, f, wire_type::length_delimited);
-            p += encode_varint(p, v.size());
-            if (!v.empty()) std::memcpy(p, v.data(), v.size());
-            p += v.size();
-        }
-        return p;
+    [[gnu::always_inline]] static char* write_pair(char* p, std::uint32_t field, std::uint32_t first_field,
+                                                   std::string_view first, std::uint32_t second_field,
+                                                   std::string_view second) noexcept {
+        const std::size_t body = pair_body_size(first_field, first.size(), second_field, second.size());
+        if ((field | first_field | second_field) >= 16 || body >= 128) [[unlikely]]
+            return write_long_pair(p, field, first_field, first, second_field, second);
+        *p++ = static_cast<char>(field << 3 | 2);  // one-byte tags and lengths
+        *p++ = static_cast<char>(body);
+        *p++ = static_cast<char>(first_field << 3 | 2);
+        *p++ = static_cast<char>(first.size());
+        p = copy_piece(p, first);
+        *p++ = static_cast<char>(second_field << 3 | 2);
+        *p++ = static_cast<char>(second.size());
+        return copy_piece(p, second);
     }
     void string_pair_field(std::uint32_t field, std::uint32_t first_field, std::string_view first,
                            std::uint32_t second_field, std::string_view second) {
@@ -145,28 +150,33 @@ public:
     // Nothing at all for a time that is not finite.
     void timestamp_field(std::uint32_t field, double t) {
         if (!std::isfinite(t)) return;  // NaN: unknown; an infinite time has no Timestamp
-        double whole = std::floor(t);
+        // floor() is a libm call on baseline x86-64; a truncation and a step down is not.
+        double whole;
+        if (std::fabs(t) < 0x1p62) {
+            const auto s = static_cast<std::int64_t>(t);
+            whole = static_cast<double>(s - (static_cast<double>(s) > t ? 1 : 0));
+        } else {
+            whole = std::floor(t);
+        }
         // t - whole is in [0, 1): rounding half up by hand spares a libm call per series.
         auto nanos = static_cast<std::int64_t>((t - whole) * 1e9 + 0.5);
         if (nanos >= 1000000000) {
             whole += 1;
             nanos -= 1000000000;
         }
-        char body[22];  // built first: its length (< 128) precedes it, all in one append
-        std::size_t n = 0;
+        char buf[34];  // tag, length (< 128), body: one append
+        std::size_t n = encode_tag(buf, field, wire_type::length_delimited);
+        const std::size_t length_at = n++;
         if (whole != 0) {
-            n += encode_tag(body + n, 1, wire_type::varint);
-            n += encode_varint(body + n, static_cast<std::uint64_t>(static_cast<std::int64_t>(whole)));
+            buf[n++] = 0x08;  // seconds = 1, varint
+            n += encode_varint(buf + n, static_cast<std::uint64_t>(static_cast<std::int64_t>(whole)));
         }
         if (nanos != 0) {
-            n += encode_tag(body + n, 2, wire_type::varint);
-            n += encode_varint(body + n, static_cast<std::uint64_t>(nanos));
+            buf[n++] = 0x10;  // nanos = 2, varint
+            n += encode_varint(buf + n, static_cast<std::uint64_t>(nanos));
         }
-        char buf[34];
-        std::size_t head = encode_tag(buf, field, wire_type::length_delimited);
-        head += encode_varint(buf + head, n);
-        std::memcpy(buf + head, body, n);
-        out_->append(buf, head + n);
+        buf[length_at] = static_cast<char>(n - length_at - 1);
+        out_->append(buf, n);
     }
 
     // A nested message: `field`'s tag, then its length, then what is written until
@@ -203,6 +213,19 @@ public:
     Buffer& buffer() noexcept { return *out_; }
 
 private:
+    [[gnu::noinline]] static char* write_long_pair(char* p, std::uint32_t field, std::uint32_t first_field,
+                                                   std::string_view first, std::uint32_t second_field,
+                                                   std::string_view second) noexcept {
+        p += encode_tag(p, field, wire_type::length_delimited);
+        p += encode_varint(p, pair_body_size(first_field, first.size(), second_field, second.size()));
+        for (const auto& [f, v] : {std::pair{first_field, first}, std::pair{second_field, second}}) {
+            p += encode_tag(p, f, wire_type::length_delimited);
+            p += encode_varint(p, v.size());
+            if (!v.empty()) std::memcpy(p, v.data(), v.size());
+            p += v.size();
+        }
+        return p;
+    }
     static std::size_t key_size(std::uint32_t field) noexcept { return varint_size(std::uint64_t{field} << 3); }
     static std::size_t pair_body_size(std::uint32_t first_field, std::size_t first, std::uint32_t second_field,
                                       std::size_t second) noexcept {
