@@ -263,9 +263,7 @@ private:
 
     void write_sample(char* p, double value) const noexcept {
         std::memcpy(p, sample_, sample_size_);
-        std::uint64_t bits;
-        std::memcpy(&bits, &value, sizeof bits);
-        for (int i = 0; i < 8; ++i) p[3 + i] = static_cast<char>(bits >> (8 * i));  // fixed64: little-endian
+        detail::encode_double(p + 3, value);
     }
 
     void write_exemplar(const exemplar_view& x) {

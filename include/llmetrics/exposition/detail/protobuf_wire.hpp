@@ -51,6 +51,20 @@ inline std::size_t encode_varint(char* p, std::uint64_t v) noexcept {
     return n;
 }
 
+// Bytes of a field's tag.
+inline std::size_t tag_size(std::uint32_t field) noexcept { return varint_size(std::uint64_t{field} << 3); }
+
+// Writes v at p as fixed64 (8 bytes, little-endian).
+inline void encode_double(char* p, double v) noexcept {
+    if constexpr (std::endian::native == std::endian::little) {
+        std::memcpy(p, &v, 8);
+    } else {
+        std::uint64_t bits;
+        std::memcpy(&bits, &v, sizeof bits);
+        for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(bits >> (8 * i));
+    }
+}
+
 inline std::size_t encode_tag(char* p, std::uint32_t field, wire_type type) noexcept {
     return encode_varint(p, (std::uint64_t{field} << 3) | static_cast<std::uint32_t>(type));
 }
@@ -86,14 +100,8 @@ public:
     void double_field(std::uint32_t field, double v) {
         char buf[18];
         const std::size_t n = encode_tag(buf, field, wire_type::fixed64);
-        if constexpr (std::endian::native == std::endian::little) {
-            std::memcpy(buf + n, &v, 8);
-        } else {
-            std::uint64_t bits;
-            std::memcpy(&bits, &v, sizeof bits);
-            for (int i = 0; i < 8; ++i) buf[n + static_cast<std::size_t>(i)] = static_cast<char>(bits >> (8 * i));
-        }
-        out_->append(buf, n + 8);  // fixed64 is little-endian
+        encode_double(buf + n, v);
+        out_->append(buf, n + 8);
     }
     void string_field(std::uint32_t field, std::string_view v) {
         char buf[20];
@@ -115,7 +123,7 @@ public:
     static std::size_t pair_size(std::uint32_t field, std::uint32_t first_field, std::size_t first,
                                  std::uint32_t second_field, std::size_t second) noexcept {
         const std::size_t body = pair_body_size(first_field, first, second_field, second);
-        return key_size(field) + varint_size(body) + body;
+        return tag_size(field) + varint_size(body) + body;
     }
     [[gnu::always_inline]] static char* write_pair(char* p, std::uint32_t field, std::uint32_t first_field,
                                                    std::string_view first, std::uint32_t second_field,
@@ -149,7 +157,21 @@ public:
     // [0, 1e9)) for unix seconds `t`; fields at zero are left out, as proto3 does.
     // Nothing at all for a time that is not finite.
     void timestamp_field(std::uint32_t field, double t) {
-        if (!std::isfinite(t)) return;  // NaN: unknown; an infinite time has no Timestamp
+        char body[timestamp_body_max];
+        const std::size_t n = timestamp_body(body, t);
+        if (n == none) return;
+        char buf[34];  // tag, length (< 128), body: one append
+        std::size_t at = encode_tag(buf, field, wire_type::length_delimited);
+        buf[at++] = static_cast<char>(n);
+        std::memcpy(buf + at, body, timestamp_body_max);
+        out_->append(buf, at + n);
+    }
+
+    // The body of the Timestamp message for `t` at p (room for timestamp_body_max
+    // bytes): its size, or `none` for a time that is not finite (no message at all).
+    static constexpr std::size_t timestamp_body_max = 22, none = static_cast<std::size_t>(-1);
+    static std::size_t timestamp_body(char* p, double t) noexcept {
+        if (!std::isfinite(t)) return none;  // NaN: unknown; an infinite time has no Timestamp
         // floor() is a libm call on baseline x86-64; a truncation and a step down is not.
         double whole;
         if (std::fabs(t) < 0x1p62) {
@@ -164,19 +186,16 @@ public:
             whole += 1;
             nanos -= 1000000000;
         }
-        char buf[34];  // tag, length (< 128), body: one append
-        std::size_t n = encode_tag(buf, field, wire_type::length_delimited);
-        const std::size_t length_at = n++;
+        std::size_t n = 0;
         if (whole != 0) {
-            buf[n++] = 0x08;  // seconds = 1, varint
-            n += encode_varint(buf + n, static_cast<std::uint64_t>(static_cast<std::int64_t>(whole)));
+            p[n++] = 0x08;  // seconds = 1, varint
+            n += encode_varint(p + n, static_cast<std::uint64_t>(static_cast<std::int64_t>(whole)));
         }
         if (nanos != 0) {
-            buf[n++] = 0x10;  // nanos = 2, varint
-            n += encode_varint(buf + n, static_cast<std::uint64_t>(nanos));
+            p[n++] = 0x10;  // nanos = 2, varint
+            n += encode_varint(p + n, static_cast<std::uint64_t>(nanos));
         }
-        buf[length_at] = static_cast<char>(n - length_at - 1);
-        out_->append(buf, n);
+        return n;
     }
 
     // A nested message: `field`'s tag, then its length, then what is written until
@@ -226,10 +245,9 @@ private:
         }
         return p;
     }
-    static std::size_t key_size(std::uint32_t field) noexcept { return varint_size(std::uint64_t{field} << 3); }
     static std::size_t pair_body_size(std::uint32_t first_field, std::size_t first, std::uint32_t second_field,
                                       std::size_t second) noexcept {
-        return key_size(first_field) + varint_size(first) + first + key_size(second_field) + varint_size(second) +
+        return tag_size(first_field) + varint_size(first) + first + tag_size(second_field) + varint_size(second) +
                second;
     }
 
