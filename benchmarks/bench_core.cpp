@@ -15,6 +15,8 @@
 #include <llmetrics/llmetrics.hpp>
 #include <llmetrics/exposition/render.hpp>
 
+#include "render_fixtures.hpp"
+
 namespace lm = llmetrics;
 
 // Heap in use, from glibc's allocator (includes its per-chunk overhead).
@@ -22,16 +24,13 @@ static std::size_t heap_in_use() { return mallinfo2().uordblks; }
 
 namespace {
 
-using requests_total = lm::counter<"http_requests_total", "Total number of HTTP requests",
-                                   lm::labels<"method", "route", "status_code", "tenant_id">, lm::max_series<20000>>;
-using duration_seconds =
-    lm::histogram<"http_request_duration_seconds", "Duration of HTTP requests in seconds",
-                  lm::labels<"method", "route", "tenant_id">, lm::buckets<0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10>>;
+using bench::duration_seconds;
+using bench::metrics;
+using bench::requests_total;
 // The same counter with series that expire (series_ttl<S>): the hot path must cost the same.
 using requests_ttl_total =
     lm::counter<"http_requests_ttl_total", "Total number of HTTP requests, series expiring",
                 lm::labels<"method", "route", "status_code", "tenant_id">, lm::max_series<20000>, lm::series_ttl<300>>;
-using metrics = lm::registry<lm::prefix<"llm_router_">, requests_total, duration_seconds>;
 using ttl_metrics = lm::registry<lm::prefix<"llm_router_">, requests_ttl_total>;
 
 metrics& shared_metrics() {
@@ -120,27 +119,7 @@ void BM_expire_sweep_10000(benchmark::State& state) {
 BENCHMARK(BM_expire_sweep_10000)->Unit(benchmark::kMicrosecond);
 
 // 10,000 counter series and 1,000 histogram series, rendered whole.
-void BM_render(benchmark::State& state) {
-    static metrics m;
-    static const bool filled = [] {
-        for (int i = 0; i < 10000; ++i)
-            m.get<requests_total>().labels("GET", "/route/" + std::to_string(i % 100), "200",
-                                           "tenant-" + std::to_string(i / 100)).inc(i);
-        for (int i = 0; i < 1000; ++i)
-            m.get<duration_seconds>().labels("POST", "/route/" + std::to_string(i % 10),
-                                             "tenant-" + std::to_string(i / 10)).observe(i * 0.01);
-        return true;
-    }();
-    (void)filled;
-    const auto f = static_cast<lm::format>(state.range(0));
-    std::string body;
-    for (auto _ : state) {
-        body.clear();
-        lm::render_to(body, m, f);
-        benchmark::DoNotOptimize(body.data());
-    }
-    state.counters["bytes"] = static_cast<double>(body.size());
-}
+void BM_render(benchmark::State& state) { bench::render_loop(state, bench::render_registry()); }
 BENCHMARK(BM_render)
     ->Arg(static_cast<int>(lm::format::prometheus))
     ->Arg(static_cast<int>(lm::format::openmetrics))
@@ -167,14 +146,7 @@ void BM_render_native(benchmark::State& state) {
         }
         return lm::snapshot_source{{family}};
     }();
-    const auto f = static_cast<lm::format>(state.range(0));
-    std::string body;
-    for (auto _ : state) {
-        body.clear();
-        lm::render_to(body, source, f);
-        benchmark::DoNotOptimize(body.data());
-    }
-    state.counters["bytes"] = static_cast<double>(body.size());
+    bench::render_loop(state, source);
 }
 BENCHMARK(BM_render_native)
     ->Arg(static_cast<int>(lm::format::protobuf))
@@ -183,27 +155,7 @@ BENCHMARK(BM_render_native)
 
 // The same from storage: a native_histogram family, 1,000 series, each with one
 // observation in each of 160 consecutive buckets (schema 3).
-using ttft_seconds = lm::native_histogram<"ttft_seconds", "Time to first token", lm::labels<"model_id", "tenant_id">,
-                                          lm::max_series<2000>>;
-void BM_render_native_family(benchmark::State& state) {
-    static lm::registry<lm::prefix<"llm_router_">, ttft_seconds> m;
-    static const bool filled = [] {
-        for (int i = 0; i < 1000; ++i) {
-            auto& h = m.get<ttft_seconds>().labels("model-" + std::to_string(i % 10), "tenant-" + std::to_string(i / 10));
-            for (int b = 0; b < 160; ++b) h.observe(std::exp2((b + 0.5) / 8 - 10));
-        }
-        return true;
-    }();
-    (void)filled;
-    const auto f = static_cast<lm::format>(state.range(0));
-    std::string body;
-    for (auto _ : state) {
-        body.clear();
-        lm::render_to(body, m, f);
-        benchmark::DoNotOptimize(body.data());
-    }
-    state.counters["bytes"] = static_cast<double>(body.size());
-}
+void BM_render_native_family(benchmark::State& state) { bench::render_loop(state, bench::native_render_registry()); }
 BENCHMARK(BM_render_native_family)
     ->Arg(static_cast<int>(lm::format::protobuf))
     ->Unit(benchmark::kMillisecond);

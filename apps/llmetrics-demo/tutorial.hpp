@@ -115,6 +115,9 @@ inline std::unique_ptr<lm::remote_write> remote_write_if_asked(const demo_option
     if (options.remote_write_queue) o.max_queue_samples = options.remote_write_queue;
     o.tls.ca_file = options.remote_write_ca;
     o.tls.server_name = options.remote_write_server_name;
+    o.tls.cert_file = options.remote_write_cert;
+    o.tls.key_file = options.remote_write_key;
+    if (!options.remote_write_bearer.empty()) o.auth = lm::http_auth::bearer(options.remote_write_bearer);
     o.error_log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
     auto client = std::make_unique<lm::remote_write>(options.remote_write_url, metrics, std::move(o));
     metrics.add_collector(client->make_collector());

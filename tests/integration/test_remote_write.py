@@ -20,6 +20,19 @@ starts (free ports on 127.0.0.1, a temp dir) and stops:
   TLS              the receiver behind Prometheus' own --web.config.file TLS with a
                    certificate the test makes (openssl CLI): delivered with the CA file and
                    the right server name, refused (nothing delivered) with a wrong one.
+  client cert      Prometheus requiring and verifying a client certificate
+                   (client_auth_type: RequireAndVerifyClientCert; CA, server and client
+                   certificates made with openssl): delivered with the certificate; without
+                   it every push fails, is counted as failed, and nothing lands.
+  bearer           a reverse proxy in front of Prometheus (its web config has no bearer
+                   check) that answers 401 to a wrong or missing `Authorization: Bearer`:
+                   the right token lands; a wrong or missing one is rejected, not retried,
+                   and counted as dropped; Prometheus holds only the right instance's data.
+  native pushed    protobuf_fixture --remote-write pushes two lm::native_histogram families
+                   of a known log-uniform distribution (1 ms ... 10 min) to a receiver with
+                   native histograms on: histogram_count and histogram_sum queried back equal
+                   what was observed, exactly, and histogram_quantile(0.5, 0.9, 0.99) lies
+                   within the schema's relative error of the exact quantile.
 """
 
 import argparse
@@ -35,6 +48,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -427,6 +441,217 @@ def run_tls(binary, prometheus, tmp):
         prom.stop()
 
 
+def make_certificates(tmp):
+    """A CA, a server certificate for prometheus.test and a client certificate, all signed by the CA."""
+    paths = {n: os.path.join(tmp, f"mtls-{n}") for n in ("ca.key", "ca.crt", "server.key", "server.crt",
+                                                          "client.key", "client.crt")}
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    run = lambda *a: subprocess.run(["openssl", *a], check=True, capture_output=True)  # noqa: E731
+    run("req", "-x509", *ec, "-keyout", paths["ca.key"], "-out", paths["ca.crt"], "-days", "1",
+        "-subj", "/CN=llmetrics test CA")
+    for who, ext in (("server", "subjectAltName=DNS:prometheus.test\nextendedKeyUsage=serverAuth\n"),
+                     ("client", "extendedKeyUsage=clientAuth\n")):
+        csr, extfile = os.path.join(tmp, f"mtls-{who}.csr"), os.path.join(tmp, f"mtls-{who}.ext")
+        with open(extfile, "w") as f:
+            f.write(ext)
+        run("req", *ec, "-keyout", paths[f"{who}.key"], "-out", csr, "-subj", f"/CN=llmetrics test {who}")
+        run("x509", "-req", "-in", csr, "-CA", paths["ca.crt"], "-CAkey", paths["ca.key"], "-CAcreateserial",
+            "-out", paths[f"{who}.crt"], "-days", "1", "-extfile", extfile)
+    return paths
+
+
+def run_client_cert(binary, prometheus, tmp):
+    import ssl
+    c = make_certificates(tmp)
+    web = os.path.join(tmp, "mtls-web.yml")
+    with open(web, "w") as f:
+        f.write(f"tls_server_config:\n  cert_file: {c['server.crt']}\n  key_file: {c['server.key']}\n"
+                f"  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: {c['ca.crt']}\n")
+    prom = Prometheus(prometheus, tmp, "mtls", extra=["--web.enable-remote-write-receiver", f"--web.config.file={web}",
+                                                      "--enable-feature=native-histograms"])
+    demos = []
+    try:
+        ctx = ssl.create_default_context(cafile=c["ca.crt"])
+        ctx.check_hostname = False
+        ctx.load_cert_chain(c["client.crt"], c["client.key"])
+        base = f"https://127.0.0.1:{prom.port}"
+        deadline, ready = time.time() + 60, False
+        while not ready and time.time() < deadline:
+            try:
+                with urllib.request.urlopen(base + "/-/ready", timeout=1, context=ctx):
+                    ready = True
+            except OSError:
+                time.sleep(0.1)
+        if not check(ready, "Prometheus with client-certificate TLS started"):
+            return
+        bare = ssl.create_default_context(cafile=c["ca.crt"])
+        bare.check_hostname = False
+        try:
+            with urllib.request.urlopen(base + "/-/ready", timeout=5, context=bare):
+                refused = False
+        except OSError:
+            refused = True
+        check(refused, "the server refuses a client without a certificate (the check the push relies on)")
+        tls = ["--remote-write", base + "/api/v1/write", "--remote-write-interval", INTERVAL,
+               "--remote-write-ca", c["ca.crt"], "--remote-write-server-name", "prometheus.test"]
+        good = Demo(binary, *tls, "--remote-write-cert", c["client.crt"], "--remote-write-key", c["client.key"])
+        demos.append(good)
+        bare_demo = Demo(binary, *tls)
+        demos.append(bare_demo)
+        good.chat("tenant-mtls", 5)
+        bare_demo.chat("tenant-mtls", 2)
+        time.sleep(1.5)
+        g, b = good.stop(), bare_demo.stop()
+        check(g.get("requests", 0) > 0 and g.get("dropped") == 0 and g.get("failed") == 0,
+              f"with the client certificate every push landed: {g}")
+        check(b.get("requests") == 0 and b.get("sent") == 0 and b.get("failed", 0) > 0 and b.get("retried", 0) > 0,
+              f"without it every push failed, counted as failed (and retried: a TLS failure has no status): {b}")
+
+        def delivered():
+            url = base + "/api/v1/query?" + urllib.parse.urlencode(
+                {"query": 'sum by (instance) (llm_router_http_requests_total{tenant_id="tenant-mtls"})'})
+            with urllib.request.urlopen(url, timeout=10, context=ctx) as r:
+                got = by_labels(json.load(r)["data"]["result"], "instance")
+            return got == {(good.instance,): 5.0}, got
+        got = poll(delivered, 10)
+        check(got == {(good.instance,): 5.0}, f"client cert: Prometheus holds the certified instance's 5 only: {got}")
+        print(f"client cert: with {g}, without {b}")
+    finally:
+        for d in demos:
+            if d.proc.poll() is None:
+                d.stop()
+        prom.stop()
+
+
+class BearerProxy:
+    """Forwards POSTs carrying `Authorization: Bearer <token>` to `upstream`; answers 401 to the rest.
+    Keeps (authorization header, status answered) of each request."""
+
+    FORWARDED = ("Content-Type", "Content-Encoding", "X-Prometheus-Remote-Write-Version", "User-Agent")
+
+    def __init__(self, upstream, token):
+        seen = self.seen = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - the http.server API
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                auth = self.headers.get("Authorization")
+                if auth != f"Bearer {token}":
+                    status, answer = 401, b"missing or wrong bearer token"
+                else:
+                    headers = {h: self.headers[h] for h in BearerProxy.FORWARDED if self.headers.get(h)}
+                    req = urllib.request.Request(upstream + self.path, data=body, method="POST", headers=headers)
+                    try:
+                        with urllib.request.urlopen(req, timeout=10) as r:
+                            status, answer = r.status, r.read()
+                    except urllib.error.HTTPError as e:
+                        status, answer = e.code, e.read()
+                seen.append((auth, status))
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def run_bearer(binary, prometheus, tmp):
+    prom = Prometheus(prometheus, tmp, "bearer",
+                      extra=["--web.enable-remote-write-receiver", "--enable-feature=native-histograms"])
+    proxy = BearerProxy(prom.base, "s3cret-token")
+    demos = []
+    try:
+        if not check(prom.ready(), "receiver behind the bearer proxy started"):
+            return
+        files = {}
+        for name, token in (("right", "s3cret-token"), ("wrong", "not-the-token")):
+            files[name] = os.path.join(tmp, f"bearer-{name}.txt")
+            with open(files[name], "w") as f:
+                f.write(token + "\n")
+        rw = ["--remote-write", f"http://127.0.0.1:{proxy.port}/api/v1/write", "--remote-write-interval", INTERVAL]
+        right = Demo(binary, *rw, "--remote-write-bearer-file", files["right"])
+        demos.append(right)
+        wrong = Demo(binary, *rw, "--remote-write-bearer-file", files["wrong"])
+        demos.append(wrong)
+        missing = Demo(binary, *rw)
+        demos.append(missing)
+        right.chat("tenant-bearer", 6)
+        wrong.chat("tenant-bearer", 2)
+        missing.chat("tenant-bearer", 1)
+        time.sleep(1.5)
+        r, w, m = right.stop(), wrong.stop(), missing.stop()
+        check(r.get("requests", 0) > 0 and r.get("dropped") == 0 and r.get("failed") == 0,
+              f"the right token: every push landed: {r}")
+        for name, d, s in (("wrong", wrong, w), ("missing", missing, m)):
+            check(s.get("requests") == 0 and s.get("sent") == 0 and s.get("retried") == 0
+                  and s.get("dropped") == s.get("failed") and s.get("dropped", 0) > 0,
+                  f"a {name} token: rejected with 401, not retried, every sample dropped: {s}")
+            check("HTTP 401" in d.stderr and "missing or wrong bearer token" in d.stderr,
+                  f"a {name} token: the 401 and the proxy's message are logged: {d.stderr[-300:]}")
+        statuses = {}
+        for auth, status in proxy.seen:
+            statuses.setdefault(auth, set()).add(status)
+        check(statuses.get("Bearer s3cret-token") == {204} and statuses.get("Bearer not-the-token") == {401}
+              and statuses.get(None) == {401}, f"the proxy saw each token and answered: {statuses}")
+
+        def landed():
+            got = by_labels(prom.query('sum by (instance) (llm_router_http_requests_total{tenant_id="tenant-bearer"})'),
+                            "instance")
+            return got == {(right.instance,): 6.0}, got
+        got = poll(landed, 10)
+        check(got == {(right.instance,): 6.0}, f"bearer: Prometheus holds the right token's 6 requests only: {got}")
+        print(f"bearer: right {r}, wrong {w}, missing {m}")
+    finally:
+        for d in demos:
+            if d.proc.poll() is None:
+                d.stop()
+        proxy.stop()
+        prom.stop()
+
+
+def run_native_pushed(bin_dir, prometheus, tmp):
+    prom = Prometheus(prometheus, tmp, "native",
+                      extra=["--web.enable-remote-write-receiver", "--enable-feature=native-histograms"])
+    try:
+        if not check(prom.ready(), "receiver with native histograms started"):
+            return
+        out = subprocess.run([os.path.join(bin_dir, "protobuf_fixture"), "--remote-write", prom.base + "/api/v1/write"],
+                             capture_output=True, text=True, timeout=60)
+        if not check(out.returncode == 0, f"protobuf_fixture --remote-write: {out.returncode} {out.stderr[-500:]}"):
+            return
+        facts = json.loads(out.stdout.strip().splitlines()[-1])
+        check(facts["histograms_sent"] == 2 and facts["requests_sent"] == 1, f"one request, two native histograms: {facts}")
+
+        def scalar(q):
+            result = prom.query(q)
+            return float(result[0]["value"][1]) if len(result) == 1 else None
+        total = float.fromhex(facts["sum"])
+        for family in ("fx_observed_seconds", "fx_observed_limited_seconds"):
+            selector = f'{family}{{job="native_push"}}'
+            count = poll(lambda: (lambda v: (v is not None, v))(scalar(f"histogram_count({selector})")), 10)
+            check(count == facts["count"], f"histogram_count({family}) = {count}, observed {facts['count']}")
+            got = scalar(f"histogram_sum({selector})")
+            check(got == total, f"histogram_sum({family}) = {got!r}, observed {total!r}")
+            check(prom.query(f"{family}_count") == [], f"{family} stored as native: no classic _count series")
+        factor = 2 ** (2 ** -facts["fine_schema"])  # one bucket's upper / lower bound at schema 3
+        for q, exact in sorted(facts["quantiles"].items()):
+            got = scalar(f'histogram_quantile({q}, fx_observed_seconds{{job="native_push"}})')
+            check(got is not None and exact / factor <= got <= exact * factor,
+                  f"pushed native q={q}: {got} not within x{factor:.4f} of exact {exact}")
+            print(f"native pushed q={q}: {got:.6g} exact {exact:.6g} (bound x{factor:.4f})")
+    finally:
+        prom.stop()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin-dir", required=True)
@@ -444,7 +669,10 @@ def main():
         parts = [("direct + outage", lambda: run_direct_and_outage(binary, prometheus, tmp)),
                  ("4xx", lambda: run_rejected(binary, tmp)),
                  ("agent fleet", lambda: run_agent_fleet(binary, prometheus, tmp)),
-                 ("tls", lambda: run_tls(binary, prometheus, tmp))]
+                 ("tls", lambda: run_tls(binary, prometheus, tmp)),
+                 ("client cert", lambda: run_client_cert(binary, prometheus, tmp)),
+                 ("bearer", lambda: run_bearer(binary, prometheus, tmp)),
+                 ("native pushed", lambda: run_native_pushed(args.bin_dir, prometheus, tmp))]
         timings = []
         for name, fn in parts:
             t0 = time.time()

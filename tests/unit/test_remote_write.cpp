@@ -4,7 +4,11 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include <llmetrics/exposition/render.hpp>
 #include <llmetrics/serve/auth.hpp>
@@ -30,7 +34,86 @@ lm::snapshot_source sample_source() {
     src.add({"native_seconds", "Native", "", lm::metric_type::histogram, {{{}, nh}}});
     return src;
 }
+// The labels of each TimeSeries of a WriteRequest, read back with a minimal
+// protobuf reader (field 1 of WriteRequest, field 1 of TimeSeries, Label 1 and 2).
+using label_list = std::vector<std::pair<std::string, std::string>>;
+
+std::uint64_t read_varint(std::string_view& in) {
+    std::uint64_t v = 0;
+    for (int shift = 0; !in.empty(); shift += 7) {
+        const auto b = static_cast<unsigned char>(in.front());
+        in.remove_prefix(1);
+        v |= std::uint64_t{b & 0x7Fu} << shift;
+        if (b < 0x80) break;
+    }
+    return v;
+}
+
+// Calls f(field, bytes) for each length-delimited field of `msg`; skips the others.
+template <class F>
+void each_field(std::string_view msg, F f) {
+    while (!msg.empty()) {
+        const std::uint64_t key = read_varint(msg);
+        const auto field = static_cast<std::uint32_t>(key >> 3);
+        switch (key & 7) {
+            case 0: read_varint(msg); break;
+            case 1: msg.remove_prefix(8); break;
+            case 2: {
+                const auto n = static_cast<std::size_t>(read_varint(msg));
+                f(field, msg.substr(0, n));
+                msg.remove_prefix(n);
+                break;
+            }
+            default: FAIL("unexpected wire type"); return;
+        }
+    }
+}
+
+std::vector<label_list> series_labels(std::string_view request) {
+    std::vector<label_list> out;
+    each_field(request, [&](std::uint32_t field, std::string_view ts) {
+        if (field != 1) return;
+        label_list labels;
+        each_field(ts, [&](std::uint32_t f, std::string_view label) {
+            if (f != 1) return;
+            std::pair<std::string, std::string> l;
+            each_field(label, [&](std::uint32_t g, std::string_view v) { (g == 1 ? l.first : l.second) = v; });
+            labels.push_back(l);
+        });
+        out.push_back(labels);
+    });
+    return out;
+}
 }  // namespace
+
+TEST_CASE("remote_write_encoder: label order, ties and the le and __name__ slots", "[remote_write]") {
+    // Label names sorting before __name__ (uppercase), an empty own value whose
+    // name an external label has, an external `le` (on _sum and _count only:
+    // a bucket's own le wins), a long value (multi-byte lengths).
+    lm::snapshot_source src;
+    src.add({"jobs_total", "Jobs", "", lm::metric_type::counter,
+             {{{{"zone", "z"}, {"A", "upper"}, {"job", ""}}, lm::counter_value{1, 0.0}},
+              {{{"zone", "y"}, {"A", "again"}, {"job", "own"}}, lm::counter_value{2, 0.0}}}});
+    const std::string long_value(300, 'v');
+    src.add({"latency_seconds", "Latency", "", lm::metric_type::histogram,
+             {{{{"m", long_value}}, lm::histogram_value{{0.5}, {1, 2}, 4.5}}}});
+    const lm::remote_write_label external[] = {{"job", "ext"}, {"le", "ext-le"}, {"B", "b"}, {"q", ""}};
+    std::string out;
+    lm::remote_write_encoder e(out, 1700000000123, external);
+    src.visit(e);
+    e.finish();
+    const std::vector<label_list> got = series_labels(out);
+    const std::vector<label_list> want = {
+        {{"A", "upper"}, {"B", "b"}, {"__name__", "jobs_total"}, {"job", "ext"}, {"le", "ext-le"}, {"zone", "z"}},
+        {{"A", "again"}, {"B", "b"}, {"__name__", "jobs_total"}, {"job", "own"}, {"le", "ext-le"}, {"zone", "y"}},
+        {{"B", "b"}, {"__name__", "latency_seconds_bucket"}, {"job", "ext"}, {"le", "0.5"}, {"m", long_value}},
+        {{"B", "b"}, {"__name__", "latency_seconds_bucket"}, {"job", "ext"}, {"le", "+Inf"}, {"m", long_value}},
+        {{"B", "b"}, {"__name__", "latency_seconds_sum"}, {"job", "ext"}, {"le", "ext-le"}, {"m", long_value}},
+        {{"B", "b"}, {"__name__", "latency_seconds_count"}, {"job", "ext"}, {"le", "ext-le"}, {"m", long_value}},
+    };
+    CHECK(got == want);
+    CHECK(e.counts().samples == 6);
+}
 
 TEST_CASE("remote_write_encoder: one sample per series, native histograms in their own field", "[remote_write]") {
     std::string out;

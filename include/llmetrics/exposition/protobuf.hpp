@@ -32,6 +32,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <span>
 #include <string>
@@ -103,11 +104,14 @@ public:
 
     void counter(labels_view labels, counter_value value, double created, const exemplar_view* exemplar) {
         namespace f = detail::proto_field;
+        if (!exemplar || !exemplar->present())
+            return scalar_metric(labels, f::metric_counter, f::counter_value, detail::counter_as_double(value), created,
+                                 f::counter_created);
         writer w{*family_};
         const std::size_t metric = begin_metric(w, labels);
         const std::size_t body = w.begin_message(f::metric_counter);
         w.double_field(f::counter_value, detail::counter_as_double(value));
-        if (exemplar && exemplar->present()) write_exemplar(w, f::counter_exemplar, *exemplar);
+        write_exemplar(w, f::counter_exemplar, *exemplar);
         w.timestamp_field(f::counter_created, created);
         w.end_message(body);
         w.end_message(metric);
@@ -115,13 +119,9 @@ public:
 
     void gauge(labels_view labels, double value) {
         namespace f = detail::proto_field;
-        writer w{*family_};
-        const std::size_t metric = begin_metric(w, labels);
         const bool untyped = type_ == metric_type::unknown;
-        const std::size_t body = w.begin_message(untyped ? f::metric_untyped : f::metric_gauge);
-        w.double_field(untyped ? f::untyped_value : f::gauge_value, value);
-        w.end_message(body);
-        w.end_message(metric);
+        scalar_metric(labels, untyped ? f::metric_untyped : f::metric_gauge, untyped ? f::untyped_value : f::gauge_value,
+                      value, std::numeric_limits<double>::quiet_NaN(), 0);
     }
 
     void histogram(labels_view labels, std::span<const double> bounds, std::span<const std::uint64_t> counts,
@@ -205,6 +205,39 @@ private:
         char* p = w.extend(size);
         for (std::size_t i = 0; i < names.size(); ++i)
             p = detail::proto_writer::write_pair(p, field, f::label_name, names[i], f::label_value, values[i]);
+    }
+
+    // A Metric holding one value (and a created timestamp unless NaN), sized
+    // first and written in one piece: most series of a scrape are these.
+    void scalar_metric(labels_view labels, std::uint32_t kind, std::uint32_t value_field, double value,
+                       double created, std::uint32_t created_field) {
+        using detail::encode_tag, detail::encode_varint, detail::varint_size, detail::wire_type;
+        namespace f = detail::proto_field;
+        ++metrics_;
+        char stamp[writer::timestamp_body_max];
+        const std::size_t stamp_size = writer::timestamp_body(stamp, created);
+        std::size_t body = detail::tag_size(value_field) + 8;
+        if (stamp_size != writer::none) body += detail::tag_size(created_field) + 1 + stamp_size;  // length < 128
+        std::size_t metric = detail::tag_size(kind) + varint_size(body) + body;
+        for (std::size_t i = 0; i < labels.names.size(); ++i)
+            metric += writer::pair_size(f::metric_label, f::label_name, labels.names[i].size(), f::label_value,
+                                        labels.values[i].size());
+        writer w{*family_};
+        char* p = w.extend(detail::tag_size(f::family_metric) + varint_size(metric) + metric);
+        p += encode_tag(p, f::family_metric, wire_type::length_delimited);
+        p += encode_varint(p, metric);
+        for (std::size_t i = 0; i < labels.names.size(); ++i)
+            p = writer::write_pair(p, f::metric_label, f::label_name, labels.names[i], f::label_value, labels.values[i]);
+        p += encode_tag(p, kind, wire_type::length_delimited);
+        p += encode_varint(p, body);
+        p += encode_tag(p, value_field, wire_type::fixed64);
+        detail::encode_double(p, value);
+        p += 8;
+        if (stamp_size != writer::none) {
+            p += encode_tag(p, created_field, wire_type::length_delimited);
+            *p++ = static_cast<char>(stamp_size);
+            std::memcpy(p, stamp, stamp_size);
+        }
     }
 
     std::size_t begin_metric(writer& w, labels_view labels) {

@@ -27,11 +27,17 @@
 // specification requires; `__name__` comes first for lowercase names), labels
 // with an empty value are left out (Prometheus treats them as absent), and an
 // external label is added only when the series has no label of that name.
+//
+// Speed: a series' labels are sorted (detail/remote_write_labels.hpp) and
+// encoded once per call, then copied into each of its samples (a histogram has
+// 13); each TimeSeries is sized before it is written, so its length goes in
+// front without moving the body, and the message is built in a byte_buffer.
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <string_view>
@@ -39,9 +45,11 @@
 #include <vector>
 
 #include "../core/encoder.hpp"
+#include "../exposition/detail/byte_buffer.hpp"
 #include "../exposition/detail/number_format.hpp"
 #include "../exposition/detail/protobuf_wire.hpp"
 #include "../exposition/detail/text_lines.hpp"
+#include "detail/remote_write_labels.hpp"
 
 namespace llmetrics {
 
@@ -55,45 +63,76 @@ struct remote_write_counts {
 using remote_write_label = std::pair<std::string, std::string>;  // name, value
 
 class remote_write_encoder {
+    using writer = detail::basic_proto_writer<detail::byte_buffer>;
+
 public:
     // Appends the message to `out`; `timestamp_ms` stamps every sample (and every
     // exemplar without a time of its own).
+    remote_write_encoder(detail::byte_buffer& out, std::int64_t timestamp_ms,
+                         std::span<const remote_write_label> external_labels = {}, bool metadata = true)
+        : w_(out), timestamp_ms_(timestamp_ms), external_(external_labels), order_(external_labels),
+          metadata_(metadata) {
+        // Sample { double value = 1; int64 timestamp = 2; } as field 2 of a
+        // TimeSeries: the same bytes for every sample but the value's.
+        std::size_t n = 0;
+        sample_[n++] = 0x12;
+        sample_[n++] = 0;  // the length, below
+        sample_[n++] = 0x09;
+        n += 8;  // the value
+        sample_[n++] = 0x10;
+        n += detail::encode_varint(sample_ + n, static_cast<std::uint64_t>(timestamp_ms));
+        sample_[1] = static_cast<char>(n - 2);
+        sample_size_ = n;
+    }
+    // The same into a std::string, appended at finish().
     remote_write_encoder(std::string& out, std::int64_t timestamp_ms,
                          std::span<const remote_write_label> external_labels = {}, bool metadata = true)
-        : w_(out), timestamp_ms_(timestamp_ms), external_(external_labels), metadata_(metadata) {}
+        : remote_write_encoder(own_, timestamp_ms, external_labels, metadata) {
+        text_out_ = &out;
+    }
+    remote_write_encoder(const remote_write_encoder&) = delete;
+    remote_write_encoder& operator=(const remote_write_encoder&) = delete;
 
     void begin_family(const family_header& h) {
-        base_ = h.type == metric_type::info ? detail::info_base_name(h.name) : h.name;
-        suffix_ = h.type == metric_type::info ? "_info" : "";
+        const std::string_view base = h.type == metric_type::info ? detail::info_base_name(h.name) : h.name;
+        const std::string_view suffix = h.type == metric_type::info ? "_info" : "";
+        for (std::size_t i = 0; i < std::size(suffixes); ++i) {
+            names_[i].assign(base).append(suffix).append(suffixes[i]);
+            name_labels_[i] = encoded_label("__name__", names_[i]);
+        }
         if (!metadata_) return;
         const std::size_t m = w_.begin_message(3);
         w_.uint64_field(1, metadata_type(h.type));
-        name_.assign(base_).append(suffix_);
-        w_.string_field(2, name_);
+        w_.string_field(2, names_[plain]);
         if (!h.help.empty()) w_.string_field(4, h.help);
         if (!h.unit.empty()) w_.string_field(5, h.unit);
         w_.end_message(m);
     }
 
     void counter(labels_view labels, counter_value value, double /*created*/, const exemplar_view* exemplar) {
-        float_series(labels, "", {}, detail::counter_as_double(value), exemplar);
+        encode_labels(labels, false);
+        float_series(name_labels_[plain], {}, detail::counter_as_double(value), exemplar);
     }
 
-    void gauge(labels_view labels, double value) { float_series(labels, "", {}, value, nullptr); }
+    void gauge(labels_view labels, double value) {
+        encode_labels(labels, false);
+        float_series(name_labels_[plain], {}, value, nullptr);
+    }
 
     void histogram(labels_view labels, std::span<const double> bounds, std::span<const std::uint64_t> counts,
                    double sum, double /*created*/, std::span<const exemplar_view> exemplars) {
+        prepare_le_labels(bounds);
         std::uint64_t cumulative = 0;
-        char le[detail::number_buffer_size];
+        encode_labels(labels, true);
         for (std::size_t i = 0; i < counts.size(); ++i) {
             cumulative += counts[i];
-            const std::string_view bound =
-                i < bounds.size() ? std::string_view(le, detail::format_canonical(le, bounds[i])) : "+Inf";
+            const std::string_view le = le_labels_[std::min(i, bounds.size())];
             const exemplar_view* x = i < exemplars.size() && exemplars[i].present() ? &exemplars[i] : nullptr;
-            float_series(labels, "_bucket", bound, static_cast<double>(cumulative), x);
+            float_series(name_labels_[bucket], le, static_cast<double>(cumulative), x);
         }
-        float_series(labels, "_sum", {}, sum, nullptr);
-        float_series(labels, "_count", {}, static_cast<double>(cumulative), nullptr);
+        encode_labels(labels, false);
+        float_series(name_labels_[sum_], {}, sum, nullptr);
+        float_series(name_labels_[count], {}, static_cast<double>(cumulative), nullptr);
     }
 
     void native_histogram(labels_view labels, const native_histogram_view& h, std::span<const double> bounds,
@@ -101,7 +140,9 @@ public:
                           std::span<const exemplar_view> exemplars) {
         const bool classic = !counts.empty();
         if (classic) histogram(labels, bounds, counts, h.sum, created, exemplars);
-        const std::size_t ts = begin_series(labels, "", {});
+        encode_labels(labels, false);
+        const std::size_t ts = w_.begin_message(1);
+        write_labels(w_.extend(labels_size(name_labels_[plain], {})), name_labels_[plain], {});
         const std::size_t m = w_.begin_message(4);
         w_.uint64_field(1, h.count);
         w_.double_field(3, h.sum);
@@ -120,11 +161,19 @@ public:
     }
 
     void end_family() noexcept {}
-    void finish() noexcept {}
+    // The std::string constructor's output gets the message here.
+    void finish() {
+        if (text_out_) text_out_->append(own_.data(), own_.size());
+        own_.clear();
+    }
 
     const remote_write_counts& counts() const noexcept { return counts_; }
 
 private:
+    enum suffix_index : std::size_t { plain, bucket, sum_, count };
+    static constexpr std::string_view suffixes[] = {"", "_bucket", "_sum", "_count"};
+    static constexpr std::size_t none = static_cast<std::size_t>(-1);
+
     // prompb MetricMetadata.MetricType
     static constexpr std::uint64_t metadata_type(metric_type t) noexcept {
         switch (t) {
@@ -137,49 +186,89 @@ private:
         return 0;
     }
 
-    void float_series(labels_view labels, std::string_view suffix, std::string_view le, double value,
-                      const exemplar_view* exemplar) {
-        const std::size_t ts = begin_series(labels, suffix, le);
-        const std::size_t s = w_.begin_message(2);
-        w_.double_field(1, value);
-        w_.int64_field(2, timestamp_ms_);
-        w_.end_message(s);
+    // The series' Label messages in their order into block_, with the places of
+    // the __name__ and (when `le`) le labels, which each sample fills in.
+    void encode_labels(labels_view labels, bool le) {
+        using kind = detail::remote_write_label_order::kind;
+        block_.clear();
+        name_at_ = le_at_ = none;
+        std::string_view last;
+        bool any = false;
+        for (const auto& e : order_.order(labels.names, le)) {
+            const std::string_view name = order_.name_of(e, labels.names);
+            std::string_view value;
+            if (e.what == kind::own) value = labels.values[e.index];
+            else if (e.what == kind::external) value = external_[e.index].second;
+            if ((e.what == kind::own && value.empty()) || (any && name == last)) continue;
+            any = true;
+            last = name;
+            if (e.what == kind::name) name_at_ = block_.size();
+            else if (e.what == kind::le) le_at_ = block_.size();
+            else detail::basic_proto_writer<detail::byte_buffer>{block_}.string_pair_field(1, 1, name, 2, value);
+        }
+    }
+
+    // A Label message (field 1 of a TimeSeries or an Exemplar), encoded.
+    static std::string encoded_label(std::string_view name, std::string_view value) {
+        std::string bytes(writer::pair_size(1, 1, name.size(), 2, value.size()), '\0');
+        writer::write_pair(bytes.data(), 1, 1, name, 2, value);
+        return bytes;
+    }
+
+    // The `le` labels of the family's buckets, +Inf last, kept while the bounds stay the same.
+    void prepare_le_labels(std::span<const double> bounds) {
+        if (bounds.size() == le_bounds_.size() &&
+            (bounds.empty() || std::memcmp(bounds.data(), le_bounds_.data(), bounds.size() * sizeof(double)) == 0))
+            return;
+        le_bounds_.assign(bounds.begin(), bounds.end());
+        le_labels_.clear();
+        char le[detail::number_buffer_size];
+        for (const double b : bounds) le_labels_.push_back(encoded_label("le", {le, detail::format_canonical(le, b)}));
+        le_labels_.push_back(encoded_label("le", "+Inf"));
+    }
+
+    // Bytes of the series' labels with these encoded __name__ and le labels (le empty: none).
+    std::size_t labels_size(std::string_view name, std::string_view le) const noexcept {
+        return block_.size() + name.size() + (le_at_ != none ? le.size() : 0);
+    }
+    char* write_labels(char* p, std::string_view name, std::string_view le) const noexcept {
+        const std::string_view b = block_.view();
+        const bool with_le = le_at_ != none && !le.empty();
+        const std::size_t cut = with_le ? le_at_ : b.size();
+        p = detail::copy_piece(p, b.substr(0, name_at_));
+        p = detail::copy_piece(p, name);
+        p = detail::copy_piece(p, b.substr(name_at_, cut - name_at_));
+        if (with_le) {
+            p = detail::copy_piece(p, le);
+            p = detail::copy_piece(p, b.substr(cut));
+        }
+        return p;
+    }
+
+    void float_series(std::string_view name, std::string_view le, double value, const exemplar_view* exemplar) {
         ++counts_.samples;
-        if (exemplar) write_exemplar(*exemplar);
-        w_.end_message(ts);
+        const std::size_t labels = labels_size(name, le);
+        if (exemplar) {  // rare: sized as it is written
+            const std::size_t ts = w_.begin_message(1);
+            write_sample(write_labels(w_.extend(labels + sample_size_), name, le), value);
+            write_exemplar(*exemplar);
+            return w_.end_message(ts);
+        }
+        const std::size_t body = labels + sample_size_;
+        char* p = w_.extend(1 + detail::varint_size(body) + body);
+        *p++ = 0x0A;  // WriteRequest.timeseries (1), length-delimited
+        p += detail::encode_varint(p, body);
+        write_sample(write_labels(p, name, le), value);
     }
 
-    // Opens a TimeSeries and writes its sorted labels; returns the mark for end_message().
-    std::size_t begin_series(labels_view labels, std::string_view suffix, std::string_view le) {
-        name_.assign(base_).append(suffix_).append(suffix);
-        scratch_.clear();
-        scratch_.emplace_back("__name__", name_);
-        for (std::size_t i = 0; i < labels.names.size(); ++i)
-            if (!labels.values[i].empty()) scratch_.emplace_back(labels.names[i], labels.values[i]);
-        if (!le.empty()) scratch_.emplace_back("le", le);
-        for (const remote_write_label& l : external_)
-            if (!l.first.empty() && !l.second.empty()) scratch_.emplace_back(l.first, l.second);
-        // Stable: of two labels with one name, the series' own (pushed first) stays.
-        std::stable_sort(scratch_.begin(), scratch_.end(),
-                         [](const auto& a, const auto& b) { return a.first < b.first; });
-        scratch_.erase(std::unique(scratch_.begin(), scratch_.end(),
-                                   [](const auto& a, const auto& b) { return a.first == b.first; }),
-                       scratch_.end());
-        const std::size_t ts = w_.begin_message(1);
-        for (const auto& [name, value] : scratch_) write_label(1, name, value);
-        return ts;
-    }
-
-    void write_label(std::uint32_t field, std::string_view name, std::string_view value) {
-        const std::size_t l = w_.begin_message(field);
-        w_.string_field(1, name);
-        w_.string_field(2, value);
-        w_.end_message(l);
+    void write_sample(char* p, double value) const noexcept {
+        std::memcpy(p, sample_, sample_size_);
+        detail::encode_double(p + 3, value);
     }
 
     void write_exemplar(const exemplar_view& x) {
         const std::size_t e = w_.begin_message(3);
-        for (std::size_t i = 0; i < x.names.size(); ++i) write_label(1, x.names[i], x.values[i]);
+        for (std::size_t i = 0; i < x.names.size(); ++i) w_.string_pair_field(1, 1, x.names[i], 2, x.values[i]);
         w_.double_field(2, x.value);
         w_.int64_field(3, std::isnan(x.timestamp) ? timestamp_ms_ : std::llround(x.timestamp * 1000.0));
         w_.end_message(e);
@@ -206,14 +295,22 @@ private:
         w_.end_message(m);
     }
 
-    detail::proto_writer w_;
+    detail::byte_buffer own_;  // the message, for the std::string constructor
+    std::string* text_out_ = nullptr;
+    writer w_;
     std::int64_t timestamp_ms_;
     std::span<const remote_write_label> external_;
+    detail::remote_write_label_order order_;
     bool metadata_;
     remote_write_counts counts_;
-    std::string_view base_, suffix_;
-    std::string name_;
-    std::vector<std::pair<std::string_view, std::string_view>> scratch_;
+    std::string names_[std::size(suffixes)];        // the family's sample names, by suffix
+    std::string name_labels_[std::size(suffixes)];  // and their __name__ labels, encoded
+    std::vector<double> le_bounds_;
+    std::vector<std::string> le_labels_;
+    detail::byte_buffer block_;                // the series' labels but __name__ and le
+    std::size_t name_at_ = none, le_at_ = none;
+    char sample_[24];
+    std::size_t sample_size_ = 0;
 };
 
 static_assert(encoder<remote_write_encoder>);

@@ -13,6 +13,10 @@
 //       families, one limited to 40 buckets, and reference snapshots) and prints
 //       `listening on http://127.0.0.1:<port>`, then one JSON line with the
 //       observations' count, sum and exact quantiles; runs until SIGTERM.
+//   protobuf_fixture --remote-write URL
+//       pushes the same two lm::native_histogram families once with
+//       lm::remote_write (external label job="native_push"), prints the same JSON
+//       line with the client's counts added, and exits (0 when both were delivered).
 //
 // The snapshots of --serve get their buckets from a reference bucket function
 // (exact at powers of two through frexp); the families from the library's storage.
@@ -329,19 +333,64 @@ struct fixed_collector : lm::collector {
     }
 };
 
-int serve() {
-    // 1 ms ... 10 min, log-uniform: every bucket of the range holds observations.
+// 1 ms ... 10 min, log-uniform: every bucket of the range holds observations.
+std::vector<double> observed_values() {
     const std::size_t count = 20000;
     std::vector<double> values;
     for (std::size_t k = 0; k < count; ++k)
         values.push_back(1e-3 * std::pow(600 / 1e-3, (static_cast<double>(k) + 0.5) / static_cast<double>(count)));
-    lm::registry<observed_seconds, observed_limited_seconds> metrics;
+    return values;
+}
+
+using observed_registry = lm::registry<observed_seconds, observed_limited_seconds>;
+
+void observe_all(observed_registry& metrics, const std::vector<double>& values) {
     auto& observed = metrics.get<observed_seconds>().labels("fine");
     auto& limited_observed = metrics.get<observed_limited_seconds>().labels("limited");
     for (double v : values) {
         observed.observe(v);
         limited_observed.observe(v);
     }
+}
+
+// What the test compares Prometheus' answers with: count, sum and exact quantiles.
+json observed_facts(const std::vector<double>& values) {
+    const std::size_t count = values.size();
+    json quantiles = json::object();
+    for (double q : {0.5, 0.9, 0.99}) {
+        // The observation of rank ceil(q * count): the one histogram_quantile's bucket holds.
+        const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(count)));
+        quantiles[std::to_string(q).substr(0, 4)] = values[rank - 1];
+    }
+    const lm::native_histogram_value fine = native_of(values, 3, 160), limited = native_of(values, 3, 40);
+    return {{"count", count}, {"sum", hex(fine.sum)}, {"quantiles", quantiles},
+            {"fine_schema", fine.schema}, {"fine_buckets", fine.positive_counts.size()},
+            {"limited_schema", limited.schema}, {"limited_buckets", limited.positive_counts.size()}};
+}
+
+int push(const std::string& url) {
+    const std::vector<double> values = observed_values();
+    observed_registry metrics;
+    observe_all(metrics, values);
+    lm::remote_write_options o;
+    o.interval = std::chrono::hours(1);  // only the last snapshot of stop()
+    o.external_labels = {{"job", "native_push"}};
+    o.flush_deadline = std::chrono::seconds(20);
+    o.error_log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+    lm::remote_write client(url, metrics, o);
+    client.stop();
+    const lm::remote_write_stats s = client.stats();
+    json facts = observed_facts(values);
+    facts["histograms_sent"] = s.sent.histograms;
+    facts["requests_sent"] = s.requests_sent;
+    std::printf("%s\n", facts.dump().c_str());
+    return s.sent.histograms == 2 ? 0 : 1;
+}
+
+int serve() {
+    const std::vector<double> values = observed_values();
+    observed_registry metrics;
+    observe_all(metrics, values);
     auto snapshots = std::make_shared<fixed_collector>();
     lm::snapshot_source src;
     const lm::native_histogram_value fine = native_of(values, 3, 160), limited = native_of(values, 3, 40);
@@ -356,16 +405,7 @@ int serve() {
     metrics.add_collector(snapshots);
     lm::exposer exposer{metrics, options};
     std::printf("listening on http://127.0.0.1:%u\n", static_cast<unsigned>(exposer.port()));
-    json quantiles = json::object();
-    for (double q : {0.5, 0.9, 0.99}) {
-        // The observation of rank ceil(q * count): the one histogram_quantile's bucket holds.
-        const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(count)));
-        quantiles[std::to_string(q).substr(0, 4)] = values[rank - 1];
-    }
-    json facts = {{"count", count}, {"sum", hex(fine.sum)}, {"quantiles", quantiles},
-                  {"fine_schema", fine.schema}, {"fine_buckets", fine.positive_counts.size()},
-                  {"limited_schema", limited.schema}, {"limited_buckets", limited.positive_counts.size()}};
-    std::printf("%s\n", facts.dump().c_str());
+    std::printf("%s\n", observed_facts(values).dump().c_str());
     std::fflush(stdout);
     std::signal(SIGTERM, [](int) { stop = true; });
     while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -381,6 +421,7 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--serve") return serve();
+        if (a == "--remote-write" && i + 1 < argc) return push(argv[i + 1]);
         if (i + 1 >= argc) {
             std::cerr << "protobuf_fixture: " << a << " needs a value\n";
             return 2;
@@ -394,7 +435,7 @@ int main(int argc, char** argv) {
         }
     }
     if (dir.empty()) {
-        std::cerr << "usage: protobuf_fixture --write DIR [--seed N] [--random K] | --serve\n";
+        std::cerr << "usage: protobuf_fixture --write DIR [--seed N] [--random K] | --serve | --remote-write URL\n";
         return 2;
     }
     write(dir, "fixed", fixed_families());

@@ -27,6 +27,22 @@ namespace llmetrics::detail {
     }
 }
 
+// Copies s to d and returns its end. Pieces up to 64 bytes (names, label sets)
+// go in 16-byte moves, the last one overlapping; a call to memcpy costs more
+// than the copy at these sizes.
+[[gnu::always_inline]] inline char* copy_piece(char* d, std::string_view s) noexcept {
+    const std::size_t n = s.size();
+    if (n <= 16) [[likely]] {
+        copy_small(d, s.data(), n);
+    } else if (n <= 64) {
+        for (std::size_t i = 0; i + 16 < n; i += 16) std::memcpy(d + i, s.data() + i, 16);
+        std::memcpy(d + n - 16, s.data() + n - 16, 16);
+    } else {
+        std::memcpy(d, s.data(), n);
+    }
+    return d + n;
+}
+
 // Collects the many small pieces of an exposition in a local buffer and hands
 // them to the real output in large blocks: an encoder writes ~20 pieces per
 // sample line, and a call into std::string or a stream per piece dominated

@@ -21,6 +21,8 @@
 #include <string_view>
 #include <utility>
 
+#include "buffered_output.hpp"
+
 namespace llmetrics::detail {
 
 enum class wire_type : std::uint32_t { varint = 0, fixed64 = 1, length_delimited = 2, fixed32 = 5 };
@@ -47,6 +49,20 @@ inline std::size_t encode_varint(char* p, std::uint64_t v) noexcept {
     }
     p[n++] = static_cast<char>(v);
     return n;
+}
+
+// Bytes of a field's tag.
+inline std::size_t tag_size(std::uint32_t field) noexcept { return varint_size(std::uint64_t{field} << 3); }
+
+// Writes v at p as fixed64 (8 bytes, little-endian).
+inline void encode_double(char* p, double v) noexcept {
+    if constexpr (std::endian::native == std::endian::little) {
+        std::memcpy(p, &v, 8);
+    } else {
+        std::uint64_t bits;
+        std::memcpy(&bits, &v, sizeof bits);
+        for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(bits >> (8 * i));
+    }
 }
 
 inline std::size_t encode_tag(char* p, std::uint32_t field, wire_type type) noexcept {
@@ -84,14 +100,8 @@ public:
     void double_field(std::uint32_t field, double v) {
         char buf[18];
         const std::size_t n = encode_tag(buf, field, wire_type::fixed64);
-        if constexpr (std::endian::native == std::endian::little) {
-            std::memcpy(buf + n, &v, 8);
-        } else {
-            std::uint64_t bits;
-            std::memcpy(&bits, &v, sizeof bits);
-            for (int i = 0; i < 8; ++i) buf[n + static_cast<std::size_t>(i)] = static_cast<char>(bits >> (8 * i));
-        }
-        out_->append(buf, n + 8);  // fixed64 is little-endian
+        encode_double(buf + n, v);
+        out_->append(buf, n + 8);
     }
     void string_field(std::uint32_t field, std::string_view v) {
         char buf[20];
@@ -113,19 +123,22 @@ public:
     static std::size_t pair_size(std::uint32_t field, std::uint32_t first_field, std::size_t first,
                                  std::uint32_t second_field, std::size_t second) noexcept {
         const std::size_t body = pair_body_size(first_field, first, second_field, second);
-        return key_size(field) + varint_size(body) + body;
+        return tag_size(field) + varint_size(body) + body;
     }
-    static char* write_pair(char* p, std::uint32_t field, std::uint32_t first_field, std::string_view first,
-                            std::uint32_t second_field, std::string_view second) noexcept {
-        p += encode_tag(p, field, wire_type::length_delimited);
-        p += encode_varint(p, pair_body_size(first_field, first.size(), second_field, second.size()));
-        for (const auto& [f, v] : {std::pair{first_field, first}, std::pair{second_field, second}}) {
-            p += encode_tag(p, f, wire_type::length_delimited);
-            p += encode_varint(p, v.size());
-            if (!v.empty()) std::memcpy(p, v.data(), v.size());
-            p += v.size();
-        }
-        return p;
+    [[gnu::always_inline]] static char* write_pair(char* p, std::uint32_t field, std::uint32_t first_field,
+                                                   std::string_view first, std::uint32_t second_field,
+                                                   std::string_view second) noexcept {
+        const std::size_t body = pair_body_size(first_field, first.size(), second_field, second.size());
+        if ((field | first_field | second_field) >= 16 || body >= 128) [[unlikely]]
+            return write_long_pair(p, field, first_field, first, second_field, second);
+        *p++ = static_cast<char>(field << 3 | 2);  // one-byte tags and lengths
+        *p++ = static_cast<char>(body);
+        *p++ = static_cast<char>(first_field << 3 | 2);
+        *p++ = static_cast<char>(first.size());
+        p = copy_piece(p, first);
+        *p++ = static_cast<char>(second_field << 3 | 2);
+        *p++ = static_cast<char>(second.size());
+        return copy_piece(p, second);
     }
     void string_pair_field(std::uint32_t field, std::uint32_t first_field, std::string_view first,
                            std::uint32_t second_field, std::string_view second) {
@@ -144,29 +157,45 @@ public:
     // [0, 1e9)) for unix seconds `t`; fields at zero are left out, as proto3 does.
     // Nothing at all for a time that is not finite.
     void timestamp_field(std::uint32_t field, double t) {
-        if (!std::isfinite(t)) return;  // NaN: unknown; an infinite time has no Timestamp
-        double whole = std::floor(t);
+        char body[timestamp_body_max];
+        const std::size_t n = timestamp_body(body, t);
+        if (n == none) return;
+        char buf[34];  // tag, length (< 128), body: one append
+        std::size_t at = encode_tag(buf, field, wire_type::length_delimited);
+        buf[at++] = static_cast<char>(n);
+        std::memcpy(buf + at, body, timestamp_body_max);
+        out_->append(buf, at + n);
+    }
+
+    // The body of the Timestamp message for `t` at p (room for timestamp_body_max
+    // bytes): its size, or `none` for a time that is not finite (no message at all).
+    static constexpr std::size_t timestamp_body_max = 22, none = static_cast<std::size_t>(-1);
+    static std::size_t timestamp_body(char* p, double t) noexcept {
+        if (!std::isfinite(t)) return none;  // NaN: unknown; an infinite time has no Timestamp
+        // floor() is a libm call on baseline x86-64; a truncation and a step down is not.
+        double whole;
+        if (std::fabs(t) < 0x1p62) {
+            const auto s = static_cast<std::int64_t>(t);
+            whole = static_cast<double>(s - (static_cast<double>(s) > t ? 1 : 0));
+        } else {
+            whole = std::floor(t);
+        }
         // t - whole is in [0, 1): rounding half up by hand spares a libm call per series.
         auto nanos = static_cast<std::int64_t>((t - whole) * 1e9 + 0.5);
         if (nanos >= 1000000000) {
             whole += 1;
             nanos -= 1000000000;
         }
-        char body[22];  // built first: its length (< 128) precedes it, all in one append
         std::size_t n = 0;
         if (whole != 0) {
-            n += encode_tag(body + n, 1, wire_type::varint);
-            n += encode_varint(body + n, static_cast<std::uint64_t>(static_cast<std::int64_t>(whole)));
+            p[n++] = 0x08;  // seconds = 1, varint
+            n += encode_varint(p + n, static_cast<std::uint64_t>(static_cast<std::int64_t>(whole)));
         }
         if (nanos != 0) {
-            n += encode_tag(body + n, 2, wire_type::varint);
-            n += encode_varint(body + n, static_cast<std::uint64_t>(nanos));
+            p[n++] = 0x10;  // nanos = 2, varint
+            n += encode_varint(p + n, static_cast<std::uint64_t>(nanos));
         }
-        char buf[34];
-        std::size_t head = encode_tag(buf, field, wire_type::length_delimited);
-        head += encode_varint(buf + head, n);
-        std::memcpy(buf + head, body, n);
-        out_->append(buf, head + n);
+        return n;
     }
 
     // A nested message: `field`'s tag, then its length, then what is written until
@@ -203,10 +232,22 @@ public:
     Buffer& buffer() noexcept { return *out_; }
 
 private:
-    static std::size_t key_size(std::uint32_t field) noexcept { return varint_size(std::uint64_t{field} << 3); }
+    [[gnu::noinline]] static char* write_long_pair(char* p, std::uint32_t field, std::uint32_t first_field,
+                                                   std::string_view first, std::uint32_t second_field,
+                                                   std::string_view second) noexcept {
+        p += encode_tag(p, field, wire_type::length_delimited);
+        p += encode_varint(p, pair_body_size(first_field, first.size(), second_field, second.size()));
+        for (const auto& [f, v] : {std::pair{first_field, first}, std::pair{second_field, second}}) {
+            p += encode_tag(p, f, wire_type::length_delimited);
+            p += encode_varint(p, v.size());
+            if (!v.empty()) std::memcpy(p, v.data(), v.size());
+            p += v.size();
+        }
+        return p;
+    }
     static std::size_t pair_body_size(std::uint32_t first_field, std::size_t first, std::uint32_t second_field,
                                       std::size_t second) noexcept {
-        return key_size(first_field) + varint_size(first) + first + key_size(second_field) + varint_size(second) +
+        return tag_size(first_field) + varint_size(first) + first + tag_size(second_field) + varint_size(second) +
                second;
     }
 

@@ -81,22 +81,7 @@ void write_escaped(Out& out, std::string_view text, bool quote) {
 }
 
 // The same pieces written into reserved room (buffered_output::reserve): each
-// returns the end of what it wrote.
-// Pieces up to 64 bytes (names, label sets) go in 16-byte moves, the last one
-// overlapping; a call to memcpy costs more than the copy at these sizes.
-[[gnu::always_inline]] inline char* copy_piece(char* d, std::string_view s) noexcept {
-    const std::size_t n = s.size();
-    if (n <= 16) [[likely]] {
-        copy_small(d, s.data(), n);
-    } else if (n <= 64) {
-        for (std::size_t i = 0; i + 16 < n; i += 16) std::memcpy(d + i, s.data() + i, 16);
-        std::memcpy(d + n - 16, s.data() + n - 16, 16);
-    } else {
-        std::memcpy(d, s.data(), n);
-    }
-    return d + n;
-}
-
+// returns the end of what it wrote (copy_piece: buffered_output.hpp).
 inline char* copy_escaped(char* d, std::string_view text, bool quote) noexcept {
     if (!needs_escaping(text, quote)) return copy_piece(d, text);
     for (const char c : text) {

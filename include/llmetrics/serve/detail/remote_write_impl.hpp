@@ -22,8 +22,6 @@
 #include <thread>
 #include <utility>
 
-#include <snappy.h>
-
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
 
@@ -36,6 +34,7 @@
 #include "remote_write_counters.hpp"
 #include "remote_write_queue.hpp"
 #include "serve_inline.hpp"
+#include "snappy_block.hpp"
 
 namespace llmetrics {
 namespace detail {
@@ -153,7 +152,7 @@ private:
             return;
         }
         if (batch.samples() == 0) return;
-        snappy::Compress(raw_.data(), raw_.size(), &batch.body);
+        batch.body = snappy_compress(raw_.view(), compressed_);
         batch.created = clock::now();
         const remote_write_counts dropped = queue_.push(std::move(batch));
         counters_->dropped[remote_write_counters::queue_full].add(dropped);
@@ -230,7 +229,8 @@ private:
     std::unique_ptr<tls_client> tls_;
     std::string what_;
     client_request req_;
-    std::string raw_;                 // the uncompressed message, reused
+    byte_buffer raw_;                 // the uncompressed message, reused
+    byte_buffer compressed_;          // snappy's room, reused
     clock::time_point retry_at_{};    // the front request waits until then
     std::mutex mutex_;                // guards the two flags
     std::condition_variable wake_;
