@@ -3799,6 +3799,8 @@ struct slot_types<F, Stride, metric_type::histogram> {
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
+#include <type_traits>
 #include <utility>
 
 namespace llmetrics {
@@ -3875,6 +3877,26 @@ private:
     std::atomic<std::uint32_t>* holders_;
 };
 
+namespace detail {
+
+template <class T>
+inline constexpr bool is_held_series = false;
+template <class S>
+inline constexpr bool is_held_series<held_series<S>> = true;
+
+// The series behind what labels(...) returned, held or not: code written for
+// both kinds of family (the instrumentation) writes through this.
+template <class S>
+    requires(!is_held_series<std::remove_cv_t<S>>)
+S& series_of(S& s) noexcept {
+    return s;
+}
+template <class S>
+S& series_of(const held_series<S>& h) noexcept {
+    return h.series();
+}
+
+}  // namespace detail
 }  // namespace llmetrics
 // ---- end llmetrics/storage/held_series.hpp ----
 
@@ -4707,6 +4729,22 @@ namespace llmetrics::detail {
     }
 }
 
+// Copies s to d and returns its end. Pieces up to 64 bytes (names, label sets)
+// go in 16-byte moves, the last one overlapping; a call to memcpy costs more
+// than the copy at these sizes.
+[[gnu::always_inline]] inline char* copy_piece(char* d, std::string_view s) noexcept {
+    const std::size_t n = s.size();
+    if (n <= 16) [[likely]] {
+        copy_small(d, s.data(), n);
+    } else if (n <= 64) {
+        for (std::size_t i = 0; i + 16 < n; i += 16) std::memcpy(d + i, s.data() + i, 16);
+        std::memcpy(d + n - 16, s.data() + n - 16, 16);
+    } else {
+        std::memcpy(d, s.data(), n);
+    }
+    return d + n;
+}
+
 // Collects the many small pieces of an exposition in a local buffer and hands
 // them to the real output in large blocks: an encoder writes ~20 pieces per
 // sample line, and a call into std::string or a stream per piece dominated
@@ -5359,22 +5397,7 @@ void write_escaped(Out& out, std::string_view text, bool quote) {
 }
 
 // The same pieces written into reserved room (buffered_output::reserve): each
-// returns the end of what it wrote.
-// Pieces up to 64 bytes (names, label sets) go in 16-byte moves, the last one
-// overlapping; a call to memcpy costs more than the copy at these sizes.
-[[gnu::always_inline]] inline char* copy_piece(char* d, std::string_view s) noexcept {
-    const std::size_t n = s.size();
-    if (n <= 16) [[likely]] {
-        copy_small(d, s.data(), n);
-    } else if (n <= 64) {
-        for (std::size_t i = 0; i + 16 < n; i += 16) std::memcpy(d + i, s.data() + i, 16);
-        std::memcpy(d + n - 16, s.data() + n - 16, 16);
-    } else {
-        std::memcpy(d, s.data(), n);
-    }
-    return d + n;
-}
-
+// returns the end of what it wrote (copy_piece: buffered_output.hpp).
 inline char* copy_escaped(char* d, std::string_view text, bool quote) noexcept {
     if (!needs_escaping(text, quote)) return copy_piece(d, text);
     for (const char c : text) {
@@ -6325,6 +6348,7 @@ private:
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <span>
 #include <string>
@@ -6424,6 +6448,7 @@ private:
 #include <string_view>
 #include <utility>
 
+
 namespace llmetrics::detail {
 
 enum class wire_type : std::uint32_t { varint = 0, fixed64 = 1, length_delimited = 2, fixed32 = 5 };
@@ -6450,6 +6475,20 @@ inline std::size_t encode_varint(char* p, std::uint64_t v) noexcept {
     }
     p[n++] = static_cast<char>(v);
     return n;
+}
+
+// Bytes of a field's tag.
+inline std::size_t tag_size(std::uint32_t field) noexcept { return varint_size(std::uint64_t{field} << 3); }
+
+// Writes v at p as fixed64 (8 bytes, little-endian).
+inline void encode_double(char* p, double v) noexcept {
+    if constexpr (std::endian::native == std::endian::little) {
+        std::memcpy(p, &v, 8);
+    } else {
+        std::uint64_t bits;
+        std::memcpy(&bits, &v, sizeof bits);
+        for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(bits >> (8 * i));
+    }
 }
 
 inline std::size_t encode_tag(char* p, std::uint32_t field, wire_type type) noexcept {
@@ -6487,14 +6526,8 @@ public:
     void double_field(std::uint32_t field, double v) {
         char buf[18];
         const std::size_t n = encode_tag(buf, field, wire_type::fixed64);
-        if constexpr (std::endian::native == std::endian::little) {
-            std::memcpy(buf + n, &v, 8);
-        } else {
-            std::uint64_t bits;
-            std::memcpy(&bits, &v, sizeof bits);
-            for (int i = 0; i < 8; ++i) buf[n + static_cast<std::size_t>(i)] = static_cast<char>(bits >> (8 * i));
-        }
-        out_->append(buf, n + 8);  // fixed64 is little-endian
+        encode_double(buf + n, v);
+        out_->append(buf, n + 8);
     }
     void string_field(std::uint32_t field, std::string_view v) {
         char buf[20];
@@ -6516,19 +6549,22 @@ public:
     static std::size_t pair_size(std::uint32_t field, std::uint32_t first_field, std::size_t first,
                                  std::uint32_t second_field, std::size_t second) noexcept {
         const std::size_t body = pair_body_size(first_field, first, second_field, second);
-        return key_size(field) + varint_size(body) + body;
+        return tag_size(field) + varint_size(body) + body;
     }
-    static char* write_pair(char* p, std::uint32_t field, std::uint32_t first_field, std::string_view first,
-                            std::uint32_t second_field, std::string_view second) noexcept {
-        p += encode_tag(p, field, wire_type::length_delimited);
-        p += encode_varint(p, pair_body_size(first_field, first.size(), second_field, second.size()));
-        for (const auto& [f, v] : {std::pair{first_field, first}, std::pair{second_field, second}}) {
-            p += encode_tag(p, f, wire_type::length_delimited);
-            p += encode_varint(p, v.size());
-            if (!v.empty()) std::memcpy(p, v.data(), v.size());
-            p += v.size();
-        }
-        return p;
+    [[gnu::always_inline]] static char* write_pair(char* p, std::uint32_t field, std::uint32_t first_field,
+                                                   std::string_view first, std::uint32_t second_field,
+                                                   std::string_view second) noexcept {
+        const std::size_t body = pair_body_size(first_field, first.size(), second_field, second.size());
+        if ((field | first_field | second_field) >= 16 || body >= 128) [[unlikely]]
+            return write_long_pair(p, field, first_field, first, second_field, second);
+        *p++ = static_cast<char>(field << 3 | 2);  // one-byte tags and lengths
+        *p++ = static_cast<char>(body);
+        *p++ = static_cast<char>(first_field << 3 | 2);
+        *p++ = static_cast<char>(first.size());
+        p = copy_piece(p, first);
+        *p++ = static_cast<char>(second_field << 3 | 2);
+        *p++ = static_cast<char>(second.size());
+        return copy_piece(p, second);
     }
     void string_pair_field(std::uint32_t field, std::uint32_t first_field, std::string_view first,
                            std::uint32_t second_field, std::string_view second) {
@@ -6547,29 +6583,45 @@ public:
     // [0, 1e9)) for unix seconds `t`; fields at zero are left out, as proto3 does.
     // Nothing at all for a time that is not finite.
     void timestamp_field(std::uint32_t field, double t) {
-        if (!std::isfinite(t)) return;  // NaN: unknown; an infinite time has no Timestamp
-        double whole = std::floor(t);
+        char body[timestamp_body_max];
+        const std::size_t n = timestamp_body(body, t);
+        if (n == none) return;
+        char buf[34];  // tag, length (< 128), body: one append
+        std::size_t at = encode_tag(buf, field, wire_type::length_delimited);
+        buf[at++] = static_cast<char>(n);
+        std::memcpy(buf + at, body, timestamp_body_max);
+        out_->append(buf, at + n);
+    }
+
+    // The body of the Timestamp message for `t` at p (room for timestamp_body_max
+    // bytes): its size, or `none` for a time that is not finite (no message at all).
+    static constexpr std::size_t timestamp_body_max = 22, none = static_cast<std::size_t>(-1);
+    static std::size_t timestamp_body(char* p, double t) noexcept {
+        if (!std::isfinite(t)) return none;  // NaN: unknown; an infinite time has no Timestamp
+        // floor() is a libm call on baseline x86-64; a truncation and a step down is not.
+        double whole;
+        if (std::fabs(t) < 0x1p62) {
+            const auto s = static_cast<std::int64_t>(t);
+            whole = static_cast<double>(s - (static_cast<double>(s) > t ? 1 : 0));
+        } else {
+            whole = std::floor(t);
+        }
         // t - whole is in [0, 1): rounding half up by hand spares a libm call per series.
         auto nanos = static_cast<std::int64_t>((t - whole) * 1e9 + 0.5);
         if (nanos >= 1000000000) {
             whole += 1;
             nanos -= 1000000000;
         }
-        char body[22];  // built first: its length (< 128) precedes it, all in one append
         std::size_t n = 0;
         if (whole != 0) {
-            n += encode_tag(body + n, 1, wire_type::varint);
-            n += encode_varint(body + n, static_cast<std::uint64_t>(static_cast<std::int64_t>(whole)));
+            p[n++] = 0x08;  // seconds = 1, varint
+            n += encode_varint(p + n, static_cast<std::uint64_t>(static_cast<std::int64_t>(whole)));
         }
         if (nanos != 0) {
-            n += encode_tag(body + n, 2, wire_type::varint);
-            n += encode_varint(body + n, static_cast<std::uint64_t>(nanos));
+            p[n++] = 0x10;  // nanos = 2, varint
+            n += encode_varint(p + n, static_cast<std::uint64_t>(nanos));
         }
-        char buf[34];
-        std::size_t head = encode_tag(buf, field, wire_type::length_delimited);
-        head += encode_varint(buf + head, n);
-        std::memcpy(buf + head, body, n);
-        out_->append(buf, head + n);
+        return n;
     }
 
     // A nested message: `field`'s tag, then its length, then what is written until
@@ -6606,10 +6658,22 @@ public:
     Buffer& buffer() noexcept { return *out_; }
 
 private:
-    static std::size_t key_size(std::uint32_t field) noexcept { return varint_size(std::uint64_t{field} << 3); }
+    [[gnu::noinline]] static char* write_long_pair(char* p, std::uint32_t field, std::uint32_t first_field,
+                                                   std::string_view first, std::uint32_t second_field,
+                                                   std::string_view second) noexcept {
+        p += encode_tag(p, field, wire_type::length_delimited);
+        p += encode_varint(p, pair_body_size(first_field, first.size(), second_field, second.size()));
+        for (const auto& [f, v] : {std::pair{first_field, first}, std::pair{second_field, second}}) {
+            p += encode_tag(p, f, wire_type::length_delimited);
+            p += encode_varint(p, v.size());
+            if (!v.empty()) std::memcpy(p, v.data(), v.size());
+            p += v.size();
+        }
+        return p;
+    }
     static std::size_t pair_body_size(std::uint32_t first_field, std::size_t first, std::uint32_t second_field,
                                       std::size_t second) noexcept {
-        return key_size(first_field) + varint_size(first) + first + key_size(second_field) + varint_size(second) +
+        return tag_size(first_field) + varint_size(first) + first + tag_size(second_field) + varint_size(second) +
                second;
     }
 
@@ -6679,11 +6743,14 @@ public:
 
     void counter(labels_view labels, counter_value value, double created, const exemplar_view* exemplar) {
         namespace f = detail::proto_field;
+        if (!exemplar || !exemplar->present())
+            return scalar_metric(labels, f::metric_counter, f::counter_value, detail::counter_as_double(value), created,
+                                 f::counter_created);
         writer w{*family_};
         const std::size_t metric = begin_metric(w, labels);
         const std::size_t body = w.begin_message(f::metric_counter);
         w.double_field(f::counter_value, detail::counter_as_double(value));
-        if (exemplar && exemplar->present()) write_exemplar(w, f::counter_exemplar, *exemplar);
+        write_exemplar(w, f::counter_exemplar, *exemplar);
         w.timestamp_field(f::counter_created, created);
         w.end_message(body);
         w.end_message(metric);
@@ -6691,13 +6758,9 @@ public:
 
     void gauge(labels_view labels, double value) {
         namespace f = detail::proto_field;
-        writer w{*family_};
-        const std::size_t metric = begin_metric(w, labels);
         const bool untyped = type_ == metric_type::unknown;
-        const std::size_t body = w.begin_message(untyped ? f::metric_untyped : f::metric_gauge);
-        w.double_field(untyped ? f::untyped_value : f::gauge_value, value);
-        w.end_message(body);
-        w.end_message(metric);
+        scalar_metric(labels, untyped ? f::metric_untyped : f::metric_gauge, untyped ? f::untyped_value : f::gauge_value,
+                      value, std::numeric_limits<double>::quiet_NaN(), 0);
     }
 
     void histogram(labels_view labels, std::span<const double> bounds, std::span<const std::uint64_t> counts,
@@ -6781,6 +6844,39 @@ private:
         char* p = w.extend(size);
         for (std::size_t i = 0; i < names.size(); ++i)
             p = detail::proto_writer::write_pair(p, field, f::label_name, names[i], f::label_value, values[i]);
+    }
+
+    // A Metric holding one value (and a created timestamp unless NaN), sized
+    // first and written in one piece: most series of a scrape are these.
+    void scalar_metric(labels_view labels, std::uint32_t kind, std::uint32_t value_field, double value,
+                       double created, std::uint32_t created_field) {
+        using detail::encode_tag, detail::encode_varint, detail::varint_size, detail::wire_type;
+        namespace f = detail::proto_field;
+        ++metrics_;
+        char stamp[writer::timestamp_body_max];
+        const std::size_t stamp_size = writer::timestamp_body(stamp, created);
+        std::size_t body = detail::tag_size(value_field) + 8;
+        if (stamp_size != writer::none) body += detail::tag_size(created_field) + 1 + stamp_size;  // length < 128
+        std::size_t metric = detail::tag_size(kind) + varint_size(body) + body;
+        for (std::size_t i = 0; i < labels.names.size(); ++i)
+            metric += writer::pair_size(f::metric_label, f::label_name, labels.names[i].size(), f::label_value,
+                                        labels.values[i].size());
+        writer w{*family_};
+        char* p = w.extend(detail::tag_size(f::family_metric) + varint_size(metric) + metric);
+        p += encode_tag(p, f::family_metric, wire_type::length_delimited);
+        p += encode_varint(p, metric);
+        for (std::size_t i = 0; i < labels.names.size(); ++i)
+            p = writer::write_pair(p, f::metric_label, f::label_name, labels.names[i], f::label_value, labels.values[i]);
+        p += encode_tag(p, kind, wire_type::length_delimited);
+        p += encode_varint(p, body);
+        p += encode_tag(p, value_field, wire_type::fixed64);
+        detail::encode_double(p, value);
+        p += 8;
+        if (stamp_size != writer::none) {
+            p += encode_tag(p, created_field, wire_type::length_delimited);
+            *p++ = static_cast<char>(stamp_size);
+            std::memcpy(p, stamp, stamp_size);
+        }
     }
 
     std::size_t begin_metric(writer& w, labels_view labels) {
