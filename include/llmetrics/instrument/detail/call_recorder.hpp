@@ -77,6 +77,13 @@ public:
         }
     }
 
+    // The client went away (stage: cancellation.hpp's stage_name); not an error.
+    void record_cancellation(set_type& s, std::string_view stage) const noexcept {
+        call_facts c = facts_of(s);
+        c.stage = stage;
+        record<call_event::cancellation>(c, &s.handles);
+    }
+
     void record_load(const model_labels& l, double seconds) const noexcept {
         call_facts c = facts_of(l);
         c.seconds = seconds;

@@ -42,12 +42,13 @@ struct call_facts {
     std::string_view model{}, strategy{}, tenant_id{}, provider{}, operation{};
     std::string_view error_type{};      // failures
     std::string_view format{}, loader{};  // model registrations
+    std::string_view stage{};             // cancellations (cancellation.hpp's stage names)
     double seconds = 0.0;
     const usage* use = nullptr;              // successes
     const stream_timing* timing = nullptr;  // streamed successes
 };
 
-enum class call_event { success, failure, load, load_failure };
+enum class call_event { success, failure, load, load_failure, cancellation };
 
 // Facts that stay the same for every call of one cached label set: a row whose
 // labels are all of these (or fixed) keeps its series handle in the cache.

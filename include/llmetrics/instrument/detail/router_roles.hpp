@@ -56,6 +56,8 @@ using table = role_table<
              model<"model_id">, strategy<"strategy">, tenant<"tenant_id">>,
     role_row<stream::time_per_output_token_seconds, ev::success, per_output_token_seconds,
              model<"model_id">, strategy<"strategy">, tenant<"tenant_id">>,
+    role_row<stream::client_cancellations_total, ev::cancellation, count_one,
+             model<"model_id">, tenant<"tenant_id">, from<"stage", &f::stage>>,
     // OpenTelemetry GenAI conventions (error_type empty on success).
     role_row<gen::client_operation_duration, ev::success, call_seconds,
              operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">,
