@@ -5,7 +5,8 @@
 // Prometheus started with --enable-feature=native-histograms negotiates the
 // protobuf format and stores the native histogram. The family plays the
 // catalog's role (registry/holds.hpp), so monitored_router, the rules and the
-// dashboard use it unchanged.
+// dashboard use it unchanged. Streamed answers (`"stream": true`, --stream-share)
+// add time to first token, time per output token and client cancellations.
 
 #include <llmetrics/instrument/catalog.hpp>
 
@@ -23,6 +24,9 @@ using demo_registry =
                  lm::catalog::model_inference_total, inference_duration_seconds, lm::catalog::model_inference_tokens,
                  lm::catalog::active_connections, lm::catalog::queue_depth, lm::catalog::cache_hits_total,
                  lm::catalog::cache_misses_total, lm::catalog::request_cost_cents,
-                 lm::catalog::model_load_time_seconds, lm::catalog::errors_total>;
+                 lm::catalog::model_load_time_seconds, lm::catalog::errors_total,
+                 lm::catalog::streaming::time_to_first_token_seconds,
+                 lm::catalog::streaming::time_per_output_token_seconds,
+                 lm::catalog::streaming::client_cancellations_total>;
 
 }  // namespace llmetrics_demo

@@ -59,7 +59,12 @@ inline outcome simulate(const demo_options& options, demo_registry& metrics, std
 
         int status = 200;
         try {
-            router.process(prompt, {.model = model, .tenant_id = tenant, .max_tokens = 50 + 10 * (i % 5)});
+            const lm::request_options call{.model = model, .tenant_id = tenant, .max_tokens = 50 + 10 * (i % 5)};
+            // --stream-share: drawn only when asked, so the default run stays the tutorial's.
+            if (options.stream_share > 0 && engine.random().uniform(0, 1) < options.stream_share)
+                router.process_stream(prompt, call, [](std::string_view) {});
+            else
+                router.process(prompt, call);
             ++result.succeeded;
             if (log) std::fprintf(log, "Request %llu successful\n", static_cast<unsigned long long>(i + 1));
         } catch (const RateLimitError&) {
