@@ -42,7 +42,8 @@ public:
     explicit http_stream(std::shared_ptr<detail::stream_channel> channel) noexcept : channel_(std::move(channel)) {}
 
     // Answers with a plain response instead of a stream (e.g. a 400 for a bad
-    // request). False if an answer was given already or the client is gone.
+    // request), sent when the handler returns. False if an answer was given
+    // already or the client is gone.
     bool respond(http_response response) { return channel_->respond(std::move(response)); }
 
     // Starts the streamed answer: the head goes out at once (Transfer-Encoding

@@ -162,7 +162,10 @@ exposer_connection<Acceptor>::exposer_connection(std::shared_ptr<Acceptor> accep
 }
 
 template <class Acceptor>
-exposer_connection<Acceptor>::~exposer_connection() { acceptor_->forget(*this); }
+exposer_connection<Acceptor>::~exposer_connection() {
+    if (channel_) channel_->end(stream_end::shutting_down);  // a handler waiting to push returns
+    acceptor_->forget(*this);
+}
 
 template <class Acceptor>
 void exposer_connection<Acceptor>::wait_for_request() {

@@ -38,15 +38,14 @@ public:
     // --- the handler's side (any thread) ---------------------------------------
 
     // The answer is a plain response, not a stream; false if the client is gone
-    // or an answer was given already.
+    // or an answer was given already. It goes out once the handler has returned
+    // (finish()): until then the handler may still read the request, which the
+    // connection's next request would overwrite.
     bool respond(http_response plain) {
-        {
-            std::lock_guard lock(mutex_);
-            if (answered_ || reason_ != end_reason::open) return false;
-            answered_ = finish_requested_ = true;
-            plain_ = std::move(plain);
-        }
-        notify();
+        std::lock_guard lock(mutex_);
+        if (answered_ || reason_ != end_reason::open) return false;
+        answered_ = true;
+        plain_ = std::move(plain);
         return true;
     }
 
@@ -86,7 +85,8 @@ public:
         return true;
     }
 
-    // The end of the answer: what is queued goes out, then the body's end.
+    // The handler has returned: what is queued goes out, then the body's end
+    // (or the plain answer).
     void finish() {
         {
             std::lock_guard lock(mutex_);
@@ -142,7 +142,7 @@ public:
         pump_pending_ = false;
         work w;
         if (taken_plain_) return w;
-        if (plain_) {
+        if (plain_ && (finish_requested_ || failed_)) {
             taken_plain_ = true;
             w.plain = std::move(plain_);
             return w;
@@ -152,6 +152,7 @@ public:
             w.unanswered = true;
             return w;
         }
+        if (plain_) return w;  // the handler is still running
         if (head_ && !taken_head_) {
             taken_head_ = true;
             w.head = *head_;
