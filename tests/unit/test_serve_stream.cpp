@@ -98,9 +98,9 @@ double closed_count(const stream_registry& metrics, std::string_view reason) {
 
 TEST_CASE("streaming route: chunks arrive as they are pushed, with exact chunked framing", "[serve][stream]") {
     stream_registry metrics;
-    lm::exposer exp{metrics};
-    latch first_read;
+    latch first_read;  // before the exposer: its workers are joined first
     std::atomic<int> accepted{0};  // Catch asserts on the test's thread only
+    lm::exposer exp{metrics};
     exp.add_streaming_route("GET", "/events", [&](const lm::http_request& req, lm::http_stream& out) {
         accepted += out.begin(200, "text/event-stream", {{"Cache-Control", "no-cache"}});
         accepted += out.push("data: " + std::string(req.query()) + "\n\n");
@@ -142,8 +142,8 @@ TEST_CASE("streaming route: chunks arrive as they are pushed, with exact chunked
 
 TEST_CASE("streaming route: plain answers, 500 for failures, HTTP/1.0 without chunks", "[serve][stream]") {
     stream_registry metrics;
-    lm::exposer exp{metrics};
     std::atomic<int> plain_calls{-1};
+    lm::exposer exp{metrics};
     exp.add_streaming_route("GET", "/plain", [&](const lm::http_request&, lm::http_stream& out) {
         // Catch asserts on the test's thread only: 1 means each call did what it should.
         plain_calls = out.respond(lm::http_response::json(400, R"({"error":"bad"})")) && !out.begin(200, "text/plain") &&
@@ -203,9 +203,9 @@ TEST_CASE("streaming route: a slow reader applies backpressure with bounded memo
     constexpr std::size_t queue_bound = 16 * 1024;
     // 16 MiB in all: more than loopback's socket buffers take (they grow to a few MiB).
     constexpr std::size_t chunk = 1024, total_chunks = 16384;
-    lm::exposer exp{metrics, {.write_timeout = 20000ms, .stream_queue_bytes = queue_bound}};
     std::atomic<std::size_t> max_queued{0}, accepted_before_read{0}, fulls{0};
     std::atomic<bool> reading{false};
+    lm::exposer exp{metrics, {.write_timeout = 20000ms, .stream_queue_bytes = queue_bound}};
     exp.add_streaming_route("GET", "/bulk", [&](const lm::http_request&, lm::http_stream& out) {
         out.begin(200, "application/octet-stream");
         const std::string block(chunk, 'z');
@@ -252,12 +252,12 @@ TEST_CASE("streaming route: a slow reader applies backpressure with bounded memo
 TEST_CASE("streaming route: the handler learns that the client left, before or during the stream",
           "[serve][stream]") {
     stream_registry metrics;
-    lm::exposer exp{metrics};
     struct seen {
         latch done;
         std::atomic<lm::stream_end> state{lm::stream_end::open};
         std::atomic<bool> push_after{true};
-    } before, during;
+    } before, during;  // before the exposer: its workers are joined first
+    lm::exposer exp{metrics};
     exp.add_streaming_route("GET", "/before", [&](const lm::http_request&, lm::http_stream& out) {
         // Nothing sent yet ("thinking" before the first token): the pending read notices.
         const bool ended = out.wait_cancelled_for(5s);
@@ -296,11 +296,11 @@ TEST_CASE("streaming route: the handler learns that the client left, before or d
 
 TEST_CASE("streaming route: the write timeout cuts a client that stops reading; scrapes go on", "[serve][stream]") {
     stream_registry metrics;
-    lm::exposer exp{metrics, {.write_timeout = 300ms, .stream_queue_bytes = 8 * 1024}};
-    metrics.add_collector(exp.make_collector());
-    latch done;
+    latch done;  // before the exposer: its workers are joined first
     std::atomic<lm::stream_end> state{lm::stream_end::open};
     std::atomic<std::size_t> pushed{0};
+    lm::exposer exp{metrics, {.write_timeout = 300ms, .stream_queue_bytes = 8 * 1024}};
+    metrics.add_collector(exp.make_collector());
     exp.add_streaming_route("GET", "/firehose", [&](const lm::http_request&, lm::http_stream& out) {
         out.begin(200, "application/octet-stream");
         const std::string block(4096, 'f');
@@ -326,4 +326,37 @@ TEST_CASE("streaming route: the write timeout cuts a client that stops reading; 
     bool closed = false;
     stalled.read_all(&closed);
     CHECK(closed);
+}
+
+TEST_CASE("streaming route: a client that left while its request waited for a worker is seen at the start",
+          "[serve][stream]") {
+    stream_registry metrics;
+    latch release;
+    std::atomic<int> handled{0}, gone_at_start{0};
+    lm::exposer exp{metrics, {.worker_threads = 1}};  // one worker: the second request queues
+    exp.add_streaming_route("GET", "/hold", [&](const lm::http_request&, lm::http_stream& out) {
+        if (out.cancelled()) {
+            ++gone_at_start;
+        } else {
+            out.begin(200, "text/plain");
+            release.wait();
+            out.push("done");
+        }
+        ++handled;
+    });
+    raw_http::client holder(exp.port());
+    REQUIRE(holder.send(stream_request("/hold")));
+    std::string got;
+    REQUIRE(read_until(holder, got, "\r\n\r\n"));  // the worker is busy with it now
+    {
+        raw_http::client queued(exp.port());
+        REQUIRE(queued.send(stream_request("/hold")));
+        std::this_thread::sleep_for(100ms);
+    }  // closed while waiting
+    std::this_thread::sleep_for(100ms);
+    release.open();
+    REQUIRE(read_until(holder, got, "0\r\n\r\n"));
+    for (int i = 0; i < 100 && handled < 2; ++i) std::this_thread::sleep_for(20ms);
+    CHECK(handled == 2);
+    CHECK(gone_at_start == 1);
 }
