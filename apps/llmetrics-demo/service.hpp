@@ -145,7 +145,14 @@ private:
     }
 
 public:
-    // The route's handler: a streamed answer for `"stream": true`, else handle()'s.
+    // On the I/O thread: handle()'s answer, unless the request asks for a stream.
+    std::optional<lm::http_response> answer_unless_streamed(const lm::http_request& req) {
+        llmetrics_demo::chat_request chat;
+        if (llmetrics_demo::parse_chat_request(req.body(), chat).empty() && chat.stream) return std::nullopt;
+        return handle(req);
+    }
+
+    // On a worker: the streamed answer (`"stream": true`).
     void handle_streaming(const lm::http_request& req, lm::http_stream& out) {
         llmetrics_demo::chat_request chat;
         if (!llmetrics_demo::parse_chat_request(req.body(), chat).empty() || !chat.stream) {
@@ -307,15 +314,17 @@ inline int run_service(const demo_options& options) {
     serve.address = options.listen_host;
     serve.port = options.listen_port;
     serve.threads = static_cast<unsigned>(options.threads);
-    serve.worker_threads = std::max(serve.worker_threads, 16u);  // chat requests and streams run on workers
+    serve.worker_threads = std::max(serve.worker_threads, 16u);  // streams run on workers, sleeping mostly
     serve.handle_signals = true;
     raise_fd_limit(serve.max_connections);
     lm::exposer exposer{metrics, std::move(serve)};
     metrics.add_collector(exposer.make_collector());
     exposer.add_readiness_check("router", [&] { return service.ready(); }, std::chrono::milliseconds(500));
-    // Streamed answers hold a worker while they last.
-    exposer.add_streaming_route("POST", "/v1/chat/completions",
-                                [&](const lm::http_request& req, lm::http_stream& out) { service.handle_streaming(req, out); });
+    // Plain answers on the I/O thread; streamed ones hold a worker while they last.
+    exposer.add_streaming_route(
+        "POST", "/v1/chat/completions",
+        [&](const lm::http_request& req, lm::http_stream& out) { service.handle_streaming(req, out); },
+        [&](const lm::http_request& req) { return service.answer_unless_streamed(req); });
 
     const auto endpoint = exposer.endpoint();
     const std::string address = endpoint.address().is_v6() ? "[" + endpoint.address().to_string() + "]"

@@ -360,3 +360,36 @@ TEST_CASE("streaming route: a client that left while its request waited for a wo
     CHECK(handled == 2);
     CHECK(gone_at_start == 1);
 }
+
+TEST_CASE("streaming route: a screen answers on the I/O thread, else the stream runs", "[serve][stream]") {
+    stream_registry metrics;
+    std::atomic<int> streamed{0};
+    lm::exposer exp{metrics};
+    exp.add_streaming_route(
+        "GET", "/maybe",
+        [&](const lm::http_request&, lm::http_stream& out) {
+            ++streamed;
+            out.begin(200, "text/plain");
+            out.push("streamed");
+        },
+        [](const lm::http_request& req) -> std::optional<lm::http_response> {
+            if (req.query() == "stream") return std::nullopt;
+            if (req.query() == "throw") throw std::runtime_error("screen");
+            return lm::http_response::text(200, "plain");
+        });
+    const auto get = [&](std::string_view target) {
+        raw_http::client c(exp.port());
+        c.send("GET " + std::string(target) + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        bool closed = false;
+        return c.read_all(&closed);
+    };
+    const std::string plain = get("/maybe");
+    CHECK(plain.find("Content-Length: 5") != std::string::npos);
+    CHECK(plain.ends_with("\r\n\r\nplain"));
+    CHECK(get("/maybe?throw").starts_with("HTTP/1.1 500"));
+    CHECK(streamed == 0);
+    const std::string stream = get("/maybe?stream");
+    CHECK(stream.find("Transfer-Encoding: chunked") != std::string::npos);
+    CHECK(stream.ends_with("8\r\nstreamed\r\n0\r\n\r\n"));
+    CHECK(streamed == 1);
+}

@@ -97,9 +97,10 @@ public:
 
     // Adds (or replaces) a streaming handler for `method` on `path`: it answers
     // through an http_stream (http_stream.hpp), on a worker thread, pushing chunks
-    // as it produces them. Any time, from any thread.
+    // as it produces them. `screen`, if given, runs first on the I/O thread and
+    // may answer itself (route.hpp). Any time, from any thread.
     LLMETRICS_SERVE_INLINE void add_streaming_route(std::string method, std::string path,
-                                                    stream_route_handler handler);
+                                                    stream_route_handler handler, stream_route_screen screen = {});
 
     // A readiness check shown by /readyz; see readiness_checks.hpp.
     LLMETRICS_SERVE_INLINE void add_readiness_check(std::string name, health_checks::check_fn check,

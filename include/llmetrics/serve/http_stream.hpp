@@ -14,6 +14,9 @@
 //             if (!out.push("data: " + *event + "\n\n")) return;  // client gone: stop the work
 //     });
 //
+// A screen given to add_streaming_route runs first, on the I/O thread, and may
+// answer a request that needs no stream without the hop to a worker.
+//
 // Backpressure and bounded memory: pushed bytes wait in a queue of at most
 // exposer_options::stream_queue_bytes (one larger chunk is taken alone) until
 // the socket has taken them; push() blocks while it is full, push_for() gives up

@@ -11,6 +11,7 @@
 //     });
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -85,6 +86,10 @@ using route_handler = std::function<http_response(const http_request&)>;
 // a worker thread; returning ends the answer.
 class http_stream;
 using stream_route_handler = std::function<void(const http_request&, http_stream&)>;
+// Optionally run first, on the I/O thread: a response answers the request there
+// (no worker hop, for requests that do not stream); nothing hands it to the
+// streaming handler.
+using stream_route_screen = std::function<std::optional<http_response>(const http_request&)>;
 
 // Why a streamed answer stopped (http_stream::state()), or `open` while it goes on.
 enum class stream_end {

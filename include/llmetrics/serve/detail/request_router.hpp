@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -45,6 +46,7 @@ public:
         std::string method;
         route_handler handler;  // or, for a streaming route:
         stream_route_handler stream_handler;
+        stream_route_screen screen;  // optional, before stream_handler
         route_execution execution;
     };
 
@@ -70,13 +72,14 @@ public:
 
     void add_route(std::string method, std::string path, route_handler handler, route_execution execution) {
         if (!handler) throw std::invalid_argument("llmetrics: add_route needs a handler");
-        insert(std::move(path), {std::move(method), std::move(handler), {}, execution});
+        insert(std::move(path), {std::move(method), std::move(handler), {}, {}, execution});
     }
 
-    // Streaming handlers always run on a worker thread.
-    void add_streaming_route(std::string method, std::string path, stream_route_handler handler) {
+    // Streaming handlers always run on a worker thread; the screen inline.
+    void add_streaming_route(std::string method, std::string path, stream_route_handler handler,
+                             stream_route_screen screen) {
         if (!handler) throw std::invalid_argument("llmetrics: add_streaming_route needs a handler");
-        insert(std::move(path), {std::move(method), {}, std::move(handler), route_execution::worker});
+        insert(std::move(path), {std::move(method), {}, std::move(handler), std::move(screen), route_execution::worker});
     }
 
     decision dispatch(const http_message& req, http_reply& res, std::string_view remote) const {
@@ -92,7 +95,10 @@ public:
         if (const auto it = routes->find(path); it != routes->end()) {
             for (const route& r : it->second) {
                 if (r.method != method) continue;
-                if (r.stream_handler) return {decision::stream_route, {}, r.stream_handler};
+                if (r.stream_handler) {
+                    if (r.screen && screen_answers(r.screen, req, res, remote)) return {};
+                    return {decision::stream_route, {}, r.stream_handler};
+                }
                 if (r.execution == route_execution::worker) return {decision::worker_route, r.handler, {}};
                 run_route(r.handler, req, res, remote);
                 return {};
@@ -133,6 +139,20 @@ public:
             stats_->count(exposer_stats::handler_failed);
             set_error(res, http::status::internal_server_error, "internal server error\n");
         }
+    }
+
+    // True when the screen answered (or threw: 500) and the stream is not needed.
+    bool screen_answers(const stream_route_screen& screen, const http_message& req, http_reply& res,
+                        std::string_view remote) const {
+        try {
+            std::optional<http_response> out = screen(http_request(req, remote));
+            if (!out) return false;
+            set_response(res, std::move(*out));
+        } catch (...) {
+            stats_->count(exposer_stats::handler_failed);
+            set_error(res, http::status::internal_server_error, "internal server error\n");
+        }
+        return true;
     }
 
     static void set_response(http_reply& res, http_response out) {
