@@ -43,6 +43,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "../http_stream.hpp"
 #include "buffer_bounds.hpp"
 #include "exposer_collector.hpp"
 #include "head_buffer.hpp"
