@@ -45,6 +45,7 @@ struct demo_options {
     std::string remote_write_bearer;       // the token read from --remote-write-bearer-file
     double failure_rate = 0.12;  // half timeouts, half rate limits (the tutorial's 12%)
     std::uint64_t upstreams = 2;  // deployments per model (--upstreams)
+    double stream_share = 0;     // share of the simulated load's requests that stream
     // operate
     std::string emit_rules, emit_dashboard, log_path;
     double rules_scale = 1;
@@ -250,6 +251,14 @@ inline const option_spec option_table[] = {
      [](demo_options& o, std::string_view v) -> std::string {
          if (!parse_count(v, o.upstreams) || o.upstreams < 1 || o.upstreams > 16)
              return "--upstreams needs a whole number from 1 to 16, not '" + std::string(v) + "'";
+         return {};
+     }},
+    {"--stream-share", "R", "share of the simulated requests (the default run, --format, --preload) that stream "
+                            "their tokens, 0 to 1 (default 0); with --listen, a client asks for a stream with "
+                            "\"stream\": true",
+     [](demo_options& o, std::string_view v) -> std::string {
+         if (!parse_fraction(v, o.stream_share))
+             return "--stream-share needs a number from 0 to 1, not '" + std::string(v) + "'";
          return {};
      }},
     {"--emit-rules", "FILE", "write the Prometheus rules (SLO recording rules, burn-rate and plain alerts) to FILE",

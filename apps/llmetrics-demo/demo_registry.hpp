@@ -7,7 +7,9 @@
 // catalog's role (registry/holds.hpp), so monitored_router, the rules and the
 // dashboard use it unchanged. The gateway families (attempts, retries,
 // fallbacks, upstream health and limits, tokens by type, spend and budget,
-// overhead, sizes, in flight, queued) follow the twelve.
+// overhead, sizes, in flight, queued) follow the twelve; streamed answers
+// (`"stream": true`, --stream-share) add time to first token, time per output
+// token and client cancellations.
 
 #include <llmetrics/instrument/catalog.hpp>
 #include <llmetrics/instrument/gateway_catalog.hpp>
@@ -35,7 +37,9 @@ using demo_registry =
                  lm::catalog::gateway::tenant_spend_cents_total, lm::catalog::gateway::tenant_budget_remaining_cents,
                  lm::catalog::gateway::router_overhead_seconds, lm::catalog::gateway::request_tokens,
                  lm::catalog::gateway::response_tokens, lm::catalog::gateway::requests_in_flight,
-                 lm::catalog::gateway::requests_queued>;
+                 lm::catalog::gateway::requests_queued, lm::catalog::streaming::time_to_first_token_seconds,
+                 lm::catalog::streaming::time_per_output_token_seconds,
+                 lm::catalog::streaming::client_cancellations_total>;
 
 // The budgets of the demo's two named tenants, in cents (tenant-b's small one
 // runs out within a few hundred requests); other tenants have none.

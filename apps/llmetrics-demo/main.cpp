@@ -26,6 +26,9 @@
 //                                            three deployments per model: failed attempts are
 //                                            retried on the next, then fall back to another
 //                                            model (the gateway families count each)
+//     llmetrics-demo --requests 100 --stream-share 0.3
+//                                            30% of the simulated requests stream their
+//                                            tokens (time to first token, per token)
 //     llmetrics-demo --listen 127.0.0.1:9464 --max-connections 512 --header-timeout 2000
 //                                            the exposer's bounds: connections, header and
 //                                            body bytes, header/body/idle/write deadlines
@@ -41,6 +44,10 @@
 //                               gets 400 with a JSON error, counted in
 //                               http_requests_total{status_code="400"} and
 //                               errors_total{error_type="InvalidRequestError"}.
+//                               With "stream": true, server-sent events written
+//                               as the tokens are produced (real time, seeded
+//                               gaps), data: [DONE] last; a client that leaves
+//                               is counted in client_cancellations_total{stage}.
 //   GET /metrics, /healthz, /readyz   llmetrics::exposer (serve/exposer.hpp)
 // It runs until SIGINT or SIGTERM, then pushes if --push was given. Tenant values
 // are label values as sent (escaped on output; cut at 4 KiB by the library), and

@@ -1,7 +1,11 @@
 #pragma once
 // --listen: the simulated router as an HTTP service. POST /v1/chat/completions
 // goes through monitored_router and the HTTP request timer; /metrics, /healthz
-// and /readyz are the exposer's.
+// and /readyz are the exposer's. With `"stream": true` the answer is server-sent
+// events written as the tokens are produced (exposer streaming route, paced in
+// real time): time to first token is when the first event is handed to the
+// socket, and a client that disconnects is counted in client_cancellations_total
+// by stage while the simulated upstream stops.
 
 #include <algorithm>
 #include <atomic>
@@ -49,7 +53,9 @@ public:
           metrics_(&metrics),
           engine_(options.seed, clock_, options.failure_rate, options.upstreams),
           router_(engine_, metrics),
-          budgets_(metrics) {
+          budgets_(metrics),
+          paced_(engine_, mutex_),
+          streams_(paced_, metrics) {
         give_demo_budgets(budgets_);
         router_.set_time_source(lm::time_source::of(clock_));
         router_.initialize();
@@ -80,8 +86,11 @@ public:
     void preload(std::uint64_t n) {
         for (std::uint64_t i = 0; i < n; ++i) {
             const std::string tenant = "preload-" + std::to_string(i % 128);
+            // --stream-share: these streams play on the simulated clock, like the rest of the preload.
+            const bool stream = options_.stream_share > 0 && preload_random_.uniform(0, 1) < options_.stream_share;
             const std::string body = R"({"model":")" + std::string(i % 3 == 0 ? "gpt-4" : "gpt-3.5-turbo") +
-                                     R"(","messages":[{"role":"user","content":"warm up"}],"max_tokens":64})";
+                                     R"(","messages":[{"role":"user","content":"warm up"}],"max_tokens":64)" +
+                                     (stream ? R"(,"stream":true})" : "}");
             lm::http_request::message_type message{boost::beast::http::verb::post, "/v1/chat/completions", 11};
             message.set("X-Tenant-ID", tenant);
             message.body() = body;
@@ -128,7 +137,8 @@ private:
                 queued.release();
                 queued_for_model.release();
                 lm::record_cache_operation(*metrics_, "model", engine_.random().uniform(0, 1) < 0.3, tenant);
-                result = router_.process(chat.prompt, call);
+                if (chat.stream) result = router_.process_stream(chat.prompt, call, [](std::string_view) {});
+                else result = router_.process(chat.prompt, call);
                 budgets_.spend(tenant.empty() ? std::string_view("unknown") : tenant,
                                result.metrics.cost.value_or(0) * 100);
             } else {
@@ -136,16 +146,99 @@ private:
                 (void)engine_.random().uniform(0, 1);
                 result = engine_.process(chat.prompt, call);
             }
-        } catch (const RateLimitError& e) {
-            return logged(error_response(429, "rate_limit_error", e.what()), "error");
-        } catch (const TimeoutError& e) {
-            return logged(error_response(504, "timeout", e.what()), "error");
-        } catch (const ModelNotFoundError& e) {
-            return logged(error_response(404, "model_not_found", e.what()), "error");
         } catch (const std::exception& e) {
-            return logged(error_response(500, "server_error", e.what()), "error");
+            return logged(error_for(e), "error");
         }
         return logged(completion(chat, result), "success");
+    }
+
+public:
+    // On the I/O thread: handle()'s answer, unless the request asks for a stream.
+    std::optional<lm::http_response> answer_unless_streamed(const lm::http_request& req) {
+        llmetrics_demo::chat_request chat;
+        if (llmetrics_demo::parse_chat_request(req.body(), chat).empty() && chat.stream) return std::nullopt;
+        return handle(req);
+    }
+
+    // On a worker: the streamed answer (`"stream": true`).
+    void handle_streaming(const lm::http_request& req, lm::http_stream& out) {
+        llmetrics_demo::chat_request chat;
+        if (!llmetrics_demo::parse_chat_request(req.body(), chat).empty() || !chat.stream) {
+            out.respond(handle(req));
+            return;
+        }
+        const auto started = std::chrono::steady_clock::now();
+        const std::string_view tenant = req.header("X-Tenant-ID");
+        std::optional<lm::scoped_trace_context> trace;
+        std::optional<lm::http_request_timer<demo_registry>> timer;
+        std::optional<lm::connection_guard> connection;
+        if (options_.instrumented) {
+            if (const auto parent = lm::parse_traceparent(req.header("traceparent"))) trace.emplace(parent->child());
+            timer.emplace(*metrics_);
+            connection.emplace(*metrics_, tenant);
+        }
+        const lm::request_options call{.model = chat.model,
+                                       .tenant_id = tenant,
+                                       .max_tokens = static_cast<std::size_t>(chat.max_tokens),
+                                       .stream = true};
+        const std::string id = "chatcmpl-" + std::to_string(++completions_);
+        const auto created = std::chrono::duration_cast<std::chrono::seconds>(
+                                 std::chrono::system_clock::now().time_since_epoch()).count();
+        const auto event = [&](nlohmann::json delta, const char* finish_reason) {
+            const nlohmann::json chunk{
+                {"id", id}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", chat.model},
+                {"choices", {{{"index", 0}, {"delta", std::move(delta)},
+                              {"finish_reason", finish_reason ? nlohmann::json(finish_reason) : nlohmann::json()}}}}};
+            return "data: " + chunk.dump() + "\n\n";
+        };
+        // The head goes out with the first token, so a failure before it is an
+        // ordinary error response.
+        bool begun = false;
+        const auto begin = [&] {
+            return std::exchange(begun, true) || out.begin(200, "text/event-stream", {{"Cache-Control", "no-cache"}});
+        };
+        // Each token is one event; false (the client is gone) stops the upstream.
+        const auto on_chunk = [&](std::string_view token) -> bool {
+            return begin() && out.push(event({{"role", "assistant"}, {"content", token}}, nullptr));
+        };
+        unsigned status = 200;
+        std::string_view outcome = "success";
+        lm::inference_result result;
+        if (out.cancelled()) {  // the client left while the request waited for a worker
+            if (options_.instrumented) streams_.record_cancellation(call, lm::cancellation_stage::queued);
+            status = 499;
+        } else {
+            try {
+                result = options_.instrumented ? streams_.process_stream(chat.prompt, call, on_chunk)
+                                               : paced_.process_stream(chat.prompt, call, on_chunk);
+                if (!out.cancelled() && begin()) {
+                    out.push(event(nlohmann::json::object(), "stop"));
+                    out.push("data: [DONE]\n\n");
+                }
+                if (out.cancelled()) status = 499;  // nginx's "client closed request"
+            } catch (const std::exception& e) {
+                lm::http_response error = error_for(e);
+                status = error.status;
+                if (!begun) out.respond(std::move(error));
+            }
+        }
+        if (status == 499) outcome = "cancelled";
+        else if (status != 200) outcome = "error";
+        if (timer) timer->finish("POST", "/v1/chat/completions", static_cast<int>(status), tenant);
+        if (log_)
+            log_->log({.tenant = tenant, .model = result.model.empty() ? chat.model : result.model,
+                       .strategy = "balanced", .status = outcome,
+                       .duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+                       .tokens = static_cast<std::uint64_t>(result.metrics.total_tokens.value_or(0)),
+                       .cost_cents = result.metrics.cost.value_or(0) * 100});
+    }
+
+private:
+    static lm::http_response error_for(const std::exception& e) {
+        if (dynamic_cast<const RateLimitError*>(&e)) return error_response(429, "rate_limit_error", e.what());
+        if (dynamic_cast<const TimeoutError*>(&e)) return error_response(504, "timeout", e.what());
+        if (dynamic_cast<const ModelNotFoundError*>(&e)) return error_response(404, "model_not_found", e.what());
+        return error_response(500, "server_error", e.what());
     }
 
     lm::http_response completion(const llmetrics_demo::chat_request& chat, const lm::inference_result& result) {
@@ -185,7 +278,10 @@ private:
     simulated_router engine_;
     lm::monitored_router<simulated_router&, demo_registry> router_;
     lm::tenant_budgets<demo_registry> budgets_;
-    std::mutex mutex_;
+    std::mutex mutex_;  // the engine and its clock
+    paced_router paced_;  // streamed answers, in real time (the steady clock)
+    lm::monitored_router<paced_router&, demo_registry> streams_;
+    random_source preload_random_{0x5eed};
     std::atomic<std::uint64_t> completions_{0};
     bool ready_ = false;
     lm::request_log* log_ = nullptr;
@@ -227,12 +323,17 @@ inline int run_service(const demo_options& options) {
     serve.address = options.listen_host;
     serve.port = options.listen_port;
     serve.threads = static_cast<unsigned>(options.threads);
+    serve.worker_threads = std::max(serve.worker_threads, 16u);  // streams run on workers, sleeping mostly
     serve.handle_signals = true;
     raise_fd_limit(serve.max_connections);
     lm::exposer exposer{metrics, std::move(serve)};
     metrics.add_collector(exposer.make_collector());
     exposer.add_readiness_check("router", [&] { return service.ready(); }, std::chrono::milliseconds(500));
-    exposer.add_route("POST", "/v1/chat/completions", [&](const lm::http_request& req) { return service.handle(req); });
+    // Plain answers on the I/O thread; streamed ones hold a worker while they last.
+    exposer.add_streaming_route(
+        "POST", "/v1/chat/completions",
+        [&](const lm::http_request& req, lm::http_stream& out) { service.handle_streaming(req, out); },
+        [&](const lm::http_request& req) { return service.answer_unless_streamed(req); });
 
     const auto endpoint = exposer.endpoint();
     const std::string address = endpoint.address().is_v6() ? "[" + endpoint.address().to_string() + "]"

@@ -14,15 +14,21 @@
 // attempts, the states and remaining limits of the upstreams touched, and the
 // router's own time go into the call's routing report (llmetrics/instrument/
 // routing_report.hpp): the options' one when given, else the result's.
+// Streaming draws a stream_plan (time to the first token, the gap before each
+// further one) and plays it: on the fake clock (simulated_router::process_stream),
+// or in real time (paced_router, the service's `"stream": true`).
 
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <type_traits>
 #include <vector>
 
 #include <llmetrics/instrument.hpp>
@@ -81,6 +87,36 @@ struct upstream_profile {
     std::chrono::nanoseconds window_start{0};  // the current rate-limit minute
     double used_requests = 0, used_tokens = 0;
 };
+
+// One streamed answer, drawn before it is played: its result (usage and cost)
+// and its timing.
+struct stream_plan {
+    lm::inference_result result;
+    double first_token_seconds = 0;
+    std::vector<double> gaps;  // seconds before each token after the first
+};
+
+// The text of the i-th simulated token.
+inline std::string_view simulated_token(std::size_t i) noexcept {
+    static constexpr std::string_view words[] = {"simulated ", "tokens ", "arrive ", "one ", "at ", "a ", "time "};
+    return words[i % std::size(words)];
+}
+
+// Plays `plan`: wait(seconds) before each token, then on_chunk(token). A
+// callback returning false (the client is gone) stops the stream.
+template <class Wait, class OnChunk>
+lm::inference_result play_stream(const stream_plan& plan, Wait&& wait, OnChunk&& on_chunk) {
+    const std::size_t tokens = static_cast<std::size_t>(plan.result.metrics.output_tokens.value_or(0));
+    for (std::size_t i = 0; i < tokens; ++i) {
+        wait(i == 0 ? plan.first_token_seconds : plan.gaps[i - 1]);
+        if constexpr (std::is_same_v<decltype(on_chunk(simulated_token(i))), bool>) {
+            if (!on_chunk(simulated_token(i))) break;  // no more upstream work
+        } else {
+            on_chunk(simulated_token(i));
+        }
+    }
+    return plan.result;
+}
 
 struct model_profile {
     std::string id;
@@ -148,6 +184,27 @@ public:
         result.metrics.cost = (static_cast<double>(input) * served->input_price +
                                static_cast<double>(output) * served->output_price) / 1000.0;
         return result;
+    }
+
+    // A streamed answer: failures as process() (thrown now), then a time to
+    // the first token and a gap before each further one, seeded.
+    stream_plan plan_stream(std::string_view prompt, const lm::request_options& options) {
+        stream_plan plan;
+        const std::chrono::nanoseconds before = clock_->now();
+        plan.result = process(prompt, options);
+        clock_->elapsed = before;  // the stream's own timing replaces the call's latency
+        const bool large = plan.result.model == "gpt-4";
+        plan.first_token_seconds = random_.uniform(large ? 0.15 : 0.08, large ? 0.4 : 0.25);
+        const std::size_t tokens = static_cast<std::size_t>(plan.result.metrics.output_tokens.value_or(0));
+        for (std::size_t i = 1; i < tokens; ++i) plan.gaps.push_back(random_.uniform(0.01, large ? 0.04 : 0.025));
+        return plan;
+    }
+
+    // Streams on the fake clock (the simulated load's `--stream-share`).
+    template <class OnChunk>
+    lm::inference_result process_stream(std::string_view prompt, const lm::request_options& options, OnChunk&& on_chunk) {
+        const stream_plan plan = plan_stream(prompt, options);
+        return play_stream(plan, [&](double seconds) { clock_->advance(seconds); }, on_chunk);
     }
 
     random_source& random() noexcept { return random_; }
@@ -243,6 +300,35 @@ private:
     bool initialized_ = false;
     double failure_rate_;
     std::size_t upstreams_;
+};
+
+// The service's streaming router: the plan is drawn from the shared engine
+// under its mutex, then played in real time (sleeps), so concurrent streams
+// do not wait for one another.
+class paced_router {
+public:
+    paced_router(simulated_router& engine, std::mutex& engine_mutex) : engine_(&engine), mutex_(&engine_mutex) {}
+
+    lm::inference_result process(std::string_view prompt, const lm::request_options& options) {
+        std::lock_guard lock(*mutex_);
+        return engine_->process(prompt, options);
+    }
+    void register_model(const lm::model_config&) {}  // the engine has its models
+
+    template <class OnChunk>
+    lm::inference_result process_stream(std::string_view prompt, const lm::request_options& options, OnChunk&& on_chunk) {
+        stream_plan plan;
+        {
+            std::lock_guard lock(*mutex_);
+            plan = engine_->plan_stream(prompt, options);
+        }
+        const auto sleep = [](double seconds) { std::this_thread::sleep_for(std::chrono::duration<double>(seconds)); };
+        return play_stream(plan, sleep, on_chunk);
+    }
+
+private:
+    simulated_router* engine_;
+    std::mutex* mutex_;
 };
 
 }  // namespace llmetrics_demo

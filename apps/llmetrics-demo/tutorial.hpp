@@ -64,8 +64,12 @@ inline outcome simulate(const demo_options& options, demo_registry& metrics, std
         int status = 200;
         lm::routing_report routing;  // the router's attempts, failed calls included
         try {
-            const lm::inference_result r = router.process(
-                prompt, {.model = model, .tenant_id = tenant, .max_tokens = 50 + 10 * (i % 5), .routing = &routing});
+            const lm::request_options call{
+                .model = model, .tenant_id = tenant, .max_tokens = 50 + 10 * (i % 5), .routing = &routing};
+            // --stream-share: drawn only when asked, so the default run stays the tutorial's.
+            const bool stream = options.stream_share > 0 && engine.random().uniform(0, 1) < options.stream_share;
+            const lm::inference_result r =
+                stream ? router.process_stream(prompt, call, [](std::string_view) {}) : router.process(prompt, call);
             budgets.spend(tenant, r.metrics.cost.value_or(0) * 100);
             ++result.succeeded;
             if (log) std::fprintf(log, "Request %llu successful\n", static_cast<unsigned long long>(i + 1));

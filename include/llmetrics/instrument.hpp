@@ -6,6 +6,7 @@
 
 #include "llmetrics.hpp"
 
+#include "instrument/cancellation.hpp"
 #include "instrument/catalog.hpp"
 #include "instrument/error_type.hpp"
 #include "instrument/gateway_catalog.hpp"

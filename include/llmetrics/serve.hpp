@@ -10,6 +10,7 @@
 #include "serve/auth.hpp"
 #include "serve/exposer.hpp"
 #include "serve/exposer_options.hpp"
+#include "serve/http_stream.hpp"
 #include "serve/pushgateway.hpp"
 #include "serve/readiness_checks.hpp"
 #include "serve/remote_write.hpp"

@@ -867,6 +867,60 @@ TEST_CASE("monitored_router: a registry without the chunk families records nothi
     static_assert(!lm::detail::router_roles::records_event<lm::detail::call_event::first_chunk, lm::genai_native_registry>);
 }
 
+namespace {
+// Streams until the callback says the client is gone; throws client_disconnected
+// when told to before the first chunk (the client left while it "thought").
+struct cancellable_router : fake_router {
+    bool gone_before_first = false;
+    int produced = 0;
+    template <class OnChunk>
+    lm::inference_result process_stream(std::string_view, const lm::request_options&, OnChunk&& on_chunk) {
+        clock->advance(0.2);
+        if (gone_before_first) throw lm::client_disconnected();
+        for (int i = 0; i < 10; ++i) {
+            clock->advance(0.05);
+            ++produced;
+            if (!on_chunk(std::string_view("tok"))) break;  // stop the upstream work
+        }
+        return {};
+    }
+};
+}  // namespace
+
+TEST_CASE("monitored_router: clients that go away are counted by stage, not as errors", "[instrument]") {
+    fake_clock clock;
+    cancellable_router engine;
+    engine.clock = &clock;
+    lm::llm_router_registry<lm::catalog::streaming::time_to_first_token_seconds,
+                            lm::catalog::streaming::client_cancellations_total,
+                            lm::catalog::gateway::requests_in_flight>
+        metrics;
+    lm::monitored_router router{engine, metrics};
+    router.set_time_source(lm::time_source::of(clock));
+    const lm::request_options call{.model = "gpt-4", .tenant_id = "t"};
+
+    int delivered = 0;
+    router.process_stream("Hi", call, [&](std::string_view) { return ++delivered < 3; });  // the third push fails
+    CHECK(engine.produced == 3);
+    engine.gone_before_first = true;
+    CHECK_THROWS_AS(router.process_stream("Hi", call, [](std::string_view) { return true; }), lm::client_disconnected);
+    router.record_cancellation(call, lm::cancellation_stage::queued);
+
+    const std::string text = lm::render(metrics);
+    const auto stage = [&](std::string_view s) {
+        return sample(text, "llm_router_client_cancellations_total{model_id=\"gpt-4\",tenant_id=\"t\",stage=\"" +
+                                std::string(s) + "\"}");
+    };
+    CHECK(stage("mid_stream") == 1);
+    CHECK(stage("before_first_token") == 1);
+    CHECK(stage("queued") == 1);
+    CHECK(text.find("llm_router_errors_total{") == std::string::npos);
+    CHECK(text.find("llm_router_model_inference_total{") == std::string::npos);
+    CHECK(text.find("llm_router_time_to_first_token_seconds_count{") == std::string::npos);
+    // The two started calls ended: in flight is back to 0 (the queued one never counted).
+    CHECK(sample(text, "llm_router_requests_in_flight{model_id=\"gpt-4\"}") == 0);
+}
+
 TEST_CASE("monitored_router: native twins of the catalog histograms are recorded in their roles", "[instrument][native]") {
     fake_clock clock;
     streaming_router engine;

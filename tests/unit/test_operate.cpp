@@ -625,3 +625,26 @@ TEST_CASE("request log: a full queue drops instead of blocking", "[operate]") {
     CHECK(std::ftell(sink) > 0);
     std::fclose(sink);
 }
+
+TEST_CASE("dashboard: a Streaming row where the registry holds the streaming families", "[operate]") {
+    using streaming_registry =
+        lm::llm_router_registry<cat::streaming::time_to_first_token_seconds,
+                                cat::streaming::time_per_output_token_seconds,
+                                cat::streaming::client_cancellations_total>;
+    const nlohmann::json d = lm::grafana_dashboard(availability_only<streaming_registry>(), {});
+    CHECK(panel_query(d, "Client cancellations by stage") ==
+          "sum by (stage) (rate(llm_router_client_cancellations_total{tenant_id=~\"$tenant\", "
+          "model_id=~\"$model\"}[$__rate_interval]))");
+    CHECK(panel_query(d, "Time to first token", 1) ==
+          "histogram_quantile(0.95, sum by (le) (rate(llm_router_time_to_first_token_seconds_bucket"
+          "{tenant_id=~\"$tenant\", model_id=~\"$model\"}[$__rate_interval])))");
+    CHECK(panel_query(d, "Time per output token").find("llm_router_time_per_output_token_seconds_bucket") !=
+          std::string::npos);
+
+    // The tutorial's twelve alone: no Streaming row.
+    const nlohmann::json plain = lm::grafana_dashboard(availability_only<lm::catalog_registry>(), {});
+    for (const auto& p : plain["panels"]) {
+        CHECK(p["title"] != "Streaming");
+        CHECK(p["title"] != "Client cancellations by stage");
+    }
+}

@@ -108,6 +108,12 @@ struct tokens_total : counter<
 
 using families = family_list<time_to_first_token_seconds, time_per_output_token_seconds, tokens_total>;
 
+// Clients that went away before their answer was complete, by the stage they
+// left at (instrument/cancellation.hpp). Not in `families`: add it by name.
+struct client_cancellations_total : counter<
+    "client_cancellations_total", "Requests whose client disconnected before the answer was complete, by stage",
+    labels<"model_id", "tenant_id", "stage">, value_set<"stage", "queued", "before_first_token", "mid_stream">> {};
+
 }  // namespace streaming
 
 // Native twins: the same names, help and labels with native (sparse exponential)

@@ -401,7 +401,9 @@ struct default_router_traits {
         if constexpr (requires { r.initialize(); }) return r.initialize();
     }
 
-    // Optional: streaming calls `on_chunk(chunk)` for each chunk as it arrives.
+    // Optional: streaming calls `on_chunk(chunk)` for each chunk as it arrives. A
+    // callback may return bool: false means the client is gone, stop producing
+    // (instrument/cancellation.hpp).
     template <class Prompt, class Options, class OnChunk, class Router = R>
     static auto process_stream(Router& r, Prompt&& prompt, const Options& options, OnChunk&& on_chunk)
         -> decltype(r.process_stream(std::forward<Prompt>(prompt), options, std::forward<OnChunk>(on_chunk))) {

@@ -72,6 +72,15 @@
 //                                               scope.succeed(result) or scope.fail(); a scope left
 //                                               unfinished records an error "Abandoned"
 //
+// Clients that go away (instrument/cancellation.hpp): a chunk callback that
+// returns false, or client_disconnected thrown by the router or the callback,
+// makes the call a cancellation, counted in catalog::streaming::client_cancellations_total
+// {model_id, tenant_id, stage} (mid_stream once a chunk was delivered, else
+// before_first_token) and nothing else; record_cancellation(options,
+// cancellation_stage::queued) counts one that left before the call started.
+// A chunk's time (first token, per output token) is when the callback returns:
+// for a callback that hands the chunk to a socket, when it was handed over.
+//
 // What each family records, and from which fact of the call each label comes,
 // is one table (instrument/detail/router_roles.hpp); recording is a fold over it.
 //
@@ -101,6 +110,7 @@
 #include <utility>
 
 #include "../registry/holds.hpp"
+#include "cancellation.hpp"
 #include "detail/async.hpp"
 #include "detail/call_recorder.hpp"
 #include "detail/call_scope.hpp"
@@ -247,12 +257,21 @@ public:
             },
             [&] {
                 s.report(recorder::routing_of(options));
-                s.fail();
+                counting.client_gone ? s.cancel() : s.fail();
             },
             [&](const auto&... result) {
                 s.report(recorder::routing_of(result..., options));
-                s.succeed(result...);
+                if (counting.client_gone) s.cancel();
+                else s.succeed(result...);
             });
+    }
+
+    // A call whose client went away before it started (stage queued), or at
+    // another stage the caller knows.
+    template <class Options = options_type>
+    void record_cancellation(const Options& options, cancellation_stage stage) {
+        const auto set = rec_->acquire(options);
+        rec_->record_cancellation(*set, stage_name(stage), false);
     }
 
     // --- asynchronous --------------------------------------------------------
@@ -284,14 +303,30 @@ public:
     }
 
 private:
+    // Marks each chunk once the callback has taken it; a callback returning
+    // false says the client is gone, and the chunk was not delivered.
     template <class OnChunk>
     struct chunk_counter {
         scope* s;
         OnChunk* on_chunk;
+        bool client_gone = false;
         template <class... A>
         decltype(auto) operator()(A&&... chunk) {
-            s->token(chunk_tokens(chunk...));
-            return (*on_chunk)(std::forward<A>(chunk)...);
+            const std::size_t tokens = chunk_tokens(chunk...);
+            using result_t = decltype((*on_chunk)(std::forward<A>(chunk)...));
+            if constexpr (std::is_void_v<result_t>) {
+                (*on_chunk)(std::forward<A>(chunk)...);
+                s->token(tokens);
+            } else {
+                result_t delivered = (*on_chunk)(std::forward<A>(chunk)...);
+                if constexpr (std::is_same_v<std::remove_cvref_t<result_t>, bool>) {
+                    if (!delivered) client_gone = true;
+                    else s->token(tokens);
+                } else {
+                    s->token(tokens);
+                }
+                return delivered;
+            }
         }
     };
 

@@ -351,6 +351,28 @@ struct dashboard_builder {
                   "{{cache_type}}", {hits});
         }
 
+        // Streaming (catalog::streaming), where the registry holds the families.
+        constexpr bool ttft = registry_has_role_v<R, cat::streaming::time_to_first_token_seconds>;
+        constexpr bool tpot = registry_has_role_v<R, cat::streaming::time_per_output_token_seconds>;
+        constexpr bool cancellations = registry_has_role_v<R, cat::streaming::client_cancellations_total>;
+        if constexpr (ttft || tpot || cancellations) row("Streaming");
+        if constexpr (ttft) {
+            auto& p = panel("Time to first token", "timeseries", "s",
+                            "Time from the request to the first chunk handed to the client.", 8);
+            quantiles<cat::streaming::time_to_first_token_seconds>(p, {}, "");
+        }
+        if constexpr (tpot) {
+            auto& p = panel("Time per output token", "timeseries", "s", "Time per output token after the first.", 8);
+            quantiles<cat::streaming::time_per_output_token_seconds>(p, {}, "");
+        }
+        if constexpr (cancellations) {
+            using F = cat::streaming::client_cancellations_total;
+            auto& p = panel("Client cancellations by stage", "timeseries", "short",
+                            "Requests per second whose client disconnected: while queued, before the first token, "
+                            "or mid-stream.", 8);
+            query(p, sum_rate_by<F, "stage">(), "{{stage}}", {name<F>()});
+        }
+
         row("Capacity");
         {
             auto& p = panel("Active connections by tenant", "timeseries", "short", "Connections open now.");

@@ -20,7 +20,8 @@
 //   GET|HEAD /healthz   200 "ok" while the server runs (liveness)
 //   GET|HEAD /readyz    readiness checks run in parallel, each under its timeout:
 //                       200 or 503 with a JSON body listing each check
-//   routes added with add_route(); anything else 404, a known path with another
+//   routes added with add_route() and add_streaming_route() (chunked, see
+//                       http_stream.hpp); anything else 404, a known path with another
 //   method 405 with Allow.
 //
 // Safe by default: binds 127.0.0.1 (set `address` to "0.0.0.0" or "::" to listen
@@ -58,6 +59,7 @@
 #include "detail/beast_fwd.hpp"
 #include "detail/serve_inline.hpp"
 #include "exposer_options.hpp"
+#include "http_stream.hpp"
 #include "readiness_checks.hpp"
 #include "route.hpp"
 
@@ -92,6 +94,13 @@ public:
     // ignored). Any time, from any thread.
     LLMETRICS_SERVE_INLINE void add_route(std::string method, std::string path, route_handler handler,
                                           route_execution execution = route_execution::inline_io);
+
+    // Adds (or replaces) a streaming handler for `method` on `path`: it answers
+    // through an http_stream (http_stream.hpp), on a worker thread, pushing chunks
+    // as it produces them. `screen`, if given, runs first on the I/O thread and
+    // may answer itself (route.hpp). Any time, from any thread.
+    LLMETRICS_SERVE_INLINE void add_streaming_route(std::string method, std::string path,
+                                                    stream_route_handler handler, stream_route_screen screen = {});
 
     // A readiness check shown by /readyz; see readiness_checks.hpp.
     LLMETRICS_SERVE_INLINE void add_readiness_check(std::string name, health_checks::check_fn check,

@@ -46,7 +46,11 @@ struct exposer_options {
     std::chrono::milliseconds body_timeout{10000};
     std::chrono::milliseconds idle_timeout{30000};   // keep-alive wait for the next request's first byte
     std::chrono::milliseconds write_timeout{10000};  // one response, whole: a client that stops reading is closed
-    std::chrono::milliseconds shutdown_timeout{3000};  // stop() lets requests in progress finish this long
+                                                     // (a streamed response: each write of its queued chunks)
+    std::chrono::milliseconds shutdown_timeout{3000};
+    // A streamed response (http_stream.hpp): bytes pushed and not yet taken by the
+    // socket, at most; a push waits beyond it.
+    std::size_t stream_queue_bytes = 64 * 1024;  // stop() lets requests in progress finish this long
 
     bool handle_signals = false;  // SIGINT and SIGTERM stop the exposer (see exposer::wait())
 };

@@ -11,6 +11,7 @@
 //     });
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -79,6 +80,25 @@ struct http_response {
 };
 
 using route_handler = std::function<http_response(const http_request&)>;
+
+// A streaming route's handler answers through an http_stream (http_stream.hpp):
+// a plain response, or a head and then chunks as they are produced. It runs on
+// a worker thread; returning ends the answer.
+class http_stream;
+using stream_route_handler = std::function<void(const http_request&, http_stream&)>;
+// Optionally run first, on the I/O thread: a response answers the request there
+// (no worker hop, for requests that do not stream); nothing hands it to the
+// streaming handler.
+using stream_route_screen = std::function<std::optional<http_response>(const http_request&)>;
+
+// Why a streamed answer stopped (http_stream::state()), or `open` while it goes on.
+enum class stream_end {
+    open,
+    finished,       // sent whole
+    client_gone,    // the client closed or reset the connection
+    write_timeout,  // the client stopped reading: a write took longer than write_timeout
+    shutting_down,  // the exposer stopped and closed the connection
+};
 
 // Where a route's handler runs: on the exposer's I/O thread (fine for handlers that
 // only compute, the fastest), or on a worker thread, for handlers that block.

@@ -118,6 +118,15 @@ public:
           registry_has_role_v<Registries, catalog::gateway::router_overhead_seconds>) ||
          ...);
 
+    // The client went away (stage: cancellation.hpp's stage_name); not an error.
+    // A call that started ends with it (in-flight gauges go down).
+    void record_cancellation(set_type& s, std::string_view stage, bool call_started = true) const noexcept {
+        call_facts c = facts_of(s);
+        c.stage = stage;
+        if (call_started) record<call_event::cancellation>(c, &s.handles);
+        else record<call_event::unstarted_cancellation>(c, &s.handles);
+    }
+
     void record_load(const model_labels& l, double seconds) const noexcept {
         call_facts c = facts_of(l);
         c.seconds = seconds;

@@ -4,13 +4,17 @@
 // a registry holds the GenAI client chunk families, each chunk is recorded as it
 // arrives); succeed(result) or
 // fail() records the call once. Destroyed unfinished, it records a failure with
-// error_type "Abandoned". `Recorder` is detail::call_recorder.
+// error_type "Abandoned". cancel() (or fail() while client_disconnected is
+// being handled) records a client cancellation instead, at the stage the
+// stream had reached. `Recorder` is detail::call_recorder.
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <string_view>
 #include <utility>
 
+#include "../cancellation.hpp"
 #include "../llm_router.hpp"
 #include "role_table.hpp"
 
@@ -68,9 +72,11 @@ public:
     }
     void succeed() noexcept { finish_success(usage{}); }
 
-    // Records failure; inside a catch block the exception's type names it.
+    // Records failure; inside a catch block the exception's type names it, and
+    // client_disconnected makes it a cancellation.
     void fail() noexcept {
         if (!rec_) return;
+        if (handling_disconnect()) return cancel();
         try {
             const auto name = Recorder::traits::error_type();
             fail(std::string_view(name));
@@ -84,11 +90,31 @@ public:
         r.record_failure(*set_, seconds_to(end_or_now(r)), error_type, &routing_);
     }
 
+    // The client went away: mid_stream once a token reached it, else before_first_token.
+    void cancel() noexcept {
+        if (!rec_) return;
+        const Recorder& r = *std::exchange(rec_, nullptr);
+        r.record_cancellation(*set_, stage_name(first_ < 0 ? cancellation_stage::before_first_token
+                                                           : cancellation_stage::mid_stream));
+    }
+
     bool done() const noexcept { return rec_ == nullptr; }
     std::uint64_t tokens() const noexcept { return tokens_; }
     double elapsed_seconds() const noexcept { return rec_ ? seconds_to(end_or_now(*rec_)) : 0.0; }
 
 private:
+    static bool handling_disconnect() noexcept {
+        const std::exception_ptr current = std::current_exception();
+        if (!current) return false;
+        try {
+            std::rethrow_exception(current);
+        } catch (const client_disconnected&) {
+            return true;
+        } catch (...) {
+        }
+        return false;
+    }
+
     std::int64_t end_or_now(const Recorder& r) const noexcept { return end_ >= 0 ? end_ : r.clock.now_ns(); }
     static double seconds_between(std::int64_t from, std::int64_t to) noexcept {
         return static_cast<double>(to - from) * 1e-9;

@@ -43,16 +43,21 @@ struct call_facts {
     std::string_view model{}, strategy{}, tenant_id{}, provider{}, operation{};
     std::string_view error_type{};      // failures
     std::string_view format{}, loader{};  // model registrations
+    std::string_view stage{};             // cancellations (cancellation.hpp's stage names)
     double seconds = 0.0;
     const usage* use = nullptr;              // successes
     const stream_timing* timing = nullptr;  // streamed successes
     const routing_facts* routing = nullptr;  // successes and failures whose router reports them
 };
 
-// start: a call begins (in-flight gauges); success and failure end it.
-// first_chunk and next_chunk fire as a streamed call's chunks arrive (seconds:
-// from the start to the first chunk, then from the previous chunk to this one).
-enum class call_event { success, failure, load, load_failure, start, first_chunk, next_chunk };
+// start: a call begins (in-flight gauges); success, failure and cancellation (the
+// client went away) end it; unstarted_cancellation is a client that went away
+// before its call started. first_chunk and next_chunk fire as a streamed call's
+// chunks arrive (seconds: from the start to the first chunk, then from the
+// previous chunk to this one).
+enum class call_event {
+    success, failure, load, load_failure, start, cancellation, unstarted_cancellation, first_chunk, next_chunk
+};
 
 // Model loads happen outside calls: they have no label set (and no cached handles).
 constexpr bool event_has_label_set(call_event e) noexcept {

@@ -59,6 +59,10 @@ using table = role_table<
              model<"model_id">, strategy<"strategy">, tenant<"tenant_id">>,
     role_row<stream::time_per_output_token_seconds, ev::success, per_output_token_seconds,
              model<"model_id">, strategy<"strategy">, tenant<"tenant_id">>,
+    role_row<stream::client_cancellations_total, ev::cancellation, count_one,
+             model<"model_id">, tenant<"tenant_id">, from<"stage", &f::stage>>,
+    role_row<stream::client_cancellations_total, ev::unstarted_cancellation, count_one,
+             model<"model_id">, tenant<"tenant_id">, from<"stage", &f::stage>>,
     // OpenTelemetry GenAI conventions (error_type empty on success).
     role_row<gen::client_operation_duration, ev::success, call_seconds,
              operation<"gen_ai_operation_name">, provider<"gen_ai_provider_name">, model<"gen_ai_request_model">,
@@ -123,7 +127,8 @@ using table = role_table<
     role_row<gw::router_overhead_seconds, ev::failure, overhead_seconds, model<"model_id">>,
     role_row<gw::requests_in_flight, ev::start, add_one, model<"model_id">>,
     role_row<gw::requests_in_flight, ev::success, take_one, model<"model_id">>,
-    role_row<gw::requests_in_flight, ev::failure, take_one, model<"model_id">>>;
+    role_row<gw::requests_in_flight, ev::failure, take_one, model<"model_id">>,
+    role_row<gw::requests_in_flight, ev::cancellation, take_one, model<"model_id">>>;
 // clang-format on
 
 }  // namespace router_roles_table

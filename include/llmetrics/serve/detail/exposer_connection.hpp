@@ -5,14 +5,18 @@
 // by one from the end of the header; and the size limits), answer it (busy:
 // inline, or on a worker thread and back), write, then wait again or close with a
 // lingering drain. Idle and reading connections may be evicted by the acceptor at
-// the connection bound; busy ones never are. Every member runs on the
+// the connection bound; busy ones never are. A streaming route's answer is
+// pumped from its stream_channel while its handler runs on a worker (busy too),
+// with a read kept pending meanwhile to notice a client that goes away. Every member runs on the
 // connection's strand. `Acceptor` (exposer_acceptor.hpp) owns the options, the
 // router, the stats and the list of open connections; it is a parameter only so
 // that the two headers need not include each other.
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
+#include <functional>
 #include <cstddef>
 #include <cstdint>
 #include <list>
@@ -34,14 +38,18 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "../http_stream.hpp"
 #include "buffer_bounds.hpp"
 #include "exposer_collector.hpp"
 #include "head_buffer.hpp"
 #include "request_router.hpp"
 #include "request_screen.hpp"
+#include "stream_channel.hpp"
 
 namespace llmetrics::detail {
 
@@ -90,9 +98,26 @@ private:
     void handle();
     void reply_error(http::status status, std::string_view text);
     void write();
+    // Streaming routes.
+    void start_stream(stream_route_handler handler);
+    void watch_peer();
+    void pump_stream();
+    void write_stream(std::string bytes, std::size_t payload, bool last);
+    void end_stream(stream_end why, bool keep_alive);
+    void after_peer_watch(std::function<void()> next);
     void linger_close();
     void close();
     void close_socket();
+    void frame(std::string& out, std::string_view chunk) const {  // one chunk of the body
+        if (chunk.empty()) return;
+        if (!stream_chunked_) return void(out += chunk);
+        char hex[2 * sizeof(std::size_t)];
+        const auto r = std::to_chars(hex, hex + sizeof hex, chunk.size(), 16);
+        out.append(hex, r.ptr);
+        out += "\r\n";
+        out += chunk;
+        out += "\r\n";
+    }
     bool set_phase(phase_t p) noexcept {  // false once closed
         phase_t now = phase_.load(std::memory_order_acquire);
         while (now != closed)
@@ -113,6 +138,16 @@ private:
     std::size_t drained_ = 0;
     bool first_request_ = true;  // its header deadline runs from the accept
     std::chrono::steady_clock::time_point header_deadline_;
+    // A streamed answer in progress.
+    std::shared_ptr<stream_channel> channel_;
+    std::optional<http::response<http::empty_body>> stream_head_;
+    std::optional<http::response_serializer<http::empty_body>> stream_head_writer_;
+    std::string stream_out_;        // the chunks being written, framed
+    bool stream_chunked_ = true;    // else HTTP/1.0: raw bytes, then close
+    bool stream_cut_ = false;       // the handler failed: no last chunk
+    bool stream_writing_ = false;   // a write is pending: its completion pumps again
+    bool peer_watch_pending_ = false;
+    std::function<void()> after_peer_watch_;  // runs once the peer watch has stopped
 };
 
 template <class Acceptor>
@@ -128,7 +163,10 @@ exposer_connection<Acceptor>::exposer_connection(std::shared_ptr<Acceptor> accep
 }
 
 template <class Acceptor>
-exposer_connection<Acceptor>::~exposer_connection() { acceptor_->forget(*this); }
+exposer_connection<Acceptor>::~exposer_connection() {
+    if (channel_) channel_->end(stream_end::shutting_down);  // a handler waiting to push returns
+    acceptor_->forget(*this);
+}
 
 template <class Acceptor>
 void exposer_connection<Acceptor>::wait_for_request() {
@@ -255,6 +293,7 @@ void exposer_connection<Acceptor>::handle() {
 
     request_router::decision d = acceptor_->router.dispatch(req_, res_, remote_);
     if (d.kind == request_router::decision::ready) return write();
+    if (d.kind == request_router::decision::stream_route) return start_stream(std::move(d.stream_handler));
 
     auto self = this->shared_from_this();
     // Nothing is pending on the socket meanwhile: keep the io_context's run() from
@@ -302,6 +341,168 @@ void exposer_connection<Acceptor>::write() {
     });
 }
 
+// The handler runs on a worker with the channel; the strand pumps what it
+// queues. The connection stays busy (never evicted) until the answer is done.
+template <class Acceptor>
+void exposer_connection<Acceptor>::start_stream(stream_route_handler handler) {
+    auto self = this->shared_from_this();
+    std::weak_ptr<exposer_connection> weak = self;
+    // wake() runs on the handler's thread, which holds the connection: the post keeps it.
+    channel_ = std::make_shared<stream_channel>(acceptor_->options.stream_queue_bytes, [weak] {
+        if (auto c = weak.lock()) boost::asio::post(c->stream_.get_executor(), [c] { c->pump_stream(); });
+    });
+    stream_chunked_ = req_.version() >= 11;
+    stream_cut_ = false;
+    boost::beast::error_code ignored;
+    stream_.socket().set_option(tcp::no_delay(true), ignored);  // each chunk goes out when pushed
+    watch_peer();
+    auto work = boost::asio::make_work_guard(stream_.get_executor());
+    const bool posted = acceptor_->post_to_worker(
+        [self, handler = std::move(handler), channel = channel_, work = std::move(work)]() mutable {
+            http_stream out(channel);
+            try {
+                handler(http_request(self->req_, self->remote_), out);
+                channel->finish();
+            } catch (...) {
+                self->acceptor_->stats->count(exposer_stats::handler_failed);
+                channel->fail();
+            }
+            work.reset();
+        });
+    if (!posted) {
+        std::exchange(channel_, nullptr)->end(stream_end::shutting_down);
+        after_peer_watch([this] {
+            request_router::set_error(res_, http::status::service_unavailable, "shutting down\n");
+            close_after_write_ = true;
+            write();
+        });
+    }
+}
+
+// A read pending while the handler works: its failure means the client has
+// gone (before the first chunk too, when nothing is written yet). Bytes that
+// arrive (a pipelined request) stay in the buffer and end the watch.
+template <class Acceptor>
+void exposer_connection<Acceptor>::watch_peer() {
+    if (buffer_.size() > 0) return;  // a pipelined request is here: the next writes will notice a reset
+    peer_watch_pending_ = true;
+    stream_.socket().async_read_some(
+        buffer_.prepare(1024), [self = this->shared_from_this()](boost::beast::error_code ec, std::size_t n) {
+            self->peer_watch_pending_ = false;
+            if (!ec) self->buffer_.commit(n);
+            if (auto next = std::exchange(self->after_peer_watch_, nullptr)) return next();
+            if (ec && ec != boost::asio::error::operation_aborted && self->channel_) {
+                std::exchange(self->channel_, nullptr)->end(stream_end::client_gone);
+                self->close();
+            }
+        });
+}
+
+// Runs `next` once no peer watch is pending (cancelling it if need be).
+template <class Acceptor>
+void exposer_connection<Acceptor>::after_peer_watch(std::function<void()> next) {
+    if (!peer_watch_pending_) return next();
+    after_peer_watch_ = std::move(next);
+    boost::beast::error_code ignored;
+    stream_.socket().cancel(ignored);
+}
+
+template <class Acceptor>
+void exposer_connection<Acceptor>::pump_stream() {
+    if (!channel_ || stream_writing_) return;
+    stream_channel::work w = channel_->take();
+    if (w.plain || w.unanswered) {  // an answer without a stream: the ordinary write
+        std::exchange(channel_, nullptr)->end(stream_end::finished);
+        if (w.plain) request_router::set_response(res_, std::move(*w.plain));
+        else request_router::set_error(res_, http::status::internal_server_error, "internal server error\n");
+        return after_peer_watch([this] { write(); });
+    }
+    if (w.cut) {  // the handler failed mid-stream: what it pushed, then no last chunk (the message is cut)
+        w.last = true;
+        close_after_write_ = true;
+        stream_cut_ = true;
+    }
+    if (w.head) {
+        const bool keep_alive = stream_chunked_ && !close_after_write_ && !acceptor_->stopping();
+        auto& head = stream_head_.emplace();
+        head.version(11);
+        head.result(w.head->status);
+        for (auto& [name, value] : w.head->headers) head.set(name, value);
+        head.set(http::field::content_type, w.head->content_type);
+        head.keep_alive(keep_alive);
+        if (stream_chunked_) head.chunked(true);
+        close_after_write_ = !keep_alive;
+        stream_head_writer_.emplace(head);
+        stream_writing_ = true;
+        stream_.expires_after(acceptor_->options.write_timeout);
+        http::async_write_header(stream_, *stream_head_writer_,
+                                 [self = this->shared_from_this(), chunks = std::move(w.chunks), last = w.last](
+                                     boost::beast::error_code ec, std::size_t) mutable {
+                                     self->stream_writing_ = false;
+                                     if (ec) return self->end_stream(ec == boost::beast::error::timeout
+                                                                         ? stream_end::write_timeout
+                                                                         : stream_end::client_gone, false);
+                                     // What came with the head goes next.
+                                     std::string out;
+                                     std::size_t payload = 0;
+                                     for (const std::string& c : chunks) {
+                                         payload += c.size();
+                                         self->frame(out, c);
+                                     }
+                                     if (last && self->stream_chunked_ && !self->stream_cut_) out += "0\r\n\r\n";
+                                     if (out.empty() && !last) return self->pump_stream();
+                                     self->write_stream(std::move(out), payload, last);
+                                 });
+        return;
+    }
+    std::string out = std::move(stream_out_);
+    out.clear();
+    std::size_t payload = 0;
+    for (const std::string& c : w.chunks) {
+        payload += c.size();
+        frame(out, c);
+    }
+    if (w.last && stream_chunked_ && !stream_cut_) out += "0\r\n\r\n";
+    if (out.empty() && !w.last) return;
+    write_stream(std::move(out), payload, w.last);
+}
+
+template <class Acceptor>
+void exposer_connection<Acceptor>::write_stream(std::string bytes, std::size_t payload, bool last) {
+    if (!channel_) return;
+    if (bytes.empty()) return end_stream(stream_end::finished, !close_after_write_);
+    stream_out_ = std::move(bytes);
+    stream_writing_ = true;
+    stream_.expires_after(acceptor_->options.write_timeout);  // each write: a client that stops reading is cut off
+    boost::asio::async_write(stream_, boost::asio::buffer(stream_out_),
+                             [self = this->shared_from_this(), payload, last](boost::beast::error_code ec, std::size_t) {
+                                 self->stream_writing_ = false;
+                                 if (!self->channel_) return;
+                                 if (ec)
+                                     return self->end_stream(ec == boost::beast::error::timeout
+                                                                 ? stream_end::write_timeout
+                                                                 : stream_end::client_gone, false);
+                                 self->channel_->write_done(payload);
+                                 if (last) return self->end_stream(stream_end::finished, !self->close_after_write_);
+                                 self->pump_stream();
+                             });
+}
+
+template <class Acceptor>
+void exposer_connection<Acceptor>::end_stream(stream_end why, bool keep_alive) {
+    if (why == stream_end::write_timeout) acceptor_->stats->count(exposer_stats::write_timeout);
+    if (channel_) std::exchange(channel_, nullptr)->end(why);
+    stream_head_writer_.reset();
+    stream_head_.reset();
+    std::string().swap(stream_out_);
+    if (why != stream_end::finished) return close();
+    after_peer_watch([this, keep_alive] {
+        if (!keep_alive || acceptor_->stopping()) return linger_close();
+        have_request_ = false;
+        wait_for_request();
+    });
+}
+
 // Closing a socket with unread input resets the connection, and the peer may lose
 // the response it has not read yet. So: send FIN, then read and discard what the
 // peer still sends (a bounded amount, for a bounded time) until it closes too.
@@ -332,6 +533,8 @@ void exposer_connection<Acceptor>::close() {
 
 template <class Acceptor>
 void exposer_connection<Acceptor>::close_socket() {
+    if (channel_) std::exchange(channel_, nullptr)->end(acceptor_->stopping() ? stream_end::shutting_down
+                                                                                : stream_end::client_gone);
     boost::beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.close();

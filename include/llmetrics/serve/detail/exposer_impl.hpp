@@ -90,6 +90,12 @@ LLMETRICS_SERVE_INLINE void exposer::add_route(std::string method, std::string p
     state_->acceptor->router.add_route(std::move(method), std::move(path), std::move(handler), execution);
 }
 
+LLMETRICS_SERVE_INLINE void exposer::add_streaming_route(std::string method, std::string path,
+                                                         stream_route_handler handler, stream_route_screen screen) {
+    state_->acceptor->router.add_streaming_route(std::move(method), std::move(path), std::move(handler),
+                                                 std::move(screen));
+}
+
 LLMETRICS_SERVE_INLINE void exposer::add_readiness_check(std::string name, health_checks::check_fn check,
                                                          std::chrono::milliseconds timeout) {
     state_->acceptor->checks->add(std::move(name), std::move(check), timeout);

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -43,15 +44,18 @@ class request_router {
 public:
     struct route {
         std::string method;
-        route_handler handler;
+        route_handler handler;  // or, for a streaming route:
+        stream_route_handler stream_handler;
+        stream_route_screen screen;  // optional, before stream_handler
         route_execution execution;
     };
 
     // What to do with a request: its response is ready, or it needs a worker
     // thread (readiness checks, worker routes).
     struct decision {
-        enum kind_t { ready, readiness, worker_route } kind = ready;
-        route_handler handler;  // worker_route
+        enum kind_t { ready, readiness, worker_route, stream_route } kind = ready;
+        route_handler handler;                // worker_route
+        stream_route_handler stream_handler;  // stream_route
     };
 
     request_router(metrics_renderer render, const exposer_options& options,
@@ -68,14 +72,14 @@ public:
 
     void add_route(std::string method, std::string path, route_handler handler, route_execution execution) {
         if (!handler) throw std::invalid_argument("llmetrics: add_route needs a handler");
-        if (path.empty() || path.front() != '/') throw std::invalid_argument("llmetrics: a route path starts with '/'");
-        if (method.empty()) throw std::invalid_argument("llmetrics: a route needs a method, e.g. \"POST\"");
-        std::lock_guard lock(routes_mutex_);
-        auto next = std::make_shared<route_map>(*routes_);
-        auto& list = (*next)[std::move(path)];
-        std::erase_if(list, [&](const route& r) { return r.method == method; });
-        list.push_back({std::move(method), std::move(handler), execution});
-        routes_ = std::move(next);
+        insert(std::move(path), {std::move(method), std::move(handler), {}, {}, execution});
+    }
+
+    // Streaming handlers always run on a worker thread; the screen inline.
+    void add_streaming_route(std::string method, std::string path, stream_route_handler handler,
+                             stream_route_screen screen) {
+        if (!handler) throw std::invalid_argument("llmetrics: add_streaming_route needs a handler");
+        insert(std::move(path), {std::move(method), {}, std::move(handler), std::move(screen), route_execution::worker});
     }
 
     decision dispatch(const http_message& req, http_reply& res, std::string_view remote) const {
@@ -91,7 +95,11 @@ public:
         if (const auto it = routes->find(path); it != routes->end()) {
             for (const route& r : it->second) {
                 if (r.method != method) continue;
-                if (r.execution == route_execution::worker) return {decision::worker_route, r.handler};
+                if (r.stream_handler) {
+                    if (r.screen && screen_answers(r.screen, req, res, remote)) return {};
+                    return {decision::stream_route, {}, r.stream_handler};
+                }
+                if (r.execution == route_execution::worker) return {decision::worker_route, r.handler, {}};
                 run_route(r.handler, req, res, remote);
                 return {};
             }
@@ -116,7 +124,7 @@ public:
         } else if (path == "/healthz") {
             set_body(res, http::status::ok, "text/plain; charset=utf-8", "ok\n");
         } else {
-            if (!checks_->empty()) return {decision::readiness, {}};
+            if (!checks_->empty()) return {decision::readiness, {}, {}};
             set_readiness(res, readiness_report{});
         }
         return {};
@@ -126,15 +134,32 @@ public:
     void run_route(const route_handler& handler, const http_message& req, http_reply& res,
                    std::string_view remote) const {
         try {
-            http_response out = handler(http_request(req, remote));
-            res.result(out.status);
-            for (auto& [name, value] : out.headers) res.set(name, value);
-            res.set(http::field::content_type, out.content_type);
-            res.body() = std::move(out.body);
+            set_response(res, handler(http_request(req, remote)));
         } catch (...) {
             stats_->count(exposer_stats::handler_failed);
             set_error(res, http::status::internal_server_error, "internal server error\n");
         }
+    }
+
+    // True when the screen answered (or threw: 500) and the stream is not needed.
+    bool screen_answers(const stream_route_screen& screen, const http_message& req, http_reply& res,
+                        std::string_view remote) const {
+        try {
+            std::optional<http_response> out = screen(http_request(req, remote));
+            if (!out) return false;
+            set_response(res, std::move(*out));
+        } catch (...) {
+            stats_->count(exposer_stats::handler_failed);
+            set_error(res, http::status::internal_server_error, "internal server error\n");
+        }
+        return true;
+    }
+
+    static void set_response(http_reply& res, http_response out) {
+        res.result(out.status);
+        for (auto& [name, value] : out.headers) res.set(name, value);
+        res.set(http::field::content_type, out.content_type);
+        res.body() = std::move(out.body);
     }
 
     static void set_readiness(http_reply& res, const readiness_report& report) {
@@ -158,6 +183,17 @@ public:
 
 private:
     using route_map = std::map<std::string, std::vector<route>, std::less<>>;
+
+    void insert(std::string path, route r) {
+        if (path.empty() || path.front() != '/') throw std::invalid_argument("llmetrics: a route path starts with '/'");
+        if (r.method.empty()) throw std::invalid_argument("llmetrics: a route needs a method, e.g. \"POST\"");
+        std::lock_guard lock(routes_mutex_);
+        auto next = std::make_shared<route_map>(*routes_);
+        auto& list = (*next)[std::move(path)];
+        std::erase_if(list, [&](const route& existing) { return existing.method == r.method; });
+        list.push_back(std::move(r));
+        routes_ = std::move(next);
+    }
 
     void serve_metrics(const http_message& req, http_reply& res) const {
         if (auth_.enabled() && !auth_.check(sv(req[http::field::authorization]))) {
