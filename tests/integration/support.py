@@ -6,9 +6,11 @@ found next to it. A script records checks with check(), and returns
 exit_status() from main().
 """
 
+import http.server
 import json
 import socket
 import subprocess
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -85,3 +87,24 @@ def prom_query(base, query):
     if data.get("status") != "success":
         raise RuntimeError(f"query failed: {data}")
     return data["data"]["result"]
+
+
+class QuietHandler(http.server.BaseHTTPRequestHandler):
+    """A request handler that logs nothing: the tests print what they check."""
+
+    def log_message(self, *args):
+        pass
+
+
+class BackgroundHTTPServer:
+    """Serves `handler` on a free 127.0.0.1 port from a daemon thread until stop()."""
+
+    def __init__(self, handler):
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()

@@ -28,7 +28,6 @@ Usage: /usr/bin/python3 test_demo_service.py --bin-dir <build>/bin
 
 import argparse
 import http.client
-import http.server
 import json
 import os
 import shutil
@@ -37,7 +36,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -45,7 +43,7 @@ import urllib.request
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families as parse_prometheus
 
-from support import check, exit_status, free_port, prom_query, rss_mb, stop_process, wait_http
+from support import BackgroundHTTPServer, QuietHandler, check, exit_status, free_port, prom_query, rss_mb, stop_process, wait_http
 from test_demo import check_gateway_families, sample_lines
 
 PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
@@ -143,14 +141,14 @@ class Demo:
         return self.proc.returncode, out, err
 
 
-class RecordingProxy:
+class RecordingProxy(BackgroundHTTPServer):
     """Forwards GET requests to a demo and records (Accept, status, Content-Type)
     of each, so the test sees what Prometheus asked for and what it was given."""
 
     def __init__(self, target_port):
         records = self.records = []
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.1"
 
             def do_GET(self):  # noqa: N802 - the http.server API
@@ -170,18 +168,7 @@ class RecordingProxy:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
 def send_traffic(demo, plan):

@@ -27,7 +27,6 @@ Usage: /usr/bin/python3 test_operate_e2e.py --bin-dir <build>/bin
 
 import argparse
 import http.client
-import http.server
 import json
 import os
 import shutil
@@ -42,7 +41,7 @@ import urllib.request
 
 import yaml
 
-from support import check, exit_status, failures, free_port, stop_process
+from support import BackgroundHTTPServer, QuietHandler, check, exit_status, failures, free_port, stop_process
 
 ROUTE = "/v1/chat/completions"
 TENANTS = ["tenant-a", "tenant-b"]
@@ -71,7 +70,7 @@ def wait_until(what, condition, timeout, procs=()):
     return check(False, f"timed out after {timeout}s waiting for {what}")
 
 
-class Receiver:
+class Receiver(BackgroundHTTPServer):
     """Alertmanager's webhook receiver: keeps every alert it is sent."""
 
     def __init__(self):
@@ -79,7 +78,7 @@ class Receiver:
         self.lock = threading.Lock()
         outer = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 with outer.lock:
@@ -88,20 +87,11 @@ class Receiver:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        super().__init__(Handler)
 
     def burn_alerts(self):
         with self.lock:
             return [a for a in self.alerts if a["labels"].get("alertname", "").startswith("ErrorBudgetBurn")]
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 class Traffic(threading.Thread):
@@ -310,7 +300,7 @@ def scenario(bin_dir, tmp, rules_path, failure_rate, expect_alert, quiet_seconds
             if pname == "llmetrics-demo":
                 p.stdout.close()
                 p.stderr.close()
-        receiver.close()
+        receiver.stop()
         if failures:
             for logname in ("prometheus.log", "alertmanager.log"):
                 path = os.path.join(work, logname)

@@ -37,7 +37,6 @@ starts (free ports on 127.0.0.1, a temp dir) and stops:
 
 import argparse
 import ctypes
-import http.server
 import json
 import os
 import re
@@ -46,13 +45,12 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 
-from support import check, exit_status, free_port, stop_process, wait_http
+from support import BackgroundHTTPServer, QuietHandler, check, exit_status, free_port, stop_process, wait_http
 
 sys.dont_write_bytecode = True
 
@@ -270,13 +268,13 @@ def run_direct_and_outage(binary, prometheus, tmp):
         prom.stop()
 
 
-class RejectingReceiver:
+class RejectingReceiver(BackgroundHTTPServer):
     """Answers every POST with 400 and keeps (headers, body) of each."""
 
     def __init__(self):
         requests = self.requests = []
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self):  # noqa: N802 - the http.server API
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 requests.append((dict(self.headers), body))
@@ -286,16 +284,7 @@ class RejectingReceiver:
                 self.end_headers()
                 self.wfile.write(msg)
 
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
 def load_write_proto(tmp):
@@ -523,7 +512,7 @@ def run_client_cert(binary, prometheus, tmp):
         prom.stop()
 
 
-class BearerProxy:
+class BearerProxy(BackgroundHTTPServer):
     """Forwards POSTs carrying `Authorization: Bearer <token>` to `upstream`; answers 401 to the rest.
     Keeps (authorization header, status answered) of each request."""
 
@@ -532,7 +521,7 @@ class BearerProxy:
     def __init__(self, upstream, token):
         seen = self.seen = []
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self):  # noqa: N802 - the http.server API
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 auth = self.headers.get("Authorization")
@@ -552,16 +541,7 @@ class BearerProxy:
                 self.end_headers()
                 self.wfile.write(answer)
 
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
 def run_bearer(binary, prometheus, tmp):

@@ -1,10 +1,9 @@
 #pragma once
 // A call in progress (monitored_router::scope). token() marks output tokens as
-// they arrive, one call per chunk (the first gives the time to first token; where
-// a registry holds the GenAI client chunk families, each chunk is recorded as it
-// arrives); succeed(result) or
-// fail() records the call once. Destroyed unfinished, it records a failure with
-// error_type "Abandoned". cancel() (or fail() while client_disconnected is
+// they arrive, one call per chunk: the first gives the time to first token, and
+// where a registry holds the GenAI client chunk families each chunk is recorded
+// as it arrives. succeed(result) or fail() records the call once. Destroyed
+// unfinished, it records a failure with error_type "Abandoned". cancel() (or fail() while client_disconnected is
 // being handled) records a client cancellation instead, at the stage the
 // stream had reached. `Recorder` is detail::call_recorder.
 
