@@ -18,22 +18,12 @@
 #include <llmetrics/instrument/tenant_budgets.hpp>
 #include <llmetrics/llmetrics.hpp>
 
+#include "text_sample.hpp"
+
 namespace lm = llmetrics;
 namespace gw = lm::catalog::gateway;
 
 namespace {
-
-// The value of the sample line "series value", or nullopt when there is none.
-std::optional<double> sample(const std::string& text, std::string_view series) {
-    std::size_t pos = 0;
-    while ((pos = text.find(series, pos)) != std::string::npos) {
-        const std::size_t after = pos + series.size();
-        if ((pos == 0 || text[pos - 1] == '\n') && after < text.size() && text[after] == ' ')
-            return std::stod(text.substr(after + 1, text.find('\n', after) - after - 1));
-        pos = after;
-    }
-    return std::nullopt;
-}
 
 bool has_series_of(const std::string& text, std::string_view name) {
     return text.find("\n" + std::string(name) + "{") != std::string::npos;

@@ -30,26 +30,13 @@
 #include <llmetrics/instrument/trace_context.hpp>
 #include <llmetrics/instrument/http_request_timer.hpp>
 
+#include "text_sample.hpp"
+
 namespace lm = llmetrics;
 
 namespace {
 
 // --- helpers ------------------------------------------------------------------
-
-// The value of one sample line of Prometheus text ("name{labels}"), or nullopt.
-std::optional<double> sample(const std::string& text, std::string_view series) {
-    std::size_t pos = 0;
-    while ((pos = text.find(series, pos)) != std::string::npos) {
-        const bool line_start = pos == 0 || text[pos - 1] == '\n';
-        const std::size_t after = pos + series.size();
-        if (line_start && after < text.size() && text[after] == ' ') {
-            const std::size_t end = text.find('\n', after);
-            return std::stod(text.substr(after + 1, end - after - 1));
-        }
-        pos = after;
-    }
-    return std::nullopt;
-}
 
 // The first line of `text` that starts with `prefix`, or "".
 std::string line_starting(const std::string& text, std::string_view prefix) {

@@ -8,6 +8,8 @@
 #include <llmetrics/serve/detail/constant_time_equal.hpp>
 #include <llmetrics/serve/detail/gzip.hpp>
 
+#include "text_sample.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -104,16 +106,6 @@ std::string gunzip(const std::string& in) {
     return out;
 }
 
-// Value of the first sample line starting with `series ` in a text exposition.
-std::optional<double> sample_value(const std::string& text, const std::string& series) {
-    std::size_t at = 0;
-    while ((at = text.find(series + " ", at)) != std::string::npos) {
-        if (at == 0 || text[at - 1] == '\n') return std::stod(text.substr(at + series.size() + 1));
-        ++at;
-    }
-    return std::nullopt;
-}
-
 }  // namespace
 
 TEST_CASE("exposer serves /metrics in the negotiated format", "[serve]") {
@@ -137,7 +129,7 @@ TEST_CASE("exposer serves /metrics in the negotiated format", "[serve]") {
         CHECK(r.status == 200);
         CHECK(r.header("content-type") == "text/plain; version=0.0.4; charset=utf-8");
         CHECK(r.body == lm::render(metrics, lm::format::prometheus));
-        CHECK(sample_value(r.body, "serve_test_requests_total{method=\"GET\",code=\"200\"}") == 7.0);
+        CHECK(sample(r.body, "serve_test_requests_total{method=\"GET\",code=\"200\"}") == 7.0);
     }
     SECTION("no Accept header gets Prometheus text, JSON when asked") {
         CHECK(request(exp.port(), "GET", "/metrics").header("content-type").starts_with("text/plain; version=0.0.4"));
@@ -350,12 +342,12 @@ TEST_CASE("exposer /readyz runs checks with timeouts and exports the results", "
     CHECK(request(exp.port(), "GET", "/healthz").status == 200);  // liveness is independent
 
     const std::string text = lm::render(metrics);
-    CHECK(sample_value(text, R"(llmetrics_health_check_up{check="db"})") == 1.0);
-    CHECK(sample_value(text, R"(llmetrics_health_check_up{check="hung"})") == 0.0);
-    CHECK(sample_value(text, R"(llmetrics_health_check_duration_seconds{check="hung"})") == Approx(0.1));
-    CHECK(sample_value(text, R"(llmetrics_health_check_failures_total{check="db"})") == 1.0);
-    CHECK(sample_value(text, R"(llmetrics_health_check_runs_total{check="db"})") == 4.0);
-    CHECK(sample_value(text, R"(llmetrics_health_check_failures_total{check="throws"})") == 2.0);
+    CHECK(sample(text, R"(llmetrics_health_check_up{check="db"})") == 1.0);
+    CHECK(sample(text, R"(llmetrics_health_check_up{check="hung"})") == 0.0);
+    CHECK(sample(text, R"(llmetrics_health_check_duration_seconds{check="hung"})") == Approx(0.1));
+    CHECK(sample(text, R"(llmetrics_health_check_failures_total{check="db"})") == 1.0);
+    CHECK(sample(text, R"(llmetrics_health_check_runs_total{check="db"})") == 4.0);
+    CHECK(sample(text, R"(llmetrics_health_check_failures_total{check="throws"})") == 2.0);
 }
 
 TEST_CASE("exposer answers 500 when rendering throws, then serves the next scrape", "[serve]") {
@@ -472,11 +464,11 @@ TEST_CASE("exposer bounds its connections; idle ones make room for new clients",
     for (int i = 0; i < 3; ++i) {
         const response r = request(exp.port(), "GET", "/metrics");
         CHECK(r.status == 200);
-        CHECK(sample_value(r.body, "llmetrics_http_open_connections") <= 8.0);
+        CHECK(sample(r.body, "llmetrics_http_open_connections") <= 8.0);
     }
     CHECK(exp.open_connections() <= 8);
     const std::string text = lm::render(metrics);
-    CHECK(sample_value(text, R"(llmetrics_http_connections_closed_total{reason="evicted_idle"})") >= 22.0);
+    CHECK(sample(text, R"(llmetrics_http_connections_closed_total{reason="evicted_idle"})") >= 22.0);
 
     // With every slot partway through a request, a newcomer evicts the oldest
     // (when all are mid-response it is refused: test_serve_flood.cpp).
@@ -530,7 +522,7 @@ TEST_CASE("concurrent scrapes during write load lose no increments", "[serve]") 
                     break;
                 }
                 const double v =
-                    sample_value(r.body, R"(serve_test_requests_total{method="POST",code="200"})").value_or(0);
+                    sample(r.body, R"(serve_test_requests_total{method="POST",code="200"})").value_or(0);
                 if (v < last) ++non_monotonic;
                 last = v;
                 ++scrapes;
@@ -545,9 +537,9 @@ TEST_CASE("concurrent scrapes during write load lose no increments", "[serve]") 
     const response final_scrape = request(exp.port(), "GET", "/metrics", {{"Accept", prometheus_accept}});
     const double total = static_cast<double>(written.load());
     CHECK(total >= double(writers) * per_writer);
-    CHECK(sample_value(final_scrape.body, R"(serve_test_requests_total{method="POST",code="200"})") == total);
-    CHECK(sample_value(final_scrape.body, R"(serve_test_latency_seconds_count{route="/chat"})") == total);
-    CHECK(sample_value(final_scrape.body, R"(serve_test_latency_seconds_bucket{route="/chat",le="0.1"})") == total);
+    CHECK(sample(final_scrape.body, R"(serve_test_requests_total{method="POST",code="200"})") == total);
+    CHECK(sample(final_scrape.body, R"(serve_test_latency_seconds_count{route="/chat"})") == total);
+    CHECK(sample(final_scrape.body, R"(serve_test_latency_seconds_bucket{route="/chat",le="0.1"})") == total);
 }
 
 TEST_CASE("exposer on the user's io_context, and stop() is clean and idempotent", "[serve]") {

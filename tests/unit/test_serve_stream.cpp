@@ -22,6 +22,7 @@
 #include <catch2/catch.hpp>
 
 #include "raw_http_client.hpp"
+#include "text_sample.hpp"
 
 namespace lm = llmetrics;
 using namespace std::chrono_literals;
@@ -89,9 +90,8 @@ std::optional<std::vector<std::string>> decode_chunked(std::string_view body) {
 
 double closed_count(const stream_registry& metrics, std::string_view reason) {
     const std::string text = lm::render(metrics);
-    const std::string series = "llmetrics_http_connections_closed_total{reason=\"" + std::string(reason) + "\"} ";
-    const std::size_t at = text.find(series);
-    return at == std::string::npos ? 0.0 : std::stod(text.substr(at + series.size()));
+    const std::string series = "llmetrics_http_connections_closed_total{reason=\"" + std::string(reason) + "\"}";
+    return sample(text, series).value_or(0.0);
 }
 
 }  // namespace
