@@ -27,6 +27,7 @@
 #include <catch2/catch.hpp>
 
 #include "raw_http_client.hpp"
+#include "text_sample.hpp"
 
 namespace lm = llmetrics;
 using namespace std::chrono_literals;
@@ -47,9 +48,8 @@ unsigned get(std::uint16_t port, std::string_view path) {
 
 double closed_total(const flood_registry& metrics, std::string_view reason) {
     const std::string text = lm::render(metrics);
-    const std::string series = "llmetrics_http_connections_closed_total{reason=\"" + std::string(reason) + "\"} ";
-    const std::size_t at = text.find(series);
-    return at == std::string::npos ? -1 : std::stod(text.substr(at + series.size()));
+    const std::string series = "llmetrics_http_connections_closed_total{reason=\"" + std::string(reason) + "\"}";
+    return sample(text, series).value_or(-1);
 }
 
 // The counter once it reaches `want` (within a second) or as it is then: the
