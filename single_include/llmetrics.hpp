@@ -1491,6 +1491,51 @@ struct exemplar {
 #include <cstdint>
 #include <type_traits>
 
+
+// ---- begin llmetrics/core/detail/tsc_read.hpp ----
+// Reading the time stamp counter as nanoseconds, given a calibration (made once,
+// by core/tsc_clock.hpp). Kept apart from the calibration so that time_source
+// (core/clock.hpp) can recognise a TSC source without pulling in the
+// calibration's includes.
+
+#include <cstdint>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <x86intrin.h>
+#define LLMETRICS_HAS_TSC 1
+#else
+#define LLMETRICS_HAS_TSC 0
+#endif
+
+namespace llmetrics::detail {
+
+// steady_clock nanoseconds = ns0 + (ticks - tick0) * ns_per_tick.
+struct tsc_scale {
+    std::uint64_t tick0 = 0;
+    std::int64_t ns0 = 0;
+    double ns_per_tick = 0.0;
+};
+
+inline std::uint64_t read_tsc() noexcept {
+#if LLMETRICS_HAS_TSC
+    return __rdtsc();
+#else
+    return 0;
+#endif
+}
+
+// A time_source::now_fn: the context is the tsc_scale. The difference is taken
+// signed, so a reading a few ticks behind tick0 (another CPU's counter) stays near
+// ns0 instead of wrapping.
+inline std::int64_t tsc_now_ns(const void* context) noexcept {
+    const auto& s = *static_cast<const tsc_scale*>(context);
+    const auto ticks = static_cast<std::int64_t>(read_tsc() - s.tick0);
+    return s.ns0 + static_cast<std::int64_t>(static_cast<double>(ticks) * s.ns_per_tick);
+}
+
+}  // namespace llmetrics::detail
+// ---- end llmetrics/core/detail/tsc_read.hpp ----
+
 namespace llmetrics {
 
 // An instant as people read it (reports print it as an RFC 3339 time).
@@ -1527,19 +1572,24 @@ public:
             .count();
     }
 
+    // Never negative: two TSC readings on different CPUs may be a few ticks apart.
     double seconds_since(std::int64_t start_ns) const noexcept {
-        return static_cast<double>(now_ns() - start_ns) * 1e-9;  // not / 1e9: a division costs nanoseconds on every call
+        const std::int64_t elapsed = now_ns() - start_ns;
+        return static_cast<double>(elapsed > 0 ? elapsed : 0) * 1e-9;  // not / 1e9: a division costs nanoseconds
     }
 
-    // The current instant: system_clock::now() by default; a clock handed in
-    // with of() serves both readings, its value taken as time since the Unix epoch.
+    // The current instant: system_clock::now() by default and for the TSC source
+    // (it counts durations only); a clock handed in with of() serves both
+    // readings, its value taken as time since the Unix epoch.
     wall_time wall_now() const noexcept {
-        if (fn_)
+        if (fn_ && !reads_tsc())
             return wall_time{std::chrono::duration_cast<wall_time::duration>(std::chrono::nanoseconds{fn_(context_)})};
         return std::chrono::system_clock::now();
     }
 
     bool is_steady_clock() const noexcept { return fn_ == nullptr; }
+    // Durations come from the time stamp counter (core/tsc_clock.hpp).
+    bool reads_tsc() const noexcept { return fn_ == &detail::tsc_now_ns; }
 
 private:
     now_fn fn_ = nullptr;

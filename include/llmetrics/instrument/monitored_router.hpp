@@ -58,8 +58,10 @@
 // results are recorded on the thread that obtains them, so scope the context
 // there too.
 //
-// Durations come from std::chrono::steady_clock, or from the clock given to
-// set_time_source() (tests and simulations: core/clock.hpp).
+// Durations come from the TSC where that is safe, else std::chrono::steady_clock
+// (core/tsc_clock.hpp: calibrated once per process, when the first decorator is
+// built), or from the clock given to set_time_source() (tests and simulations:
+// core/clock.hpp).
 //
 // Paths:
 //   process(prompt, options)                    synchronous
@@ -118,6 +120,7 @@
 #include "label_defaults.hpp"
 #include "llm_router.hpp"
 #include "../core/clock.hpp"
+#include "../core/tsc_clock.hpp"
 
 namespace llmetrics {
 
@@ -177,7 +180,9 @@ public:
 
     template <class Router>
     explicit monitored_router(Router&& router, Registries&... registries)
-        : router_(std::forward<Router>(router)), rec_(std::make_unique<recorder>(registries...)) {}
+        : router_(std::forward<Router>(router)), rec_(std::make_unique<recorder>(registries...)) {
+        rec_->clock = default_duration_source();
+    }
 
     monitored_router(monitored_router&&) noexcept = default;
     monitored_router(const monitored_router&) = delete;
@@ -190,7 +195,9 @@ public:
     void set_defaults(label_defaults defaults) { rec_->defaults = std::move(defaults); }
     const label_defaults& defaults() const noexcept { return rec_->defaults; }
 
-    // Durations are read from `clock` from now on (see core/clock.hpp).
+    // Durations are read from `clock` from now on (see core/clock.hpp). The
+    // default is the TSC where it is safe, steady_clock elsewhere (core/tsc_clock.hpp);
+    // set_time_source({}) picks steady_clock.
     void set_time_source(time_source clock) noexcept { rec_->clock = clock; }
     const time_source& clock() const noexcept { return rec_->clock; }
 
