@@ -4261,6 +4261,11 @@ public:
         if constexpr (expiring) return series_.sweep();
         else return 0;
     }
+    // The registry's scrape sweeps every family before it reads the self-metrics,
+    // so llmetrics_series_expired_total counts what that same scrape leaves out.
+    void sweep_before_scrape() const {
+        if constexpr (expiring) series_.sweep();
+    }
     // Where expiry reads the time (steady_clock by default); set it before other
     // threads use the family. Tests and simulations hand in a manual_clock.
     void set_time_source(time_source clock) noexcept {
@@ -4780,6 +4785,8 @@ public:
     void visit(E& e) const {
         std::vector<family_snapshot> gathered = collect_runtime();
         drop_taken_names(gathered);
+        if constexpr ((family<Fs>::expiring || ...))
+            boost::hana::for_each(families_, [](const auto& fam) { fam.sweep_before_scrape(); });
         append_self_metrics(gathered);
 
         struct entry {

@@ -171,10 +171,10 @@ TEST_CASE("remote write: Retry-After seconds and the client's Authorization head
 }
 
 namespace {
-using jobs_total = lm::counter<"jobs_total", "Jobs", lm::labels<"tenant", "kind">>;
-using wait_seconds = lm::histogram<"wait_seconds", "Wait", lm::labels<"tenant">, lm::buckets<0.1, 1, 10>>;
-using budget = lm::gauge<"budget", "Budget left", lm::labels<"tenant">, lm::series_ttl<60>>;
-using tokens = lm::native_histogram<"tokens", "Tokens", lm::labels<"tenant">>;
+struct jobs_total : lm::counter<"jobs_total", "Jobs", lm::labels<"tenant", "kind">> {};
+struct wait_seconds : lm::histogram<"wait_seconds", "Wait", lm::labels<"tenant">, lm::buckets<0.1, 1, 10>> {};
+struct budget : lm::gauge<"budget", "Budget left", lm::labels<"tenant">, lm::series_ttl<60>> {};
+struct tokens : lm::native_histogram<"tokens", "Tokens", lm::labels<"tenant">> {};
 using cache_registry = lm::registry<jobs_total, wait_seconds, budget, tokens>;
 
 // Series an encoder is given (a native histogram is not kept, so not counted).
@@ -201,7 +201,6 @@ void same_as_fresh(lm::remote_write_cache& cache, std::int64_t ts, Visit visit,
     static int push = 0;
     INFO("push " << ++push);
     series_count n;
-    visit(n);
     lm::detail::byte_buffer fresh;
     lm::remote_write_encoder f(fresh, ts, external);
     visit(f);
@@ -209,6 +208,7 @@ void same_as_fresh(lm::remote_write_cache& cache, std::int64_t ts, Visit visit,
     lm::remote_write_encoder c(cache, ts, external);
     visit(c);
     c.finish();
+    visit(n);
     CHECK(c.counts().samples == f.counts().samples);
     CHECK(c.counts().histograms == f.counts().histograms);
     CHECK(c.counts().exemplars == f.counts().exemplars);

@@ -207,6 +207,21 @@ TEST_CASE("series_ttl: written series stay, unwritten ones go after the TTL, and
     CHECK(c.at("tenant_tokens{idle}") == 1);
 }
 
+TEST_CASE("series_ttl: the scrape that first leaves a series out counts it in llmetrics_series_expired_total",
+          "[ttl]") {
+    lm::manual_clock clock;
+    ttl_registry r;
+    r.set_time_source(lm::time_source::of(clock));
+    r.get<tenant_budget>().labels("idle").set(7);
+    CHECK(scrape(r).at("tenant_budget{idle}") == 7);
+    clock.advance(61s);  // no sweep in between: the scrape's own sweep hides it
+    const capture first = scrape(r);
+    CHECK_FALSE(first.has("tenant_budget{idle}"));
+    CHECK(first.at("llmetrics_series_expired_total{tenant_budget}") == 1);
+    const capture second = scrape(r);
+    CHECK(second.samples == first.samples);  // a scrape changes nothing the next one sees
+}
+
 TEST_CASE("series_ttl: a gauge set to the value it has expires; a value outside a set goes to overflow", "[ttl]") {
     lm::manual_clock clock;
     ttl_registry r;

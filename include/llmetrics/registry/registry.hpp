@@ -154,6 +154,8 @@ public:
     void visit(E& e) const {
         std::vector<family_snapshot> gathered = collect_runtime();
         drop_taken_names(gathered);
+        if constexpr ((family<Fs>::expiring || ...))
+            boost::hana::for_each(families_, [](const auto& fam) { fam.sweep_before_scrape(); });
         append_self_metrics(gathered);
 
         struct entry {
