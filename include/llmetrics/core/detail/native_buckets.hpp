@@ -98,10 +98,27 @@ constexpr double native_octave_bound(int schema, int j) noexcept {
     return native_octave_bounds[static_cast<std::size_t>(j) << (native_max_schema - schema)];
 }
 
+// Bit j is set where the double above is above the exact 2^(j/256)/2 (rounded up;
+// the unit test proves each bit with exact integers). A value equal to such a
+// double lies above the exact bound, in the next bucket, so the index compares
+// against the double just below it: frac <= floor bound iff frac <= exact bound.
+inline constexpr std::array<std::uint64_t, 4> native_bounds_rounded_up{
+    0x8ec00e453f68265aULL, 0x3d6aadd8aa765fe8ULL, 0x499adfcc1d631775ULL, 0x2ca5afa45ea2ef76ULL};
+
+inline constexpr std::array<double, 256> native_octave_floor_bounds = [] {
+    std::array<double, 256> out{};
+    for (std::size_t j = 0; j < 256; ++j) {
+        const bool up = (native_bounds_rounded_up[j / 64] >> (j % 64)) & 1;
+        out[j] = up ? std::bit_cast<double>(std::bit_cast<std::uint64_t>(native_octave_bounds[j]) - 1)
+                    : native_octave_bounds[j];
+    }
+    return out;
+}();
+
 // For schema s > 0 and each of 512 slices of the octave (frac in [0.5 + t/1024,
-// 0.5 + (t+1)/1024), the top 9 mantissa bits): how many of the schema's 2^s bounds
-// lie below the slice. Bounds are at least 0.00135 apart (schema 8) and a slice is
-// 0.00098 wide, so at most one more lies below any frac of the slice.
+// 0.5 + (t+1)/1024), the top 9 mantissa bits): how many of the schema's 2^s floor
+// bounds lie below the slice. Bounds are at least 0.00135 apart (schema 8) and a
+// slice is 0.00098 wide, so at most one more lies below any frac of the slice.
 inline constexpr int native_slice_bits = 9;
 inline constexpr std::array<std::array<std::uint16_t, 1 << native_slice_bits>, native_max_schema>
     native_bounds_below_slice = [] {
@@ -110,7 +127,7 @@ inline constexpr std::array<std::array<std::uint16_t, 1 << native_slice_bits>, n
             int k = 0;
             for (int t = 0; t < (1 << native_slice_bits); ++t) {
                 const double lower = 0.5 + t / double(2 << native_slice_bits);
-                while (k < (1 << schema) && native_octave_bound(schema, k) < lower) ++k;
+                while (k < (1 << schema) && native_octave_floor_bounds[static_cast<std::size_t>(k) << (native_max_schema - schema)] < lower) ++k;
                 out[static_cast<std::size_t>(schema - 1)][static_cast<std::size_t>(t)] = static_cast<std::uint16_t>(k);
             }
         }
@@ -138,7 +155,7 @@ inline std::int32_t native_bucket_index(double a, int schema) noexcept {
                                                              [static_cast<std::size_t>(mantissa >> (52 - native_slice_bits))];
         // Bound `first` of the schema, or 1.0 (above every frac) past the last one.
         const std::size_t at = std::size_t{first} << (native_max_schema - schema);
-        const double next = at < native_octave_bounds.size() ? native_octave_bounds[at] : 1.0;
+        const double next = at < native_octave_floor_bounds.size() ? native_octave_floor_bounds[at] : 1.0;
         const int below = static_cast<int>(first) + (next < frac);
         return static_cast<std::int32_t>(below + (exp - 1) * (1 << schema));
     }
