@@ -17,6 +17,7 @@
 #include <llmetrics/instrument/catalog.hpp>
 #include <llmetrics/instrument/gateway_catalog.hpp>
 #include <llmetrics/instrument/genai_catalog.hpp>
+#include <llmetrics/core/tsc_clock.hpp>
 #include <llmetrics/instrument/monitored_router.hpp>
 
 namespace lm = llmetrics;
@@ -51,6 +52,15 @@ struct trivial_router {
     void register_model(const lm::model_config&) {}
 };
 
+// The loop every BM_monitored_* benchmark times.
+template <class Monitored>
+void process_loop(benchmark::State& state, Monitored& monitored, const lm::request_options& options) {
+    for (auto _ : state) {
+        auto r = monitored.process("Hello", options);
+        benchmark::DoNotOptimize(r);
+    }
+}
+
 void BM_bare_router(benchmark::State& state) {
     trivial_router router;
     const lm::request_options options{.model = "gpt-4", .tenant_id = "tenant-a"};
@@ -63,7 +73,7 @@ BENCHMARK(BM_bare_router);
 
 // What instrumenting by hand costs: the same four tutorial metrics through
 // handles resolved once, timed with two steady_clock reads. The decorator's
-// own share is BM_monitored_tutorial minus this.
+// own share is BM_monitored_tutorial_steady_clock minus this.
 void BM_hand_instrumented(benchmark::State& state) {
     trivial_router router;
     lm::catalog_registry metrics;
@@ -89,12 +99,21 @@ void BM_monitored_tutorial(benchmark::State& state) {
     lm::catalog_registry metrics;
     lm::monitored_router monitored{router, metrics};
     const lm::request_options options{.model = "gpt-4", .tenant_id = "tenant-a"};
-    for (auto _ : state) {
-        auto r = monitored.process("Hello", options);
-        benchmark::DoNotOptimize(r);
-    }
+    process_loop(state, monitored, options);
 }
 BENCHMARK(BM_monitored_tutorial);
+
+// The same timed with steady_clock instead of the default (the TSC where it is
+// safe, core/tsc_clock.hpp): the difference is what the TSC saves per call.
+void BM_monitored_tutorial_steady_clock(benchmark::State& state) {
+    trivial_router router;
+    lm::catalog_registry metrics;
+    lm::monitored_router monitored{router, metrics};
+    monitored.set_time_source({});
+    const lm::request_options options{.model = "gpt-4", .tenant_id = "tenant-a"};
+    process_loop(state, monitored, options);
+}
+BENCHMARK(BM_monitored_tutorial_steady_clock);
 
 // The same with a clock that costs nothing: the decorator's cost apart from
 // its two clock reads (which dominate on virtual machines).
@@ -104,10 +123,7 @@ void BM_monitored_tutorial_free_clock(benchmark::State& state) {
     lm::monitored_router monitored{router, metrics};
     monitored.set_time_source(lm::time_source([](const void*) noexcept -> std::int64_t { return 0; }, nullptr));
     const lm::request_options options{.model = "gpt-4", .tenant_id = "tenant-a"};
-    for (auto _ : state) {
-        auto r = monitored.process("Hello", options);
-        benchmark::DoNotOptimize(r);
-    }
+    process_loop(state, monitored, options);
 }
 BENCHMARK(BM_monitored_tutorial_free_clock);
 
@@ -115,6 +131,14 @@ void BM_steady_clock_now(benchmark::State& state) {
     for (auto _ : state) benchmark::DoNotOptimize(std::chrono::steady_clock::now());
 }
 BENCHMARK(BM_steady_clock_now);
+
+// One reading of the default duration source (the counter `tsc` says whether it is the TSC).
+void BM_default_duration_source_now(benchmark::State& state) {
+    const lm::time_source source = lm::default_duration_source();
+    for (auto _ : state) benchmark::DoNotOptimize(source.now_ns());
+    state.counters["tsc"] = source.reads_tsc() ? 1 : 0;
+}
+BENCHMARK(BM_default_duration_source_now);
 
 // Four label combinations in turn (the demo's tenants x models).
 void BM_monitored_tutorial_rotating(benchmark::State& state) {
@@ -139,10 +163,7 @@ void BM_monitored_tutorial_and_genai(benchmark::State& state) {
     lm::genai_registry genai;
     lm::monitored_router monitored{router, metrics, genai};
     const lm::request_options options{.model = "gpt-4", .tenant_id = "tenant-a", .provider = "openai"};
-    for (auto _ : state) {
-        auto r = monitored.process("Hello", options);
-        benchmark::DoNotOptimize(r);
-    }
+    process_loop(state, monitored, options);
 }
 BENCHMARK(BM_monitored_tutorial_and_genai);
 
@@ -154,10 +175,7 @@ void BM_monitored_gateway_nothing_reported(benchmark::State& state) {
     lm::llm_router_gateway_registry metrics;
     lm::monitored_router monitored{router, metrics};
     const lm::request_options options{.model = "gpt-4", .tenant_id = "tenant-a"};
-    for (auto _ : state) {
-        auto r = monitored.process("Hello", options);
-        benchmark::DoNotOptimize(r);
-    }
+    process_loop(state, monitored, options);
 }
 BENCHMARK(BM_monitored_gateway_nothing_reported);
 
@@ -175,10 +193,7 @@ void BM_monitored_gateway_report(benchmark::State& state) {
                         {"gpt-4", "gpt-4-2", lm::upstream_state::up, 11, 1100}};
     report.overhead_seconds = 0.0004;
     const lm::request_options options{.model = "gpt-4", .tenant_id = "tenant-a", .routing = &report};
-    for (auto _ : state) {
-        auto r = monitored.process("Hello", options);
-        benchmark::DoNotOptimize(r);
-    }
+    process_loop(state, monitored, options);
 }
 BENCHMARK(BM_monitored_gateway_report);
 
@@ -188,10 +203,7 @@ void BM_monitored_tutorial_threads(benchmark::State& state) {
     static lm::catalog_registry metrics;
     static lm::monitored_router monitored{router, metrics};
     const lm::request_options options{.model = "gpt-4", .tenant_id = "tenant-a"};
-    for (auto _ : state) {
-        auto r = monitored.process("Hello", options);
-        benchmark::DoNotOptimize(r);
-    }
+    process_loop(state, monitored, options);
 }
 BENCHMARK(BM_monitored_tutorial_threads)->Threads(2);
 

@@ -1,7 +1,7 @@
 // A router that retries and falls back reports what it did in a routing_report;
 // monitored_router turns it into the gateway families (attempts by upstream and
-// result, retries, fallbacks, retries exhausted, upstream health), and
-// tenant_budgets keeps spend and budget together. The report travels in the
+// result, retries, fallbacks, retries exhausted, upstream health), and records
+// the result's cost as the tenant's spend, charged to an attached tenant_budgets. The report travels in the
 // options, so a call that fails in the end is counted too.
 #include <cstdio>
 #include <stdexcept>
@@ -37,10 +37,11 @@ int main() {
     lm::monitored_router router{engine, metrics};
     lm::tenant_budgets budgets{metrics};
     budgets.set_budget("tenant-a", 100);  // cents
+    router.attach(budgets);
 
     lm::routing_report report;
-    const auto r = router.process("Hello", {.model = "gpt-4", .tenant_id = "tenant-a", .routing = &report});
-    budgets.spend("tenant-a", r.metrics.cost.value_or(0) * 100);  // spend += 0.04, budget -= 0.04
+    // The result's cost (0.04 cents): spend += 0.04, budget -= 0.04.
+    router.process("Hello", {.model = "gpt-4", .tenant_id = "tenant-a", .routing = &report});
 
     const std::string body = lm::render(metrics, lm::format::prometheus);
     for (std::size_t pos = 0, end; pos < body.size(); pos = end + 1) {

@@ -1491,6 +1491,51 @@ struct exemplar {
 #include <cstdint>
 #include <type_traits>
 
+
+// ---- begin llmetrics/core/detail/tsc_read.hpp ----
+// Reading the time stamp counter as nanoseconds, given a calibration (made once,
+// by core/tsc_clock.hpp). Kept apart from the calibration so that time_source
+// (core/clock.hpp) can recognise a TSC source without pulling in the
+// calibration's includes.
+
+#include <cstdint>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <x86intrin.h>
+#define LLMETRICS_HAS_TSC 1
+#else
+#define LLMETRICS_HAS_TSC 0
+#endif
+
+namespace llmetrics::detail {
+
+// steady_clock nanoseconds = ns0 + (ticks - tick0) * ns_per_tick.
+struct tsc_scale {
+    std::uint64_t tick0 = 0;
+    std::int64_t ns0 = 0;
+    double ns_per_tick = 0.0;
+};
+
+inline std::uint64_t read_tsc() noexcept {
+#if LLMETRICS_HAS_TSC
+    return __rdtsc();
+#else
+    return 0;
+#endif
+}
+
+// A time_source::now_fn: the context is the tsc_scale. The difference is taken
+// signed, so a reading a few ticks behind tick0 (another CPU's counter) stays near
+// ns0 instead of wrapping.
+inline std::int64_t tsc_now_ns(const void* context) noexcept {
+    const auto& s = *static_cast<const tsc_scale*>(context);
+    const auto ticks = static_cast<std::int64_t>(read_tsc() - s.tick0);
+    return s.ns0 + static_cast<std::int64_t>(static_cast<double>(ticks) * s.ns_per_tick);
+}
+
+}  // namespace llmetrics::detail
+// ---- end llmetrics/core/detail/tsc_read.hpp ----
+
 namespace llmetrics {
 
 // An instant as people read it (reports print it as an RFC 3339 time).
@@ -1527,19 +1572,24 @@ public:
             .count();
     }
 
+    // Never negative: two TSC readings on different CPUs may be a few ticks apart.
     double seconds_since(std::int64_t start_ns) const noexcept {
-        return static_cast<double>(now_ns() - start_ns) * 1e-9;  // not / 1e9: a division costs nanoseconds on every call
+        const std::int64_t elapsed = now_ns() - start_ns;
+        return static_cast<double>(elapsed > 0 ? elapsed : 0) * 1e-9;  // not / 1e9: a division costs nanoseconds
     }
 
-    // The current instant: system_clock::now() by default; a clock handed in
-    // with of() serves both readings, its value taken as time since the Unix epoch.
+    // The current instant: system_clock::now() by default and for the TSC source
+    // (it counts durations only); a clock handed in with of() serves both
+    // readings, its value taken as time since the Unix epoch.
     wall_time wall_now() const noexcept {
-        if (fn_)
+        if (fn_ && !reads_tsc())
             return wall_time{std::chrono::duration_cast<wall_time::duration>(std::chrono::nanoseconds{fn_(context_)})};
         return std::chrono::system_clock::now();
     }
 
     bool is_steady_clock() const noexcept { return fn_ == nullptr; }
+    // Durations come from the time stamp counter (core/tsc_clock.hpp).
+    bool reads_tsc() const noexcept { return fn_ == &detail::tsc_now_ns; }
 
 private:
     now_fn fn_ = nullptr;
@@ -1924,12 +1974,23 @@ private:
 // expire_series(), and from an insert that finds the family full) reads each
 // series' change mark (the summed stripes of a counter, a gauge's value, a
 // histogram's count, hashed over the node's slots) and stamps the sweep's time
-// when the mark moved. A live node whose mark stayed for the TTL is hidden:
-// left out of the exposition, its values untouched. A hidden node is
-//   - shown again, values continued, when a later sweep sees its mark move (a
-//     handle kept from before wrote to it) or when labels(...) asks for it;
+// when the mark moved. A live node whose mark stayed for the TTL is hidden: left
+// out of the exposition and
 //   - retired when nobody holds it: zeroed, taken out of the table and put on a
-//     free list, from which a new label set takes it (the slot is reused).
+//     free list, from which a new label set takes it (the slot is reused);
+//   - emptied when a held_series holds it: each slot's take_out() empties its
+//     cells by atomic exchanges (a counter's stripes, a histogram's buckets and
+//     sums; a gauge goes to 0; a native histogram swaps in empty blocks of the
+//     same layout and keeps the old ones, storage/detail/native_cell.hpp), and
+//     the mark of what it took is compared with the one the sweep saw. Equal: the
+//     node is hidden, its created time renewed, so the handle's next write brings
+//     it back from zero as a new series (Prometheus sees a reset). Different (a
+//     write came in between): all of it is put back (added again; a gauge only
+//     if nothing was written since) and the node stays shown, as written.
+// A hidden node is shown again when a later sweep sees its mark move from the
+// empty node's (a kept handle wrote) or when labels(...) asks for it; a hidden
+// node nobody holds any more is retired by the next sweep. remove() and reset()
+// hide the same way, taking out whatever is there.
 // Who holds a node: every held_series (storage/held_series.hpp) that labels(...)
 // returned, temporaries included, counts itself in `holders`. Retiring is one CAS
 // of holders from 0 to `retired`, so no handle can exist on a retired node, and a
@@ -1941,15 +2002,22 @@ private:
 // has a mark different from the one the sweep before w saw, so the first sweep
 // after w stamps a time >= w and the node is not hidden before w + TTL (values
 // that change nothing, inc(0) or a gauge set to the value it has, are not writes
-// here: a gauge expires when its value stays the same for the TTL). A write racing
-// the sweep that hides a node lands in the node's cells, which hiding does not
-// touch, and the next sweep shows the node again with it. Zeroing happens only on
-// retirement, after the CAS saw no holder; each holder's writes happen before its
-// release decrement, so no write can land after the zeroing. Nothing is lost; what
-// a race can cost is one scrape in which a series written during that scrape's
-// sweep is absent. A kept handle therefore does not restart from zero after an
-// expiry (its series comes back with its count continued, which Prometheus reads
-// as the same series, not a reset); a label set that nobody held restarts from zero.
+// here: a gauge expires when its value stays the same for the TTL). Emptying a
+// held node loses nothing: an exchange is one read-modify-write, so a racing
+// increment lands either before it (in what was taken) or after it (left in the
+// cell); relaxed order suffices because each cell is an independent tally and
+// the sweep only needs atomicity per cell (a native histogram's blocks are
+// quiescent when counted, and its classic half pairs acquire with the writer's
+// release: native_series.hpp), and the comparison with the sweep's
+// mark makes what was taken exactly what the sweep saw (else it goes back),
+// added up in taken_out(); what a racing write leaves behind moves the mark, so
+// the next sweep shows the node with it. Zeroing happens only on retirement, after the
+// CAS saw no holder; each holder's writes happen before its release decrement, so
+// no write can land after the zeroing. What a race can cost: one scrape in which
+// a series written during that scrape's sweep is absent; a histogram observation
+// racing the emptying may leave its bucket and have its sum taken (or the
+// reverse), so the sum is off by that value while counts stay exact; a gauge
+// written while its put-back runs keeps the written value.
 //
 // Why memory is bounded: the table holds at most max_series nodes (hidden held
 // ones count), and a new node is built only when no free node has room for the
@@ -2221,7 +2289,7 @@ public:
         std::lock_guard lock(mutex_);
         node* n = find(hash_values(values), values);
         if (!n || n->overflow || !n->live.load(std::memory_order_relaxed)) return false;
-        if constexpr (Expiring) hide(n, clock_.now_ns(), mark_of(*n));
+        if constexpr (Expiring) hide(n, clock_.now_ns(), nullptr);
         else kill(n);
         return true;
     }
@@ -2232,7 +2300,7 @@ public:
         for (node* n = head_.load(std::memory_order_relaxed); n; n = n->next.load(std::memory_order_relaxed)) {
             if (!n->live.load(std::memory_order_relaxed)) continue;
             if constexpr (Expiring) {
-                if (!n->overflow) hide(n, now, mark_of(*n));
+                if (!n->overflow) hide(n, now, nullptr);
             } else {
                 kill(n);
             }
@@ -2275,6 +2343,7 @@ public:
     std::size_t size() const noexcept { return count_.load(std::memory_order_relaxed); }
     std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
     std::uint64_t expired() const noexcept { return expired_.load(std::memory_order_relaxed); }
+    std::uint64_t taken_out() const noexcept { return taken_out_.load(std::memory_order_relaxed); }
     std::size_t bytes() const noexcept {
         std::lock_guard lock(mutex_);
         std::size_t tables = 0;
@@ -2467,12 +2536,57 @@ private:
         return nullptr;
     }
 
-    // Out of the exposition, values kept; retired at once when nobody holds it.
-    void hide(node* n, std::int64_t now, std::uint64_t mark) {
+    // Out of the exposition: retired at once when nobody holds it, else emptied
+    // of the values `seen` (the sweep's mark) stands for, with a new created
+    // time, so a kept handle's next write starts its series from zero. False,
+    // with the node still shown, when a write came after the sweep read `seen`.
+    // remove() and reset() pass no mark: they take out whatever is there.
+    bool hide(node* n, std::int64_t now, const std::uint64_t* seen) {
+        if (try_retire(n)) {
+            n->live.store(false, std::memory_order_release);
+            retire(n);
+            return true;
+        }
+        if (!take_out(n, seen)) {
+            n->expiry.mark = mark_of(*n);
+            n->expiry.changed_ns = now;
+            return false;
+        }
+        n->created.store(unix_time_seconds(), std::memory_order_relaxed);
         n->live.store(false, std::memory_order_release);
-        n->expiry.mark = mark;
+        n->expiry.mark = zero_mark();  // any write since moves it
         n->expiry.changed_ns = now;
-        if (try_retire(n)) retire(n);
+        return true;
+    }
+
+    // Empties every slot of a held node (each slot's take_out() loses no racing
+    // write) and compares what it took with `seen`; on a mismatch puts it all back.
+    bool take_out(node* n, const std::uint64_t* seen) {
+        auto& taken = taken_;
+        taken.resize(Slots);
+        for (std::size_t i = 0; i < Slots; ++i) taken[i] = n->slots()[i].take_out();
+        if (seen) {
+            std::uint64_t m = 0;
+            for (std::size_t i = 0; i < Slots; ++i) m = mix(m + SlotFactory::taken_mark(taken[i]) + i);
+            if (m != *seen) {
+                for (std::size_t i = 0; i < Slots; ++i) n->slots()[i].put_back(taken[i]);
+                return false;
+            }
+        }
+        std::uint64_t count = 0;
+        for (std::size_t i = 0; i < Slots; ++i) {
+            count += SlotFactory::taken_count(taken[i]);
+            n->slots()[i].drop(taken[i]);
+        }
+        taken_out_.fetch_add(count, std::memory_order_relaxed);
+        return true;
+    }
+
+    // The mark of a node whose slots are all empty (every change mark is 0 then).
+    static std::uint64_t zero_mark() noexcept {
+        std::uint64_t m = 0;
+        for (std::size_t i = 0; i < Slots; ++i) m = mix(m + i);
+        return m;
     }
 
     void retire(node* n) {
@@ -2501,10 +2615,7 @@ private:
                     n->expiry.changed_ns = now;
                     n->live.store(true, std::memory_order_release);
                 } else if (n->live.load(std::memory_order_relaxed)) {
-                    if (now - n->expiry.changed_ns >= ttl_ns_) {
-                        hide(n, now, mark);
-                        ++hidden;
-                    }
+                    if (now - n->expiry.changed_ns >= ttl_ns_ && hide(n, now, &mark)) ++hidden;
                 } else if (try_retire(n)) {  // hidden, and its last holder went
                     retire(n);
                 }
@@ -2591,12 +2702,14 @@ private:
     std::atomic<std::size_t> count_{0};
     std::atomic<std::uint64_t> dropped_{0};
     std::atomic<std::uint64_t> expired_{0};
+    std::atomic<std::uint64_t> taken_out_{0};
     node_arena arena_;
     SlotFactory factory_;
     // Expiring maps only; under the lock.
     time_source clock_;
     std::int64_t last_sweep_ns_ = clock_.now_ns();
     std::array<std::vector<node*>, Expiring ? capacity_classes : 0> free_;
+    std::vector<typename Slot::taken_values> taken_;  // take_out's scratch
 };
 
 }  // namespace llmetrics::detail
@@ -2688,6 +2801,7 @@ private:
 // sooner than client_golang (which counts populated buckets) for gappy data.
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstddef>
@@ -2695,6 +2809,7 @@ private:
 #include <limits>
 #include <new>
 #include <thread>
+#include <utility>
 #include <vector>
 
 
@@ -3013,6 +3128,50 @@ public:
         reset_locked();
     }
 
+    // Expiry of a held series (series_map.hpp). Subtracting per bucket is not
+    // sound here (a layout change may move counts between buckets), so take_out()
+    // swaps every stripe to an empty block of the same layout (what grow() does,
+    // without the fold) and keeps the old, quiescent blocks: a racing observation
+    // is either in them or in the new ones. drop() then frees them (the series
+    // restarts from zero, its layout kept); put_back() folds them into the new
+    // blocks instead, so nothing is lost. The flag is held from take_out() until
+    // then: no layout change can come in between.
+    struct taken_blocks {
+        std::array<native_block*, stripe_count> old{};
+        std::uint64_t observations = 0;
+    };
+    void take_out(taken_blocks& t) {
+        lock(busy_);
+        t = {};
+        for (std::size_t s = 0; s < stripe_count; ++s) {
+            native_stripe& st = stripes_[s];
+            native_block* b = current(st);
+            if (!b) continue;
+            freeze(*b);  // its ranges are final: the new block covers them
+            native_block* fresh = native_block::make(b->schema, b->zero_threshold, b->tag, b->pos_cap, b->neg_cap);
+            fresh->pos_range.store(b->pos_range.load(std::memory_order_relaxed) & ~index_range::frozen_bit,
+                                   std::memory_order_relaxed);
+            fresh->neg_range.store(b->neg_range.load(std::memory_order_relaxed) & ~index_range::frozen_bit,
+                                   std::memory_order_relaxed);
+            t.old[s] = switch_to(st, fresh);
+            t.observations += t.old[s]->total();
+        }
+    }
+    void put_back(taken_blocks& t) noexcept {
+        for (std::size_t s = 0; s < stripe_count; ++s) {
+            if (!t.old[s]) continue;
+            fold_into(*t.old[s], *current(stripes_[s]), t.old[s]->schema);
+            release(std::exchange(t.old[s], nullptr));
+        }
+        busy_.store(false, std::memory_order_release);
+    }
+    void drop(taken_blocks& t) noexcept {
+        for (auto& b : t.old) release(std::exchange(b, nullptr));
+        last_reset_ = unix_time_seconds();
+        reset_time_.store(last_reset_, std::memory_order_relaxed);
+        busy_.store(false, std::memory_order_release);
+    }
+
     std::size_t bytes() const noexcept { return own_bytes_.load(std::memory_order_relaxed); }
 
     // Called under the flag at every reset, after the old blocks are quiescent (a
@@ -3023,12 +3182,13 @@ public:
     }
 
 private:
+    static void lock(std::atomic<bool>& flag) noexcept {
+        for (unsigned n = 0; flag.exchange(true, std::memory_order_acquire); ++n)
+            if (n > 64) std::this_thread::yield();
+    }
     struct flag_guard {
         std::atomic<bool>& flag;
-        explicit flag_guard(std::atomic<bool>& f) noexcept : flag(f) {
-            for (unsigned n = 0; flag.exchange(true, std::memory_order_acquire); ++n)
-                if (n > 64) std::this_thread::yield();
-        }
+        explicit flag_guard(std::atomic<bool>& f) noexcept : flag(f) { lock(flag); }
         ~flag_guard() { flag.store(false, std::memory_order_release); }
     };
 
@@ -3258,6 +3418,14 @@ private:
     // ones still pinned to the old block, folds the old counts (unless a reset
     // drops them) and frees the old block. Under the flag.
     void install(native_stripe& st, native_block* fresh, bool fold, int from_schema = 0) {
+        native_block* old = switch_to(st, fresh);
+        if (old && fold) fold_into(*old, *fresh, from_schema);
+        release(old);
+    }
+
+    // Installs `fresh`, switches writers to it and returns the old block (null
+    // when none) once the writers still pinned to it are done. Under the flag.
+    native_block* switch_to(native_stripe& st, native_block* fresh) {
         account(static_cast<std::ptrdiff_t>(native_block::bytes_for(fresh->pos_cap, fresh->neg_cap)));
         std::uint64_t s = st.state.load(std::memory_order_relaxed);
         const unsigned old_slot = static_cast<unsigned>(s >> 48) & 1;
@@ -3275,8 +3443,7 @@ private:
             if (n > 64) std::this_thread::yield();
         }
         st.blocks[old_slot].store(nullptr, std::memory_order_relaxed);
-        if (old && fold) fold_into(*old, *fresh, from_schema);
-        release(old);
+        return old;
     }
 
     void fold_into(const native_block& old, native_block& fresh, int from_schema) noexcept {
@@ -3458,6 +3625,24 @@ public:
         exemplars_.clear(1);
     }
 
+    // Expiry of a held series (storage/detail/series_map.hpp): every stripe is
+    // emptied by one exchange, so a racing increment is either in what was taken
+    // or still in its stripe, never lost or counted twice.
+    using taken_values = counter_value;
+    taken_values take_out() noexcept {
+        counter_value out;
+        for (std::size_t s = 0; s < detail::stripe_count; ++s) {
+            out.integral += base_[s * Stride].integral.exchange(0, std::memory_order_relaxed);
+            out.fractional += base_[s * Stride].fractional.exchange(0.0, std::memory_order_relaxed);
+        }
+        return out;
+    }
+    void put_back(const taken_values& v) noexcept {
+        base_[0].integral.fetch_add(v.integral, std::memory_order_relaxed);
+        if (v.fractional != 0.0) detail::atomic_add(base_[0].fractional, v.fractional);
+    }
+    void drop(taken_values&) noexcept { exemplars_.clear(1); }
+
 private:
     detail::counter_cell& mine() const noexcept { return base_[detail::this_thread_stripe() * Stride]; }
     void note(const exemplar& e, double amount) noexcept {
@@ -3487,6 +3672,16 @@ public:
 
     double value() const noexcept { return value_.load(std::memory_order_relaxed); }
     void clear() noexcept { set(0.0); }
+
+    // Expiry of a held series: back to 0. Putting back restores the old value only
+    // if nothing was written since (a racing set() or inc() wins over it).
+    using taken_values = double;
+    taken_values take_out() noexcept { return value_.exchange(0.0, std::memory_order_relaxed); }
+    void put_back(taken_values v) noexcept {
+        double zero = 0.0;
+        value_.compare_exchange_strong(zero, v, std::memory_order_relaxed, std::memory_order_relaxed);
+    }
+    void drop(taken_values&) noexcept {}
 
 private:
     std::atomic<double> value_{0.0};
@@ -3559,6 +3754,28 @@ public:
         }
         exemplars_.clear(bucket_count + 1);
     }
+
+    // Expiry of a held series: each bucket and sum emptied by one exchange, so no
+    // observation's bucket is lost or counted twice (count = sum of the buckets in
+    // every reading). A racing observation may leave its bucket and take its sum
+    // out, or the reverse: the sum is then off by that one value.
+    using taken_values = histogram_reading<bucket_count>;
+    taken_values take_out() noexcept {
+        taken_values out;
+        for (std::size_t s = 0; s < detail::stripe_count; ++s) {
+            cell& c = base_[s * Stride];
+            for (std::size_t b = 0; b <= bucket_count; ++b)
+                out.counts[b] += c.counts[b].exchange(0, std::memory_order_relaxed);
+            out.sum += c.sum.exchange(0.0, std::memory_order_relaxed);
+        }
+        return out;
+    }
+    void put_back(const taken_values& v) noexcept {
+        for (std::size_t b = 0; b <= bucket_count; ++b)
+            if (v.counts[b]) base_[0].counts[b].fetch_add(v.counts[b], std::memory_order_relaxed);
+        detail::atomic_add(base_[0].sum, v.sum);
+    }
+    void drop(taken_values&) noexcept { exemplars_.clear(bucket_count + 1); }
 
     static constexpr std::span<const double> bounds() noexcept { return {Bounds.data(), Bounds.size()}; }
 
@@ -3673,6 +3890,41 @@ public:
         exemplars_.clear(exemplar_cells_count);
     }
 
+    // Expiry of a held series (storage/detail/series_map.hpp; the native part:
+    // native_cell::take_out). The classic part is taken first, each counter by one
+    // exchange (acquire, pairing with the writer's release): an observation whose
+    // classic half is taken has its native half in the blocks taken after it, and
+    // one whose native half is in the new blocks leaves its classic half. Settled:
+    // no taken native half still has its classic half to come.
+    struct taken_values {
+        std::array<std::uint64_t, has_classic ? bucket_count + 1 : 0> classic{};
+        detail::native_cell::taken_blocks native;
+        bool settled() const noexcept {
+            std::uint64_t n = 0;
+            for (std::uint64_t c : classic) n += c;
+            return !has_classic || n == native.observations;
+        }
+    };
+    taken_values take_out() {
+        taken_values t;
+        if constexpr (has_classic)
+            for (std::size_t s = 0; s < detail::stripe_count; ++s)
+                for (std::size_t b = 0; b <= bucket_count; ++b)
+                    t.classic[b] += classic_[s * Stride].counts[b].exchange(0, std::memory_order_acquire);
+        native_.take_out(t.native);
+        return t;
+    }
+    void put_back(taken_values& t) noexcept {
+        native_.put_back(t.native);
+        if constexpr (has_classic)
+            for (std::size_t b = 0; b <= bucket_count; ++b)
+                if (t.classic[b]) classic_[0].counts[b].fetch_add(t.classic[b], std::memory_order_release);
+    }
+    void drop(taken_values& t) noexcept {
+        native_.drop(t.native);
+        exemplars_.clear(exemplar_cells_count);
+    }
+
     static constexpr std::span<const double> bounds() noexcept { return {F::bounds.data(), F::bounds.size()}; }
 
 private:
@@ -3721,9 +3973,17 @@ struct striped_slot_factory {
         for (std::size_t i = 0; i < n; ++i) new (first + i) Slot(base + i, rejected);
     }
     std::size_t bytes() const noexcept { return pool.bytes(); }
-    static std::uint64_t change_mark(const Slot& s) noexcept {
-        const auto v = s.value();
+    static std::uint64_t change_mark(const Slot& s) noexcept { return taken_mark(s.value()); }
+    // The same for the values take_out() returned; taken_count: its whole increments
+    // or observations (what expiry_taken_out() adds up).
+    template <class V>
+    static std::uint64_t taken_mark(const V& v) noexcept {
         if constexpr (requires { v.integral; }) return v.integral + std::bit_cast<std::uint64_t>(v.fractional);
+        else return v.count();
+    }
+    template <class V>
+    static std::uint64_t taken_count(const V& v) noexcept {
+        if constexpr (requires { v.integral; }) return v.integral;
         else return v.count();
     }
 };
@@ -3735,7 +3995,9 @@ struct gauge_slot_factory {
         for (std::size_t i = 0; i < n; ++i) new (first + i) gauge_series(rejected);
     }
     std::size_t bytes() const noexcept { return 0; }
-    static std::uint64_t change_mark(const gauge_series& s) noexcept { return std::bit_cast<std::uint64_t>(s.value()); }
+    static std::uint64_t change_mark(const gauge_series& s) noexcept { return taken_mark(s.value()); }
+    static std::uint64_t taken_mark(double v) noexcept { return std::bit_cast<std::uint64_t>(v); }
+    static std::uint64_t taken_count(double) noexcept { return 0; }
 };
 
 // Native histogram series: the classic part (if any) from a pool, the native
@@ -3754,7 +4016,13 @@ struct native_slot_factory {
     std::size_t bytes() const noexcept {
         return (Classic ? pool.bytes() : 0) + native_bytes->load(std::memory_order_relaxed);
     }
-    static std::uint64_t change_mark(const Slot& s) { return s.observations(); }
+    // Doubled, so what was taken while a classic half was still to come never
+    // matches what a sweep saw: it is put back.
+    static std::uint64_t change_mark(const Slot& s) { return 2 * s.observations(); }
+    static std::uint64_t taken_mark(const typename Slot::taken_values& t) noexcept {
+        return 2 * t.native.observations + (t.settled() ? 0 : 1);
+    }
+    static std::uint64_t taken_count(const typename Slot::taken_values& t) noexcept { return t.native.observations; }
 };
 
 template <class F>
@@ -3790,8 +4058,10 @@ struct slot_types<F, Stride, metric_type::histogram> {
 // `held_series<S>`: what `labels(...)` returns for a family with series_ttl<S>.
 // It forwards to the series (inc, set, observe, value, ...) and holds it: while a
 // held_series exists its series' storage is never given to another label set, so
-// a handle kept across an expiry still writes to its own label set. Copies hold
-// too; the last one to go lets the storage be reused once the series expired.
+// a handle kept across an expiry still writes to its own label set, which comes
+// back from zero, as a new series, with the next write (the expiry took its
+// values out: detail/series_map.hpp). Copies hold too; the last one to go lets
+// the storage be reused once the series expired.
 //
 // Holding costs one atomic add when the handle is made and one when it goes;
 // writes through it cost what writes through `S&` cost. Keep one for the hot
@@ -3971,8 +4241,8 @@ public:
     // a handle kept from before writes to it (a gauge: sets it to non-zero), so
     // cached handles never write into the void. With value sets, every combination
     // sharing the free-form values goes. Returns whether it existed. With
-    // series_ttl<S> it does what expiry does: hides the label set, zeroed and
-    // reused at once when no held_series holds it, values kept while one does.
+    // series_ttl<S> it does what expiry does: hides the label set and zeroes it,
+    // its storage reused at once when no held_series holds it.
     template <class... A>
     bool remove(const A&... args) {
         const auto [values, closed_ok] = resolve(args...);
@@ -3998,6 +4268,9 @@ public:
     }
     // Series hidden by expiry so far.
     std::uint64_t expired() const noexcept { return series_.expired(); }
+    // What hiding took out of series a held_series kept (they restart from zero):
+    // whole counter increments, histogram observations; 0 for gauges.
+    std::uint64_t taken_out_by_expiry() const noexcept { return series_.taken_out(); }
 
     // Label sets in use (removed ones included, up to max_series; with
     // series_ttl<S>, hidden ones while a handle holds them).

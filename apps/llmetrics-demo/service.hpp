@@ -57,6 +57,8 @@ public:
           paced_(engine_, mutex_),
           streams_(paced_, metrics) {
         give_demo_budgets(budgets_);
+        router_.attach(budgets_);  // each call's cost: spend, and charged to the tenant's budget
+        streams_.attach(budgets_);
         router_.set_time_source(lm::time_source::of(clock_));
         router_.initialize();
         router_.register_model({.id = "gpt-4", .format = "api", .loader = "openai"});
@@ -139,8 +141,6 @@ private:
                 lm::record_cache_operation(*metrics_, "model", engine_.random().uniform(0, 1) < 0.3, tenant);
                 if (chat.stream) result = router_.process_stream(chat.prompt, call, [](std::string_view) {});
                 else result = router_.process(chat.prompt, call);
-                budgets_.spend(tenant.empty() ? std::string_view("unknown") : tenant,
-                               result.metrics.cost.value_or(0) * 100);
             } else {
                 clock_.advance(engine_.random().uniform(0.0005, 0.004));
                 (void)engine_.random().uniform(0, 1);

@@ -39,6 +39,7 @@ inline outcome simulate(const demo_options& options, demo_registry& metrics, std
     router.set_time_source(time);
     lm::tenant_budgets budgets{metrics};
     give_demo_budgets(budgets);
+    router.attach(budgets);  // the router records each call's cost as spend and charges it here
 
     router.initialize();
     router.register_model({.id = "gpt-4", .format = "api", .loader = "openai"});
@@ -68,9 +69,8 @@ inline outcome simulate(const demo_options& options, demo_registry& metrics, std
                 .model = model, .tenant_id = tenant, .max_tokens = 50 + 10 * (i % 5), .routing = &routing};
             // --stream-share: drawn only when asked, so the default run stays the tutorial's.
             const bool stream = options.stream_share > 0 && engine.random().uniform(0, 1) < options.stream_share;
-            const lm::inference_result r =
-                stream ? router.process_stream(prompt, call, [](std::string_view) {}) : router.process(prompt, call);
-            budgets.spend(tenant, r.metrics.cost.value_or(0) * 100);
+            if (stream) router.process_stream(prompt, call, [](std::string_view) {});
+            else router.process(prompt, call);
             ++result.succeeded;
             if (log) std::fprintf(log, "Request %llu successful\n", static_cast<unsigned long long>(i + 1));
         } catch (const RateLimitError&) {

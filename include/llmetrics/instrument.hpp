@@ -21,5 +21,6 @@
 #include "instrument/routing_report.hpp"
 #include "instrument/tenant_budgets.hpp"
 #include "core/clock.hpp"
+#include "core/tsc_clock.hpp"
 #include "instrument/trace_context.hpp"
 #include "registry/holds.hpp"

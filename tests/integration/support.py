@@ -8,6 +8,7 @@ exit_status() from main().
 
 import http.server
 import json
+import os
 import socket
 import subprocess
 import threading
@@ -108,3 +109,42 @@ class BackgroundHTTPServer:
     def stop(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+class Prometheus:
+    """A real `prometheus` started on a free (or the given) 127.0.0.1 port. Its
+    configuration (`config`, YAML text), storage and log live in `tmp` under `name`;
+    `extra` are more flags (an agent, `--enable-feature=agent`, stores in agent mode)."""
+
+    def __init__(self, binary, tmp, name="prometheus", port=None, config="", extra=()):
+        self.binary, self.tmp, self.name, self.extra = binary, tmp, name, list(extra)
+        self.port = port or free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.config = os.path.join(tmp, f"{name}.yml")
+        with open(self.config, "w") as f:
+            f.write(config or "global:\n  scrape_interval: 1s\n")
+        self.proc = None
+        self.start()
+
+    def start(self):
+        """Starts it (again, after stop(): same port, same storage)."""
+        storage = "--storage.agent.path" if "--enable-feature=agent" in self.extra else "--storage.tsdb.path"
+        self.log = open(os.path.join(self.tmp, f"{self.name}.log"), "a")
+        self.proc = subprocess.Popen([self.binary, f"--config.file={self.config}", f"{storage}={self.tmp}/{self.name}",
+                                      f"--web.listen-address=127.0.0.1:{self.port}", *self.extra],
+                                     stdout=self.log, stderr=subprocess.STDOUT, cwd=self.tmp)
+
+    def ready(self, url=None, deadline_s=60):
+        """True once /-/ready (or url) answers 200; False if it exits or time runs out."""
+        return wait_http(url or self.base + "/-/ready", deadline_s, self.proc)
+
+    def query(self, q):
+        return prom_query(self.base, q)
+
+    def log_tail(self, n=3000):
+        with open(self.log.name, errors="replace") as f:
+            return f.read()[-n:]
+
+    def stop(self, timeout=20):
+        stop_process(self.proc, timeout)
+        self.log.close()

@@ -43,7 +43,7 @@ import urllib.request
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families as parse_prometheus
 
-from support import BackgroundHTTPServer, QuietHandler, check, exit_status, free_port, prom_query, rss_mb, stop_process, wait_http
+from support import BackgroundHTTPServer, Prometheus, QuietHandler, check, exit_status, free_port, prom_query, rss_mb, stop_process, wait_http
 from test_demo import check_gateway_families, sample_lines
 
 PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
@@ -249,20 +249,14 @@ def run_prometheus_part(binary, tmp, prometheus, promtool):
     a, b = Demo(binary), Demo(binary)
     demos = [a, b]
     proxy = RecordingProxy(b.port)  # Prometheus scrapes b through it
-    prom_port = free_port()
-    config = os.path.join(tmp, "prometheus.yml")
-    with open(config, "w") as f:
-        f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-                "scrape_configs:\n  - job_name: llmetrics-demo\n    static_configs:\n"
-                f"      - targets: ['127.0.0.1:{a.port}', '127.0.0.1:{proxy.port}']\n")
-    log = open(os.path.join(tmp, "prometheus.log"), "w")
-    prom = subprocess.Popen([prometheus, f"--config.file={config}", f"--storage.tsdb.path={tmp}/data",
-                             f"--web.listen-address=127.0.0.1:{prom_port}"], stdout=log, stderr=subprocess.STDOUT,
-                            cwd=tmp)
-    base = f"http://127.0.0.1:{prom_port}"
+    prom = Prometheus(prometheus, tmp, config=(
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+        "scrape_configs:\n  - job_name: llmetrics-demo\n    static_configs:\n"
+        f"      - targets: ['127.0.0.1:{a.port}', '127.0.0.1:{proxy.port}']\n"))
+    base = prom.base
     try:
-        if not check(wait_http(base + "/-/ready", 60, prom), "prometheus started"):
-            print(open(log.name).read()[-3000:])
+        if not check(prom.ready(), "prometheus started"):
+            print(prom.log_tail())
             return
         malformed = b'{"model": "gpt-4", "messages": "not an array"}'
         broken = b'{"model": '
@@ -314,8 +308,7 @@ def run_prometheus_part(binary, tmp, prometheus, promtool):
 
         check_negotiation(b, promtool, set(HOSTILE) | {"tenant-a", "tenant-c"})
     finally:
-        stop_process(prom, timeout=20)
-        log.close()
+        prom.stop()
         proxy.stop()
         for d in demos:
             rc, _, err = d.stop()
@@ -327,22 +320,14 @@ def run_native_part(binary, tmp, prometheus):
     Prometheus with native histograms on negotiates protobuf, stores the native
     histogram, and its count and sum equal the demo's own `_count` and `_sum`."""
     demo = Demo(binary)
-    prom_port = free_port()
-    data = os.path.join(tmp, "native")
-    os.makedirs(data, exist_ok=True)
-    config = os.path.join(data, "prometheus.yml")
-    with open(config, "w") as f:
-        f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-                "scrape_configs:\n  - job_name: native\n    static_configs:\n"
-                f"      - targets: ['127.0.0.1:{demo.port}']\n")
-    log = open(os.path.join(data, "prometheus.log"), "w")
-    prom = subprocess.Popen([prometheus, f"--config.file={config}", f"--storage.tsdb.path={data}/tsdb",
-                             f"--web.listen-address=127.0.0.1:{prom_port}", "--enable-feature=native-histograms"],
-                            stdout=log, stderr=subprocess.STDOUT, cwd=data)
-    base = f"http://127.0.0.1:{prom_port}"
+    prom = Prometheus(prometheus, tmp, "native", extra=["--enable-feature=native-histograms"], config=(
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+        "scrape_configs:\n  - job_name: native\n    static_configs:\n"
+        f"      - targets: ['127.0.0.1:{demo.port}']\n"))
+    base = prom.base
     try:
-        if not check(wait_http(base + "/-/ready", 60, prom), "prometheus (native histograms) started"):
-            print(open(log.name).read()[-3000:])
+        if not check(prom.ready(), "prometheus (native histograms) started"):
+            print(prom.log_tail())
             return
         send_traffic(demo, [("tenant-a", 25, None), ("tenant-b", 15, None)])
         _, _, text = demo.get("/metrics", "text/plain")
@@ -369,8 +354,7 @@ def run_native_part(binary, tmp, prometheus):
         check(prom_query(base, "llm_router_model_inference_duration_seconds_bucket") == [],
               "no classic _bucket series stored: the native part was ingested")
     finally:
-        stop_process(prom, timeout=20)
-        log.close()
+        prom.stop()
         rc, _, err = demo.stop()
         check(rc == 0, f"demo exits cleanly on SIGTERM: rc={rc} {err[-300:]}")
 

@@ -29,7 +29,7 @@ import tempfile
 import time
 import urllib.request
 
-from support import check, exit_status, free_port, prom_query, stop_process, wait_http
+from support import Prometheus, check, exit_status, prom_query, stop_process
 from test_demo_service import RecordingProxy
 from test_protobuf import decode_stream, load_schema
 
@@ -54,7 +54,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="llmetrics-native-prom-")
     fixture = subprocess.Popen([os.path.join(args.bin_dir, "protobuf_fixture"), "--serve"], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
-    prom = log = proxy = None
+    prom = proxy = None
     try:
         line = fixture.stdout.readline()
         if not check("listening on http://127.0.0.1:" in line, f"fixture did not start: {line!r}"):
@@ -76,19 +76,13 @@ def main():
             width = sum(s.offset for s in list(limited.positive_span)[1:]) + sum(s.length for s in limited.positive_span)
             check(width <= 40, f"the limited family spans {width} buckets")
         proxy = RecordingProxy(port)
-        prom_port = free_port()
-        config = os.path.join(tmp, "prometheus.yml")
-        with open(config, "w") as f:
-            f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-                    "scrape_configs:\n  - job_name: native\n    static_configs:\n"
-                    f"      - targets: ['127.0.0.1:{proxy.port}']\n")
-        log = open(os.path.join(tmp, "prometheus.log"), "w")
-        prom = subprocess.Popen([prometheus, f"--config.file={config}", f"--storage.tsdb.path={tmp}/data",
-                                 f"--web.listen-address=127.0.0.1:{prom_port}", "--enable-feature=native-histograms"],
-                                stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
-        base = f"http://127.0.0.1:{prom_port}"
-        if not check(wait_http(base + "/-/ready", 60, prom), "prometheus started"):
-            print(open(log.name).read()[-3000:])
+        prom = Prometheus(prometheus, tmp, extra=["--enable-feature=native-histograms"], config=(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+            "scrape_configs:\n  - job_name: native\n    static_configs:\n"
+            f"      - targets: ['127.0.0.1:{proxy.port}']\n"))
+        base = prom.base
+        if not check(prom.ready(), "prometheus started"):
+            print(prom.log_tail())
             return exit_status("")
 
         count = None
@@ -131,9 +125,7 @@ def main():
         check(len(up) == 1 and up[0]["value"][1] == "1", f"target up: {up}")
     finally:
         if prom is not None:
-            stop_process(prom, timeout=20)
-        if log is not None:
-            log.close()
+            prom.stop()
         if proxy is not None:
             proxy.stop()
         stop_process(fixture)

@@ -41,7 +41,7 @@ import urllib.request
 
 import yaml
 
-from support import BackgroundHTTPServer, QuietHandler, check, exit_status, failures, free_port, stop_process
+from support import BackgroundHTTPServer, Prometheus, QuietHandler, check, exit_status, failures, free_port, stop_process
 
 ROUTE = "/v1/chat/completions"
 TENANTS = ["tenant-a", "tenant-b"]
@@ -180,21 +180,16 @@ def scenario(bin_dir, tmp, rules_path, failure_rate, expect_alert, quiet_seconds
                               stderr=subprocess.STDOUT)
         procs.append(("alertmanager", am))
 
-        prom_port = free_port()
         prom_config = {
             "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
             "rule_files": [rules_path],
             "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{am_port}"]}]}]},
             "scrape_configs": [{"job_name": JOB, "static_configs": [{"targets": [f"127.0.0.1:{demo_port}"]}]}],
         }
-        with open(os.path.join(work, "prometheus.yml"), "w") as f:
-            yaml.safe_dump(prom_config, f)
-        prom_log = open(os.path.join(work, "prometheus.log"), "w")
-        prom = subprocess.Popen(["prometheus", f"--config.file={work}/prometheus.yml",
-                                 f"--storage.tsdb.path={work}/data", f"--web.listen-address=127.0.0.1:{prom_port}",
-                                 "--enable-feature=exemplar-storage", "--log.level=warn"], stdout=prom_log, stderr=subprocess.STDOUT)
-        procs.append(("prometheus", prom))
-        base = f"http://127.0.0.1:{prom_port}"
+        prom = Prometheus("prometheus", work, config=yaml.safe_dump(prom_config),
+                          extra=["--enable-feature=exemplar-storage", "--log.level=warn"])
+        procs.append(("prometheus", prom.proc))
+        base = prom.base
 
         def query(q):
             return get_json(f"{base}/api/v1/query?" + urllib.parse.urlencode({"query": q}))["data"]["result"]

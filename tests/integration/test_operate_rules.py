@@ -38,7 +38,7 @@ import urllib.request
 
 import yaml
 
-from support import check, exit_status, free_port, stop_process
+from support import Prometheus, check, exit_status
 
 DASHBOARD_URL = "https://grafana.example/d/llm-router"
 JOB = "llm-router"
@@ -243,24 +243,18 @@ def dashboard_against_prometheus(bin_dir, tmp, rules_path):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     target_port = server.server_address[1]
 
-    prom_port = free_port()
     config = {
         "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
         "rule_files": [rules_path],
         "scrape_configs": [{"job_name": JOB, "static_configs": [{"targets": [f"127.0.0.1:{target_port}"]}]}],
     }
-    config_path = os.path.join(tmp, "prometheus.yml")
-    with open(config_path, "w") as f:
-        yaml.safe_dump(config, f)
-    log = open(os.path.join(tmp, "prometheus.log"), "w")
-    prom = subprocess.Popen(["prometheus", f"--config.file={config_path}", f"--storage.tsdb.path={tmp}/data",
-                             f"--web.listen-address=127.0.0.1:{prom_port}", "--log.level=warn"],
-                            stdout=log, stderr=subprocess.STDOUT)
+    prom = Prometheus("prometheus", tmp, config=yaml.safe_dump(config), extra=["--log.level=warn"])
+    prom_port = prom.port
     try:
         deadline = time.time() + 60
         def wait(what, condition):
             while time.time() < deadline:
-                if prom.poll() is not None:
+                if prom.proc.poll() is not None:
                     break
                 try:
                     if condition():
@@ -268,8 +262,7 @@ def dashboard_against_prometheus(bin_dir, tmp, rules_path):
                 except (OSError, ValueError):
                     pass
                 time.sleep(0.25)
-            with open(os.path.join(tmp, "prometheus.log")) as f:
-                print(f.read()[-4000:])
+            print(prom.log_tail(4000))
             return check(False, f"timed out waiting for {what}")
 
         if not wait("three scrapes", lambda: exposition.scrapes >= 3 and
@@ -302,8 +295,7 @@ def dashboard_against_prometheus(bin_dir, tmp, rules_path):
             else:
                 check(False, f"{q['panel']}: the fixture has no data for {q['metrics']}")
     finally:
-        stop_process(prom)
-        log.close()
+        prom.stop()
         server.shutdown()
         server.server_close()
 

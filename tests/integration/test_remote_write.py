@@ -50,7 +50,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from support import BackgroundHTTPServer, QuietHandler, check, exit_status, free_port, stop_process, wait_http
+from support import BackgroundHTTPServer, Prometheus, QuietHandler, check, exit_status
 
 sys.dont_write_bytecode = True
 
@@ -86,40 +86,6 @@ def snappy_uncompress(data):
     if lib.snappy_uncompress(data, ctypes.c_size_t(len(data)), out, ctypes.byref(n)) != 0:
         raise ValueError("bad snappy")
     return out.raw[:n.value]
-
-
-class Prometheus:
-    def __init__(self, binary, tmp, name, port=None, config="", extra=()):
-        self.binary, self.tmp, self.name, self.extra = binary, tmp, name, list(extra)
-        self.port = port or free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.config = os.path.join(tmp, f"{name}.yml")
-        with open(self.config, "w") as f:
-            f.write(config or "global:\n  scrape_interval: 1s\n")
-        self.proc = None
-        self.start()
-
-    def start(self):
-        storage = "--storage.agent.path" if "--enable-feature=agent" in self.extra else "--storage.tsdb.path"
-        self.log = open(os.path.join(self.tmp, f"{self.name}.log"), "a")
-        self.proc = subprocess.Popen([self.binary, f"--config.file={self.config}", f"{storage}={self.tmp}/{self.name}",
-                                      f"--web.listen-address=127.0.0.1:{self.port}", *self.extra],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-
-    def ready(self, url=None):
-        return wait_http(url or self.base + "/-/ready", 60, self.proc)
-
-    def query(self, q):
-        url = self.base + "/api/v1/query?" + urllib.parse.urlencode({"query": q})
-        with urllib.request.urlopen(url, timeout=10) as r:
-            data = json.load(r)
-        if data.get("status") != "success":
-            raise RuntimeError(f"query failed: {data}")
-        return data["data"]["result"]
-
-    def stop(self):
-        stop_process(self.proc)
-        self.log.close()
 
 
 class Demo:

@@ -37,7 +37,13 @@ function(configure_build_run dir components programs)
         -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
         "-DLLMETRICS_COMPONENTS=${components}"  # comma-separated: execute_process splits at ';'
         ${ARGN})
-    step(${CMAKE_COMMAND} --build ${dir} --parallel 2)
+    # Only the programs run here: the header-only serve program (the heaviest
+    # compile) is built once, in the first run, not again in the other two.
+    set(targets)
+    foreach(program IN LISTS programs)
+        list(APPEND targets llmetrics-package-${program})
+    endforeach()
+    step(${CMAKE_COMMAND} --build ${dir} --parallel 2 --target ${targets})
     foreach(program IN LISTS programs)
         step(${dir}/llmetrics-package-${program})
     endforeach()

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <llmetrics/instrument/gateway_catalog.hpp>
@@ -36,6 +37,7 @@ struct gateway_router {
     bool fail = false;               // throw after reporting
     std::optional<std::uint64_t> cached{}, reasoning{};
     std::optional<std::uint64_t> input = 30, output = 70;
+    std::optional<double> cost{};  // dollars
     lm::llm_router_gateway_registry* watch = nullptr;  // reads requests_in_flight during the call
     double in_flight_seen = -1;
 
@@ -48,6 +50,7 @@ struct gateway_router {
         r.metrics.output_tokens = output;
         r.metrics.cached_input_tokens = cached;
         r.metrics.reasoning_output_tokens = reasoning;
+        r.metrics.cost = cost;
         if (!fill_options) r.routing = report;
         return r;
     }
@@ -317,6 +320,64 @@ TEST_CASE("tenant_budgets: one spend moves spend and budget together; no budget,
     text = lm::render(metrics);
     CHECK(!sample(text, p + "tenant_budget_remaining_cents{tenant_id=\"tenant-a\"}"));
     CHECK(sample(text, p + "tenant_spend_cents_total{tenant_id=\"tenant-a\"}") == 1160);
+}
+
+TEST_CASE("monitored_router: a call's cost is its tenant's spend, charged to an attached budget", "[gateway]") {
+    lm::llm_router_gateway_registry metrics;
+    gateway_router engine;
+    engine.cost = 0.25;  // 25 cents
+    lm::monitored_router router{engine, metrics};
+    lm::tenant_budgets budgets{metrics};
+    budgets.set_budget("tenant-a", 1000);
+    const auto spend = [&](const std::string& text, std::string_view tenant) {
+        return sample(text, p + "tenant_spend_cents_total{tenant_id=\"" + std::string(tenant) + "\"}");
+    };
+    const auto remaining = [&](const std::string& text, std::string_view tenant) {
+        return sample(text, p + "tenant_budget_remaining_cents{tenant_id=\"" + std::string(tenant) + "\"}");
+    };
+
+    SECTION("attached: spend and budget move by the same cents; no budget, spend only") {
+        router.attach(budgets);
+        router.process("a", {.model = "gpt-4", .tenant_id = "tenant-a"});
+        router.process("a", {.model = "gpt-4", .tenant_id = "tenant-a"});
+        router.process("b", {.model = "gpt-4", .tenant_id = "tenant-b"});
+        {
+            auto call = router.start(lm::request_options{.model = "gpt-4", .tenant_id = "tenant-a"});
+            call.succeed(engine.process("c", {}));  // the manual path records the same
+        }
+        engine.fail = true;
+        CHECK_THROWS(router.process("d", {.model = "gpt-4", .tenant_id = "tenant-a"}));  // no result, no cost
+        const std::string text = lm::render(metrics);
+        CHECK(spend(text, "tenant-a") == Approx(75));
+        CHECK(remaining(text, "tenant-a") == Approx(1000 - 75));
+        CHECK(spend(text, "tenant-b") == Approx(25));
+        CHECK(!remaining(text, "tenant-b"));  // only tenants given a budget have the gauge
+        // The spend is the cost request_cost_cents records, call for call.
+        CHECK(sample(text, p + "request_cost_cents_sum{model_id=\"gpt-4\",tenant_id=\"tenant-a\"}") == Approx(75));
+        budgets.spend("tenant-a", 5);  // by hand, for a cost outside the router: both move
+        const std::string after = lm::render(metrics);
+        CHECK(spend(after, "tenant-a") == Approx(80));
+        CHECK(remaining(after, "tenant-a") == Approx(920));
+    }
+    SECTION("not attached: spend is recorded, the budget is left alone") {
+        router.process("a", {.model = "gpt-4", .tenant_id = "tenant-a"});
+        const std::string text = lm::render(metrics);
+        CHECK(spend(text, "tenant-a") == Approx(25));
+        CHECK(remaining(text, "tenant-a") == 1000);
+    }
+    SECTION("no cost reported: no spend series, the budget untouched") {
+        router.attach(budgets);
+        engine.cost.reset();
+        router.process("a", {.model = "gpt-4", .tenant_id = "tenant-a"});
+        router.process("b", {.model = "gpt-4", .tenant_id = "tenant-b"});
+        const std::string text = lm::render(metrics);
+        CHECK(!has_series_of(text, p + "tenant_spend_cents_total"));
+        CHECK(remaining(text, "tenant-a") == 1000);
+    }
+    // A registry without the budget family keeps no budget hook (nothing to attach).
+    using plain = lm::detail::call_recorder<lm::router_traits<gateway_router>, lm::catalog_registry>;
+    STATIC_REQUIRE(!plain::records_budget);
+    STATIC_REQUIRE(std::is_empty_v<decltype(plain::budgets)>);
 }
 
 TEST_CASE("model_queue_guard: requests queued per model, released once", "[gateway]") {

@@ -1,19 +1,25 @@
-// Remote write's pure parts: the WriteRequest encoder's counts and labels, the
-// bounded queue, Retry-After and the client's Authorization header.
+// Remote write's pure parts: the WriteRequest encoder's counts and labels, its
+// cache between pushes, the bounded queue, Retry-After and the client's
+// Authorization header.
 // (tests/integration/test_remote_write.py decodes real requests and sends them to Prometheus.)
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include <llmetrics/exposition/render.hpp>
+#include <llmetrics/llmetrics.hpp>
 #include <llmetrics/serve/auth.hpp>
 #include <llmetrics/serve/detail/push_retry.hpp>
 #include <llmetrics/serve/detail/remote_write_queue.hpp>
+#include <llmetrics/serve/remote_write_cache.hpp>
 #include <llmetrics/serve/remote_write_encoder.hpp>
 
 namespace lm = llmetrics;
@@ -162,4 +168,153 @@ TEST_CASE("remote write: Retry-After seconds and the client's Authorization head
     CHECK(lm::http_auth::bearer("t0k").header_value() == "Bearer t0k");
     CHECK(lm::http_auth::basic("u", "p").header_value() == "Basic dTpw");
     CHECK(lm::http_auth::none().header_value().empty());
+}
+
+namespace {
+using jobs_total = lm::counter<"jobs_total", "Jobs", lm::labels<"tenant", "kind">>;
+using wait_seconds = lm::histogram<"wait_seconds", "Wait", lm::labels<"tenant">, lm::buckets<0.1, 1, 10>>;
+using budget = lm::gauge<"budget", "Budget left", lm::labels<"tenant">, lm::series_ttl<60>>;
+using tokens = lm::native_histogram<"tokens", "Tokens", lm::labels<"tenant">>;
+using cache_registry = lm::registry<jobs_total, wait_seconds, budget, tokens>;
+
+// Series an encoder is given (a native histogram is not kept, so not counted).
+struct series_count {
+    std::size_t n = 0;
+    void begin_family(const lm::family_header&) {}
+    void counter(lm::labels_view, lm::counter_value, double, const lm::exemplar_view* x) { n += x == nullptr; }
+    void gauge(lm::labels_view, double) { ++n; }
+    void histogram(lm::labels_view, std::span<const double>, std::span<const std::uint64_t>, double, double,
+                   std::span<const lm::exemplar_view> xs) {
+        n += std::none_of(xs.begin(), xs.end(), [](const lm::exemplar_view& x) { return x.present(); });
+    }
+    void native_histogram(lm::labels_view, const lm::native_histogram_view&, std::span<const double>,
+                          std::span<const std::uint64_t>, double, std::span<const lm::exemplar_view>) {}
+    void end_family() {}
+    void finish() {}
+};
+
+// One push encoded twice, afresh and through `cache`: the same bytes and counts,
+// and the cache holds the push's series.
+template <class Visit>
+void same_as_fresh(lm::remote_write_cache& cache, std::int64_t ts, Visit visit,
+                   std::span<const lm::remote_write_label> external = {}) {
+    static int push = 0;
+    INFO("push " << ++push);
+    series_count n;
+    visit(n);
+    lm::detail::byte_buffer fresh;
+    lm::remote_write_encoder f(fresh, ts, external);
+    visit(f);
+    f.finish();
+    lm::remote_write_encoder c(cache, ts, external);
+    visit(c);
+    c.finish();
+    CHECK(c.counts().samples == f.counts().samples);
+    CHECK(c.counts().histograms == f.counts().histograms);
+    CHECK(c.counts().exemplars == f.counts().exemplars);
+    const std::string_view got = cache.message(), want = fresh.view();
+    INFO("first difference at byte " << std::mismatch(got.begin(), got.end(), want.begin(), want.end()).first - got.begin()
+                                     << " of " << want.size());
+    REQUIRE(got == want);
+    CHECK(cache.series() == n.n);
+}
+
+bool holds_double(std::string_view message, double v) {
+    char bytes[8];
+    std::memcpy(bytes, &v, 8);
+    return message.find(std::string_view(bytes, 8)) != std::string_view::npos;
+}
+}  // namespace
+
+TEST_CASE("remote_write_cache: a cached push is the fresh encoding as series come, change, go and expire",
+          "[remote_write][remote_write_cache]") {
+    lm::manual_clock clock;
+    cache_registry r;
+    r.set_time_source(lm::time_source::of(clock));
+    for (int t = 0; t < 20; ++t) {
+        r.get<jobs_total>().labels("tenant-" + std::to_string(t), t % 2 ? "chat" : "embed").inc(t);
+        r.get<wait_seconds>().labels("tenant-" + std::to_string(t)).observe(0.05 * t);
+    }
+    r.get<budget>().labels("steady").set(1);
+    r.get<budget>().labels("idle").set(2);
+    r.get<tokens>().labels("tenant-0").observe(12);
+    const auto push = [&r](auto& e) { r.visit(e); };
+    lm::remote_write_cache cache;
+    std::int64_t ts = 1'700'000'000'000;
+
+    same_as_fresh(cache, ts, push);  // first push: everything encoded
+    const std::string first(cache.message());
+
+    // Values only: the same series in the same order, new values and timestamp.
+    r.get<jobs_total>().labels("tenant-3", "chat").inc(0.5);
+    r.get<wait_seconds>().labels("tenant-7").observe(7);
+    r.get<tokens>().labels("tenant-0").observe(3);
+    same_as_fresh(cache, ts += 1000, push);
+    CHECK(cache.message() != first);
+    CHECK(holds_double(cache.message(), 3.5));       // tenant-3's counter
+    CHECK_FALSE(holds_double(first, 3.5));
+    const std::size_t kept = cache.series();
+
+    // New series (among and after the old ones), a removed one, a label set back again.
+    r.get<jobs_total>().labels("tenant-new", "chat").inc();
+    r.get<wait_seconds>().labels("tenant-new").observe(2);
+    REQUIRE(r.get<jobs_total>().remove("tenant-4", "embed"));
+    same_as_fresh(cache, ts += 1000, push);
+    CHECK(cache.series() == kept + 1);
+    r.get<jobs_total>().labels("tenant-4", "embed").inc(9);
+    same_as_fresh(cache, ts += 1000, push);
+    CHECK(cache.series() == kept + 2);
+
+    // series_ttl: "idle" expires, "steady" stays.
+    for (int i = 0; i < 4; ++i) {
+        clock.advance(std::chrono::seconds(30));
+        r.get<budget>().labels("steady").set(10 + i);
+        same_as_fresh(cache, ts += 30000, push);
+    }
+    CHECK(cache.series() == kept + 1);
+
+    // Families that come and go around the registry's (collectors do), one with
+    // series of different names and bounds, one with exemplars (never kept).
+    lm::snapshot_source extra;
+    extra.add({"aaa_first", "Comes first", "", lm::metric_type::gauge, {{{{"x", "1"}}, 1.0}, {{{"y", "1"}}, 2.0}}});
+    extra.add({"zzz_last", "Comes last", "", lm::metric_type::histogram,
+               {{{{"m", "a"}}, lm::histogram_value{{0.5}, {1, 2}, 4.5}},
+                {{{"m", "a"}}, lm::histogram_value{{0.5, 2}, {1, 2, 0}, 4.5}}}});
+    extra.add({"zzz_x_total", "With exemplars", "", lm::metric_type::counter,
+               {{{{"m", "b"}}, lm::counter_value{2, 0.0}, 0.0, {{{{"trace_id", "abc"}}, 1.0, 1.5}}}}});
+    const auto with_extra = [&](auto& e) {
+        lm::snapshot_source firsts, lasts;
+        firsts.add(extra.families()[0]);
+        for (std::size_t i = 1; i < extra.families().size(); ++i) lasts.add(extra.families()[i]);
+        firsts.visit(e);
+        r.visit(e);
+        lasts.visit(e);
+    };
+    same_as_fresh(cache, ts += 1000, with_extra);
+    same_as_fresh(cache, ts += 1000, with_extra);
+    std::get<double>(extra.families()[0].series[1].value) = 7.0;
+    extra.families()[0].series[0].labels[0].second = "2";  // a label value changes
+    extra.families()[1].series[1].value = lm::histogram_value{{0.5, 3}, {1, 2, 0}, 4.5};  // and the bounds
+    same_as_fresh(cache, ts += 1000, with_extra);
+    same_as_fresh(cache, ts += 1000, push);  // they are gone again
+
+    // A timestamp of another varint length and other external labels: all encoded again.
+    same_as_fresh(cache, 1000, push);
+    const lm::remote_write_label external[] = {{"job", "j"}, {"tenant", "ext"}};
+    same_as_fresh(cache, ts, push, external);
+    same_as_fresh(cache, ts + 1, push, external);
+
+    // A push that throws half-way leaves nothing half patched behind.
+    {
+        lm::remote_write_encoder e(cache, ts + 2, external);
+        lm::family_header h{"jobs_total", "Jobs", "", lm::metric_type::counter};
+        CHECK_THROWS_AS(([&] {
+                            e.begin_family(h);
+                            throw std::runtime_error("collector failed");
+                        }()),
+                        std::runtime_error);
+    }
+    CHECK(cache.message().empty());
+    same_as_fresh(cache, ts + 3, push, external);
+    CHECK(cache.memory_bytes() < 64 * 1024);
 }

@@ -22,6 +22,8 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "detail/tsc_read.hpp"
+
 namespace llmetrics {
 
 // An instant as people read it (reports print it as an RFC 3339 time).
@@ -58,19 +60,24 @@ public:
             .count();
     }
 
+    // Never negative: two TSC readings on different CPUs may be a few ticks apart.
     double seconds_since(std::int64_t start_ns) const noexcept {
-        return static_cast<double>(now_ns() - start_ns) * 1e-9;  // not / 1e9: a division costs nanoseconds on every call
+        const std::int64_t elapsed = now_ns() - start_ns;
+        return static_cast<double>(elapsed > 0 ? elapsed : 0) * 1e-9;  // not / 1e9: a division costs nanoseconds
     }
 
-    // The current instant: system_clock::now() by default; a clock handed in
-    // with of() serves both readings, its value taken as time since the Unix epoch.
+    // The current instant: system_clock::now() by default and for the TSC source
+    // (it counts durations only); a clock handed in with of() serves both
+    // readings, its value taken as time since the Unix epoch.
     wall_time wall_now() const noexcept {
-        if (fn_)
+        if (fn_ && !reads_tsc())
             return wall_time{std::chrono::duration_cast<wall_time::duration>(std::chrono::nanoseconds{fn_(context_)})};
         return std::chrono::system_clock::now();
     }
 
     bool is_steady_clock() const noexcept { return fn_ == nullptr; }
+    // Durations come from the time stamp counter (core/tsc_clock.hpp).
+    bool reads_tsc() const noexcept { return fn_ == &detail::tsc_now_ns; }
 
 private:
     now_fn fn_ = nullptr;

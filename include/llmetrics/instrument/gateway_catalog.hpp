@@ -11,9 +11,10 @@
 //     llmetrics::monitored_router router{engine, metrics};
 //
 // monitored_router fills them from what a call reports (instrument/routing_report.hpp
-// for attempts and upstream states, the result's cached and reasoning tokens);
-// spend and budget go through tenant_budgets (instrument/tenant_budgets.hpp),
-// queued requests through model_queue_guard (instrument/guards.hpp).
+// for attempts and upstream states, the result's cached and reasoning tokens,
+// spend from the result's cost, and budgets through an attached tenant_budgets:
+// instrument/tenant_budgets.hpp), queued requests through model_queue_guard
+// (instrument/guards.hpp).
 //
 // What was followed, and where this differs:
 //   - LiteLLM proxy: deployment success/failure counts, `litellm_deployment_state`

@@ -41,8 +41,9 @@
 //     fallbacks, retries exhausted and upstream states from the call's routing
 //     report (instrument/routing_report.hpp: the result's, else the options'),
 //     cached input and reasoning output tokens, request and response tokens,
-//     router overhead, and requests in flight per model (from the start of a
-//     call to its end);
+//     router overhead, requests in flight per model (from the start of a
+//     call to its end), and spend per tenant from the result's cost (charged
+//     to a tenant_budgets too once attach()ed: instrument/tenant_budgets.hpp);
 //   - the OpenTelemetry GenAI families (instrument/genai_catalog.hpp), labelled
 //     with gen_ai_operation_name / gen_ai_provider_name (from the options, else
 //     the defaults "chat" / "unknown") and gen_ai_request_model: the operation
@@ -58,8 +59,10 @@
 // results are recorded on the thread that obtains them, so scope the context
 // there too.
 //
-// Durations come from std::chrono::steady_clock, or from the clock given to
-// set_time_source() (tests and simulations: core/clock.hpp).
+// Durations come from the TSC where that is safe, else std::chrono::steady_clock
+// (core/tsc_clock.hpp: calibrated once per process, when the first decorator is
+// built), or from the clock given to set_time_source() (tests and simulations:
+// core/clock.hpp).
 //
 // Paths:
 //   process(prompt, options)                    synchronous
@@ -98,7 +101,7 @@
 //
 // Thread safety: process(), process_stream(), process_async() and
 // register_model() may be called from any number of threads at once;
-// set_defaults(), set_time_source() and clear_cache() must not run concurrently
+// set_defaults(), set_time_source(), attach() and clear_cache() must not run concurrently
 // with calls. A scope, future or awaitable it returns must not outlive it.
 
 #include <cstddef>
@@ -117,7 +120,9 @@
 #include "detail/router_holder.hpp"
 #include "label_defaults.hpp"
 #include "llm_router.hpp"
+#include "tenant_budgets.hpp"
 #include "../core/clock.hpp"
+#include "../core/tsc_clock.hpp"
 
 namespace llmetrics {
 
@@ -177,7 +182,9 @@ public:
 
     template <class Router>
     explicit monitored_router(Router&& router, Registries&... registries)
-        : router_(std::forward<Router>(router)), rec_(std::make_unique<recorder>(registries...)) {}
+        : router_(std::forward<Router>(router)), rec_(std::make_unique<recorder>(registries...)) {
+        rec_->clock = default_duration_source();
+    }
 
     monitored_router(monitored_router&&) noexcept = default;
     monitored_router(const monitored_router&) = delete;
@@ -190,7 +197,23 @@ public:
     void set_defaults(label_defaults defaults) { rec_->defaults = std::move(defaults); }
     const label_defaults& defaults() const noexcept { return rec_->defaults; }
 
-    // Durations are read from `clock` from now on (see core/clock.hpp).
+    // Every call whose result reports a cost adds it to tenant_spend_cents_total
+    // (when a registry holds it); attached, `budgets` also charges it to the
+    // tenant's remaining budget, so both move by the same cents. `budgets` must
+    // belong to one of this router's registries and outlive the router.
+    template <class Registry>
+    void attach(tenant_budgets<Registry>& budgets) noexcept {
+        static_assert((std::is_same_v<Registry, Registries> || ...),
+                      "llmetrics: attach() takes the tenant_budgets of a registry this monitored_router records "
+                      "into (where its spend goes): construct it from that registry");
+        rec_->budgets = {&budgets, [](void* self, std::string_view tenant, double cents) {
+                             static_cast<tenant_budgets<Registry>*>(self)->charge_budget(tenant, cents);
+                         }};
+    }
+
+    // Durations are read from `clock` from now on (see core/clock.hpp). The
+    // default is the TSC where it is safe, steady_clock elsewhere (core/tsc_clock.hpp);
+    // set_time_source({}) picks steady_clock.
     void set_time_source(time_source clock) noexcept { rec_->clock = clock; }
     const time_source& clock() const noexcept { return rec_->clock; }
 

@@ -6,18 +6,26 @@
 //
 //     llmetrics::tenant_budgets budgets{metrics};
 //     budgets.set_budget("tenant-a", 50'000);      // remaining = 50000 cents
-//     budgets.spend("tenant-a", result_cost_cents); // spend += c, remaining -= c
-//     budgets.spend("tenant-b", 12);                // no budget: spend only
+//     router.attach(budgets);                       // monitored_router spends for each call
+//     router.process(prompt, options);              // result cost c: spend += c, remaining -= c
+//     budgets.spend("tenant-b", 12);                // by hand; no budget: spend only
+//
+// monitored_router records the spend of every call whose result reports a cost
+// (result_traits' usage.cost, x 100 as cents) and, once attach()ed, charges the
+// same cents to the budget here (charge_budget()); call spend() only for costs
+// that do not go through a router.
 //
 // Only tenants given a budget have a remaining-budget series, so "remaining <= 0"
 // means a budget ran out, never "this tenant has none". set_budget() again
 // replaces the remaining amount (a new period); remove_budget() drops the series.
 //
-// Thread-safe: a mutex guards the table of budgeted tenants; the series
-// themselves are lock-free. Keep one tenant_budgets per registry.
+// Thread-safe: a shared mutex guards the table of budgeted tenants (spends share
+// it; set_budget() and remove_budget() take it alone); the series themselves are
+// lock-free. Keep one tenant_budgets per registry.
 
 #include <map>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 
@@ -48,7 +56,7 @@ public:
 
     // The tenant's remaining budget is `cents` from now.
     void set_budget(std::string_view tenant_id, double cents) {
-        std::lock_guard lock(mutex_);
+        std::unique_lock lock(mutex_);
         gauge_series& remaining = budget_family().labels(tenant_id);
         remaining.set(cents);
         budgeted_.insert_or_assign(std::string(tenant_id), &remaining);
@@ -56,7 +64,7 @@ public:
 
     // The tenant no longer has a budget: its remaining series goes.
     void remove_budget(std::string_view tenant_id) {
-        std::lock_guard lock(mutex_);
+        std::unique_lock lock(mutex_);
         if (const auto it = budgeted_.find(tenant_id); it != budgeted_.end()) budgeted_.erase(it);
         budget_family().remove(tenant_id);
     }
@@ -65,25 +73,38 @@ public:
     // taken from what remains.
     void spend(std::string_view tenant_id, double cents) {
         if (!(cents > 0)) return;  // nothing spent (or not a number)
-        std::lock_guard lock(mutex_);
+        std::shared_lock lock(mutex_);
         metrics_->template get<registry_role_t<Registry, catalog::gateway::tenant_spend_cents_total>>()
             .labels(tenant_id)
             .inc(cents);
-        if (const auto it = budgeted_.find(tenant_id); it != budgeted_.end()) it->second->sub(cents);
+        charge_locked(tenant_id, cents);
+    }
+
+    // Takes `cents` (> 0) from the tenant's budget, when it has one, and adds
+    // nothing to its spend: what monitored_router calls once attach()ed, after it
+    // recorded the spend itself.
+    void charge_budget(std::string_view tenant_id, double cents) {
+        if (!(cents > 0)) return;
+        std::shared_lock lock(mutex_);
+        charge_locked(tenant_id, cents);
     }
 
     bool has_budget(std::string_view tenant_id) const {
-        std::lock_guard lock(mutex_);
+        std::shared_lock lock(mutex_);
         return budgeted_.find(tenant_id) != budgeted_.end();
     }
 
 private:
+    void charge_locked(std::string_view tenant_id, double cents) {
+        if (const auto it = budgeted_.find(tenant_id); it != budgeted_.end()) it->second->sub(cents);
+    }
+
     auto& budget_family() {
         return metrics_->template get<registry_role_t<Registry, catalog::gateway::tenant_budget_remaining_cents>>();
     }
 
     Registry* metrics_;
-    mutable std::mutex mutex_;  // spend and budget change together
+    mutable std::shared_mutex mutex_;  // the table; a budget changes apart from spends
     std::map<std::string, gauge_series*, std::less<>> budgeted_;
 };
 

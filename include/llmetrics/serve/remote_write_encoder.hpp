@@ -32,6 +32,8 @@
 // encoded once per call, then copied into each of its samples (a histogram has
 // 13); each TimeSeries is sized before it is written, so its length goes in
 // front without moving the body, and the message is built in a byte_buffer.
+// Given a remote_write_cache (remote_write_cache.hpp), a series the last push
+// sent is not encoded again: only its values and the timestamp are written.
 
 #include <algorithm>
 #include <cmath>
@@ -50,6 +52,7 @@
 #include "../exposition/detail/protobuf_wire.hpp"
 #include "../exposition/detail/text_lines.hpp"
 #include "detail/remote_write_labels.hpp"
+#include "remote_write_cache.hpp"
 
 namespace llmetrics {
 
@@ -90,6 +93,17 @@ public:
         : remote_write_encoder(own_, timestamp_ms, external_labels, metadata) {
         text_out_ = &out;
     }
+    // The message in `cache` (cache.message() after finish()), reusing what the
+    // cache's last push encoded; the cache is emptied if the push does not finish.
+    remote_write_encoder(remote_write_cache& cache, std::int64_t timestamp_ms,
+                         std::span<const remote_write_label> external_labels = {}, bool metadata = true)
+        : remote_write_encoder(cache.out(), timestamp_ms, external_labels, metadata) {
+        cache_ = &cache;
+        cache.start(external_labels, metadata, std::string_view(sample_, sample_size_));
+    }
+    ~remote_write_encoder() {
+        if (cache_ && !finished_) cache_->clear();  // a push cut short (an exception) leaves it half patched
+    }
     remote_write_encoder(const remote_write_encoder&) = delete;
     remote_write_encoder& operator=(const remote_write_encoder&) = delete;
 
@@ -100,27 +114,97 @@ public:
             names_[i].assign(base).append(suffix).append(suffixes[i]);
             name_labels_[i] = encoded_label("__name__", names_[i]);
         }
-        if (!metadata_) return;
-        const std::size_t m = w_.begin_message(3);
-        w_.uint64_field(1, metadata_type(h.type));
-        w_.string_field(2, names_[plain]);
-        if (!h.help.empty()) w_.string_field(4, h.help);
-        if (!h.unit.empty()) w_.string_field(5, h.unit);
-        w_.end_message(m);
+        if (cache_) {
+            if (cache_->find_family(h)) return;
+            cache_->begin_fresh();
+        }
+        if (metadata_) {
+            const std::size_t m = w_.begin_message(3);
+            w_.uint64_field(1, metadata_type(h.type));
+            w_.string_field(2, names_[plain]);
+            if (!h.help.empty()) w_.string_field(4, h.help);
+            if (!h.unit.empty()) w_.string_field(5, h.unit);
+            w_.end_message(m);
+        }
+        if (cache_) cache_->end_fresh(true, true);
     }
 
     void counter(labels_view labels, counter_value value, double /*created*/, const exemplar_view* exemplar) {
-        encode_labels(labels, false);
-        float_series(name_labels_[plain], {}, detail::counter_as_double(value), exemplar);
+        one_sample(remote_write_cache::kind::counter, labels, detail::counter_as_double(value), exemplar);
     }
 
-    void gauge(labels_view labels, double value) {
-        encode_labels(labels, false);
-        float_series(name_labels_[plain], {}, value, nullptr);
-    }
+    void gauge(labels_view labels, double value) { one_sample(remote_write_cache::kind::gauge, labels, value, nullptr); }
 
     void histogram(labels_view labels, std::span<const double> bounds, std::span<const std::uint64_t> counts,
                    double sum, double /*created*/, std::span<const exemplar_view> exemplars) {
+        if (!cache_) return write_histogram(labels, bounds, counts, sum, exemplars);
+        const bool kept = std::none_of(exemplars.begin(), exemplars.end(),
+                                       [](const exemplar_view& x) { return x.present(); });
+        if (kept)
+            if (const auto f = cache_->find_series(remote_write_cache::kind::histogram, labels, bounds)) {
+                std::uint64_t cumulative = 0;
+                std::size_t i = 0;
+                for (; i < counts.size(); ++i) {
+                    cumulative += counts[i];
+                    patch(f.base + f.offsets[i], static_cast<double>(cumulative));
+                }
+                patch(f.base + f.offsets[i], sum);
+                patch(f.base + f.offsets[i + 1], static_cast<double>(cumulative));
+                counts_.samples += counts.size() + 2;
+                return;
+            }
+        cache_->begin_fresh();
+        write_histogram(labels, bounds, counts, sum, exemplars);
+        cache_->end_fresh(kept, false);
+    }
+
+    void native_histogram(labels_view labels, const native_histogram_view& h, std::span<const double> bounds,
+                          std::span<const std::uint64_t> counts, double /*created*/,
+                          std::span<const exemplar_view> exemplars) {
+        if (cache_) cache_->begin_fresh();  // its counts change the message's shape: never kept
+        write_native_histogram(labels, h, bounds, counts, exemplars);
+        if (cache_) cache_->end_fresh(false, false);
+    }
+
+    void end_family() noexcept {}
+    // The std::string constructor's output gets the message here.
+    void finish() {
+        if (cache_) {
+            cache_->commit();
+            finished_ = true;
+            return;
+        }
+        if (text_out_) text_out_->append(own_.data(), own_.size());
+        own_.clear();
+    }
+
+    const remote_write_counts& counts() const noexcept { return counts_; }
+
+private:
+    // A counter's or gauge's sample: the cached series' value patched, or encoded.
+    void one_sample(remote_write_cache::kind k, labels_view labels, double value, const exemplar_view* exemplar) {
+        if (cache_) {
+            if (!exemplar)
+                if (const auto f = cache_->find_series(k, labels, {})) {
+                    patch(f.base + f.offsets[0], value);
+                    ++counts_.samples;
+                    return;
+                }
+            cache_->begin_fresh();
+        }
+        encode_labels(labels, false);
+        float_series(name_labels_[plain], {}, value, exemplar);
+        if (cache_) cache_->end_fresh(!exemplar, false);
+    }
+
+    // A Sample's value and timestamp at the value's place in a cached series.
+    void patch(char* value_at, double value) const noexcept {
+        detail::encode_double(value_at, value);
+        detail::copy_small(value_at + 9, sample_ + 12, sample_size_ - 12);
+    }
+
+    void write_histogram(labels_view labels, std::span<const double> bounds, std::span<const std::uint64_t> counts,
+                         double sum, std::span<const exemplar_view> exemplars) {
         prepare_le_labels(bounds);
         std::uint64_t cumulative = 0;
         encode_labels(labels, true);
@@ -135,11 +219,10 @@ public:
         float_series(name_labels_[count], {}, static_cast<double>(cumulative), nullptr);
     }
 
-    void native_histogram(labels_view labels, const native_histogram_view& h, std::span<const double> bounds,
-                          std::span<const std::uint64_t> counts, double created,
-                          std::span<const exemplar_view> exemplars) {
+    void write_native_histogram(labels_view labels, const native_histogram_view& h, std::span<const double> bounds,
+                                std::span<const std::uint64_t> counts, std::span<const exemplar_view> exemplars) {
         const bool classic = !counts.empty();
-        if (classic) histogram(labels, bounds, counts, h.sum, created, exemplars);
+        if (classic) write_histogram(labels, bounds, counts, h.sum, exemplars);
         encode_labels(labels, false);
         const std::size_t ts = w_.begin_message(1);
         write_labels(w_.extend(labels_size(name_labels_[plain], {})), name_labels_[plain], {});
@@ -160,16 +243,6 @@ public:
         w_.end_message(ts);
     }
 
-    void end_family() noexcept {}
-    // The std::string constructor's output gets the message here.
-    void finish() {
-        if (text_out_) text_out_->append(own_.data(), own_.size());
-        own_.clear();
-    }
-
-    const remote_write_counts& counts() const noexcept { return counts_; }
-
-private:
     enum suffix_index : std::size_t { plain, bucket, sum_, count };
     static constexpr std::string_view suffixes[] = {"", "_bucket", "_sum", "_count"};
     static constexpr std::size_t none = static_cast<std::size_t>(-1);
@@ -263,7 +336,9 @@ private:
         char* p = w_.extend(1 + detail::varint_size(body) + body);
         *p++ = 0x0A;  // WriteRequest.timeseries (1), length-delimited
         p += detail::encode_varint(p, body);
-        write_sample(write_labels(p, name, le), value);
+        p = write_labels(p, name, le);
+        write_sample(p, value);
+        if (cache_) cache_->add_sample(static_cast<std::size_t>(p + 3 - w_.buffer().data()));
     }
 
     void write_sample(char* p, double value) const noexcept {
@@ -316,6 +391,8 @@ private:
     std::size_t name_at_ = none, le_at_ = none;
     char sample_[24];
     std::size_t sample_size_ = 0;
+    remote_write_cache* cache_ = nullptr;
+    bool finished_ = false;
 };
 
 static_assert(encoder<remote_write_encoder>);

@@ -99,8 +99,8 @@ public:
     // a handle kept from before writes to it (a gauge: sets it to non-zero), so
     // cached handles never write into the void. With value sets, every combination
     // sharing the free-form values goes. Returns whether it existed. With
-    // series_ttl<S> it does what expiry does: hides the label set, zeroed and
-    // reused at once when no held_series holds it, values kept while one does.
+    // series_ttl<S> it does what expiry does: hides the label set and zeroes it,
+    // its storage reused at once when no held_series holds it.
     template <class... A>
     bool remove(const A&... args) {
         const auto [values, closed_ok] = resolve(args...);
@@ -126,6 +126,9 @@ public:
     }
     // Series hidden by expiry so far.
     std::uint64_t expired() const noexcept { return series_.expired(); }
+    // What hiding took out of series a held_series kept (they restart from zero):
+    // whole counter increments, histogram observations; 0 for gauges.
+    std::uint64_t taken_out_by_expiry() const noexcept { return series_.taken_out(); }
 
     // Label sets in use (removed ones included, up to max_series; with
     // series_ttl<S>, hidden ones while a handle holds them).

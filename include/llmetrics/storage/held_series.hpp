@@ -2,8 +2,10 @@
 // `held_series<S>`: what `labels(...)` returns for a family with series_ttl<S>.
 // It forwards to the series (inc, set, observe, value, ...) and holds it: while a
 // held_series exists its series' storage is never given to another label set, so
-// a handle kept across an expiry still writes to its own label set. Copies hold
-// too; the last one to go lets the storage be reused once the series expired.
+// a handle kept across an expiry still writes to its own label set, which comes
+// back from zero, as a new series, with the next write (the expiry took its
+// values out: detail/series_map.hpp). Copies hold too; the last one to go lets
+// the storage be reused once the series expired.
 //
 // Holding costs one atomic add when the handle is made and one when it goes;
 // writes through it cost what writes through `S&` cost. Keep one for the hot

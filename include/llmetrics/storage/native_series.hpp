@@ -112,6 +112,41 @@ public:
         exemplars_.clear(exemplar_cells_count);
     }
 
+    // Expiry of a held series (storage/detail/series_map.hpp; the native part:
+    // native_cell::take_out). The classic part is taken first, each counter by one
+    // exchange (acquire, pairing with the writer's release): an observation whose
+    // classic half is taken has its native half in the blocks taken after it, and
+    // one whose native half is in the new blocks leaves its classic half. Settled:
+    // no taken native half still has its classic half to come.
+    struct taken_values {
+        std::array<std::uint64_t, has_classic ? bucket_count + 1 : 0> classic{};
+        detail::native_cell::taken_blocks native;
+        bool settled() const noexcept {
+            std::uint64_t n = 0;
+            for (std::uint64_t c : classic) n += c;
+            return !has_classic || n == native.observations;
+        }
+    };
+    taken_values take_out() {
+        taken_values t;
+        if constexpr (has_classic)
+            for (std::size_t s = 0; s < detail::stripe_count; ++s)
+                for (std::size_t b = 0; b <= bucket_count; ++b)
+                    t.classic[b] += classic_[s * Stride].counts[b].exchange(0, std::memory_order_acquire);
+        native_.take_out(t.native);
+        return t;
+    }
+    void put_back(taken_values& t) noexcept {
+        native_.put_back(t.native);
+        if constexpr (has_classic)
+            for (std::size_t b = 0; b <= bucket_count; ++b)
+                if (t.classic[b]) classic_[0].counts[b].fetch_add(t.classic[b], std::memory_order_release);
+    }
+    void drop(taken_values& t) noexcept {
+        native_.drop(t.native);
+        exemplars_.clear(exemplar_cells_count);
+    }
+
     static constexpr std::span<const double> bounds() noexcept { return {F::bounds.data(), F::bounds.size()}; }
 
 private:

@@ -100,6 +100,24 @@ public:
         exemplars_.clear(1);
     }
 
+    // Expiry of a held series (storage/detail/series_map.hpp): every stripe is
+    // emptied by one exchange, so a racing increment is either in what was taken
+    // or still in its stripe, never lost or counted twice.
+    using taken_values = counter_value;
+    taken_values take_out() noexcept {
+        counter_value out;
+        for (std::size_t s = 0; s < detail::stripe_count; ++s) {
+            out.integral += base_[s * Stride].integral.exchange(0, std::memory_order_relaxed);
+            out.fractional += base_[s * Stride].fractional.exchange(0.0, std::memory_order_relaxed);
+        }
+        return out;
+    }
+    void put_back(const taken_values& v) noexcept {
+        base_[0].integral.fetch_add(v.integral, std::memory_order_relaxed);
+        if (v.fractional != 0.0) detail::atomic_add(base_[0].fractional, v.fractional);
+    }
+    void drop(taken_values&) noexcept { exemplars_.clear(1); }
+
 private:
     detail::counter_cell& mine() const noexcept { return base_[detail::this_thread_stripe() * Stride]; }
     void note(const exemplar& e, double amount) noexcept {
@@ -129,6 +147,16 @@ public:
 
     double value() const noexcept { return value_.load(std::memory_order_relaxed); }
     void clear() noexcept { set(0.0); }
+
+    // Expiry of a held series: back to 0. Putting back restores the old value only
+    // if nothing was written since (a racing set() or inc() wins over it).
+    using taken_values = double;
+    taken_values take_out() noexcept { return value_.exchange(0.0, std::memory_order_relaxed); }
+    void put_back(taken_values v) noexcept {
+        double zero = 0.0;
+        value_.compare_exchange_strong(zero, v, std::memory_order_relaxed, std::memory_order_relaxed);
+    }
+    void drop(taken_values&) noexcept {}
 
 private:
     std::atomic<double> value_{0.0};
@@ -201,6 +229,28 @@ public:
         }
         exemplars_.clear(bucket_count + 1);
     }
+
+    // Expiry of a held series: each bucket and sum emptied by one exchange, so no
+    // observation's bucket is lost or counted twice (count = sum of the buckets in
+    // every reading). A racing observation may leave its bucket and take its sum
+    // out, or the reverse: the sum is then off by that one value.
+    using taken_values = histogram_reading<bucket_count>;
+    taken_values take_out() noexcept {
+        taken_values out;
+        for (std::size_t s = 0; s < detail::stripe_count; ++s) {
+            cell& c = base_[s * Stride];
+            for (std::size_t b = 0; b <= bucket_count; ++b)
+                out.counts[b] += c.counts[b].exchange(0, std::memory_order_relaxed);
+            out.sum += c.sum.exchange(0.0, std::memory_order_relaxed);
+        }
+        return out;
+    }
+    void put_back(const taken_values& v) noexcept {
+        for (std::size_t b = 0; b <= bucket_count; ++b)
+            if (v.counts[b]) base_[0].counts[b].fetch_add(v.counts[b], std::memory_order_relaxed);
+        detail::atomic_add(base_[0].sum, v.sum);
+    }
+    void drop(taken_values&) noexcept { exemplars_.clear(bucket_count + 1); }
 
     static constexpr std::span<const double> bounds() noexcept { return {Bounds.data(), Bounds.size()}; }
 

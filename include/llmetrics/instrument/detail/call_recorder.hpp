@@ -9,11 +9,14 @@
 #include <cstdint>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include "../label_defaults.hpp"
 #include "../llm_router.hpp"
 #include "../../core/clock.hpp"
+#include "../../registry/holds.hpp"
+#include "../gateway_catalog.hpp"
 #include "../trace_context.hpp"
 #include "label_cache.hpp"
 #include "role_table.hpp"
@@ -21,6 +24,14 @@
 #include "routing_recorder.hpp"
 
 namespace llmetrics::detail {
+
+// A tenant_budgets (instrument/tenant_budgets.hpp) attached to monitored_router,
+// its type erased: charge(self, tenant, cents) takes from the tenant's budget.
+struct budget_sink {
+    void* self = nullptr;
+    void (*charge)(void* self, std::string_view tenant, double cents) = nullptr;
+};
+struct no_budget_sink {};
 
 template <class Traits, class... Registries>
 class call_recorder {
@@ -36,6 +47,12 @@ public:
     time_source clock;
     label_defaults defaults;
     cache_type cache;
+
+    // Whether a registry holds the remaining-budget family; only then can a
+    // tenant_budgets be attached, and only then does a call look for one.
+    static constexpr bool records_budget =
+        (registry_has_role_v<Registries, catalog::gateway::tenant_budget_remaining_cents> || ...);
+    [[no_unique_address]] std::conditional_t<records_budget, budget_sink, no_budget_sink> budgets{};
 
     // The label set of a call with these options, defaults filled in.
     template <class Options>
@@ -68,6 +85,15 @@ public:
         c.timing = timing;
         c.routing = routing && !routing->empty() ? routing : nullptr;
         record<call_event::success>(c, &s.handles);
+        if constexpr (records_budget) {
+            // The same cents as the spend row (router_roles.hpp), so both move together.
+            if (budgets.charge && u.cost) {
+                try {
+                    budgets.charge(budgets.self, c.tenant_id, *u.cost * 100.0);
+                } catch (...) {
+                }
+            }
+        }
     }
 
     void record_failure(set_type& s, double seconds, std::string_view error_type,

@@ -115,8 +115,9 @@ private:
     }
 
     std::int64_t end_or_now(const Recorder& r) const noexcept { return end_ >= 0 ? end_ : r.clock.now_ns(); }
+    // Never negative (TSC readings on two CPUs may be a few ticks apart).
     static double seconds_between(std::int64_t from, std::int64_t to) noexcept {
-        return static_cast<double>(to - from) * 1e-9;
+        return static_cast<double>(to > from ? to - from : 0) * 1e-9;
     }
     double seconds_to(std::int64_t t) const noexcept { return seconds_between(start_, t); }
 

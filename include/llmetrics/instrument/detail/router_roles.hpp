@@ -96,6 +96,8 @@ using table = role_table<
              model<"model_id">, tenant<"tenant_id">, fixed_if_declared<"token_type", "cached_input">>,
     role_row<gw::tokens_total, ev::success, reasoning_output_tokens,
              model<"model_id">, tenant<"tenant_id">, fixed_if_declared<"token_type", "reasoning_output">>,
+    // Spend, in the cents request_cost_cents records (the budget part: call_recorder).
+    role_row<gw::tenant_spend_cents_total, ev::success, cost_cents, tenant<"tenant_id">>,
     role_row<gw::request_tokens, ev::success, input_tokens, model<"model_id">>,
     role_row<gw::response_tokens, ev::success, output_tokens, model<"model_id">>,
     role_row<gw::router_overhead_seconds, ev::success, overhead_seconds, model<"model_id">>,

@@ -138,12 +138,11 @@ private:
 
     void take_snapshot() {
         counters_->snapshots.fetch_add(1, std::memory_order_relaxed);
-        raw_.clear();
         const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                 std::chrono::system_clock::now().time_since_epoch()).count();
         remote_write_batch batch;
         try {
-            remote_write_encoder e(raw_, now_ms, options_.external_labels, options_.send_metadata);
+            remote_write_encoder e(cache_, now_ms, options_.external_labels, options_.send_metadata);
             visit_(e);
             e.finish();
             batch.counts = e.counts();
@@ -152,7 +151,7 @@ private:
             return;
         }
         if (batch.samples() == 0) return;
-        batch.body = snappy_compress(raw_.view(), compressed_);
+        batch.body = snappy_compress(cache_.message(), compressed_);
         batch.created = clock::now();
         const remote_write_counts dropped = queue_.push(std::move(batch));
         counters_->dropped[remote_write_counters::queue_full].add(dropped);
@@ -229,7 +228,7 @@ private:
     std::unique_ptr<tls_client> tls_;
     std::string what_;
     client_request req_;
-    byte_buffer raw_;                 // the uncompressed message, reused
+    remote_write_cache cache_;        // the last message: a series in it is not encoded again
     byte_buffer compressed_;          // snappy's room, reused
     clock::time_point retry_at_{};    // the front request waits until then
     std::mutex mutex_;                // guards the two flags

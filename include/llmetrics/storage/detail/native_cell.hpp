@@ -69,6 +69,7 @@
 // sooner than client_golang (which counts populated buckets) for gappy data.
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstddef>
@@ -76,6 +77,7 @@
 #include <limits>
 #include <new>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "../../core/detail/native_buckets.hpp"
@@ -278,6 +280,60 @@ public:
         reset_locked();
     }
 
+    // Expiry of a held series (series_map.hpp). Subtracting per bucket is not
+    // sound here (a layout change may move counts between buckets), so take_out()
+    // swaps every stripe to an empty block of the same layout (what grow() does,
+    // without the fold) and keeps the old, quiescent blocks: a racing observation
+    // is either in them or in the new ones. drop() then frees them (the series
+    // restarts from zero, its layout kept); put_back() folds them into the new
+    // blocks instead, so nothing is lost. The flag is held from take_out() until
+    // then: no layout change can come in between.
+    struct taken_blocks {
+        std::array<native_block*, native_stripe_count> old{};
+        std::uint64_t observations = 0;
+    };
+    void take_out(taken_blocks& t) {
+        lock(busy_);
+        t = {};
+        for (std::size_t s = 0; s < native_stripe_count; ++s) {
+            native_stripe& st = stripes_[s];
+            native_block* b = current(st);
+            if (!b) continue;
+            freeze(*b);  // its ranges are final: the new block covers them
+            native_block* fresh = native_block::make(b->schema, b->zero_threshold, b->tag, b->pos_cap, b->neg_cap);
+            fresh->pos_range.store(b->pos_range.load(std::memory_order_relaxed) & ~index_range::frozen_bit,
+                                   std::memory_order_relaxed);
+            fresh->neg_range.store(b->neg_range.load(std::memory_order_relaxed) & ~index_range::frozen_bit,
+                                   std::memory_order_relaxed);
+            t.old[s] = switch_to(st, fresh);
+            t.observations += t.old[s]->total();
+        }
+    }
+    void put_back(taken_blocks& t) noexcept {
+        // The current blocks are writers' (an owner writes them with plain stores),
+        // so each is replaced by a copy that gets both its counts and the old ones.
+        for (std::size_t s = 0; s < native_stripe_count; ++s) {
+            if (!t.old[s]) continue;
+            native_stripe& st = stripes_[s];
+            native_block* now = current(st);
+            freeze(*now);
+            native_block* fresh = native_block::make(now->schema, now->zero_threshold, now->tag, now->pos_cap, now->neg_cap);
+            fresh->pos_range.store(now->pos_range.load(std::memory_order_relaxed) & ~index_range::frozen_bit,
+                                   std::memory_order_relaxed);
+            fresh->neg_range.store(now->neg_range.load(std::memory_order_relaxed) & ~index_range::frozen_bit,
+                                   std::memory_order_relaxed);
+            release(switch_to(st, fresh, true, now->schema, t.old[s]));
+            release(std::exchange(t.old[s], nullptr));
+        }
+        busy_.store(false, std::memory_order_release);
+    }
+    void drop(taken_blocks& t) noexcept {
+        for (auto& b : t.old) release(std::exchange(b, nullptr));
+        last_reset_ = unix_time_seconds();
+        reset_time_.store(last_reset_, std::memory_order_relaxed);
+        busy_.store(false, std::memory_order_release);
+    }
+
     std::size_t bytes() const noexcept { return own_bytes_.load(std::memory_order_relaxed); }
 
     // Called under the flag at every reset, after the old blocks are quiescent (a
@@ -344,12 +400,13 @@ private:
         else atomic_add(sum, v);
     }
 
+    static void lock(std::atomic<bool>& flag) noexcept {
+        for (unsigned n = 0; flag.exchange(true, std::memory_order_acquire); ++n)
+            if (n > 64) std::this_thread::yield();
+    }
     struct flag_guard {
         std::atomic<bool>& flag;
-        explicit flag_guard(std::atomic<bool>& f) noexcept : flag(f) {
-            for (unsigned n = 0; flag.exchange(true, std::memory_order_acquire); ++n)
-                if (n > 64) std::this_thread::yield();
-        }
+        explicit flag_guard(std::atomic<bool>& f) noexcept : flag(f) { lock(flag); }
         ~flag_guard() { flag.store(false, std::memory_order_release); }
     };
 
@@ -582,6 +639,15 @@ private:
     // ones still pinned to the old block, folds the old counts (unless a reset
     // drops them) and frees the old block. Under the flag.
     void install(native_stripe& st, native_block* fresh, bool fold, int from_schema = 0) {
+        release(switch_to(st, fresh, fold, from_schema));
+    }
+
+    // Installs `fresh`, switches writers to it and returns the old block (null
+    // when none) once the writers still pinned to it are done. Under the flag.
+    // The new block gets the old one's counts (fold) and `also`'s before writers
+    // can reach it.
+    native_block* switch_to(native_stripe& st, native_block* fresh, bool fold = false, int from_schema = 0,
+                            const native_block* also = nullptr) {
         account(static_cast<std::ptrdiff_t>(native_block::bytes_for(fresh->pos_cap, fresh->neg_cap)));
         std::uint64_t s = st.state.load(std::memory_order_relaxed);
         const unsigned old_slot = slot_of(s);
@@ -600,8 +666,9 @@ private:
         }
         st.blocks[old_slot].store(nullptr, std::memory_order_relaxed);
         if (old && fold) fold_into(*old, *fresh, from_schema);
+        if (also) fold_into(*also, *fresh, also->schema);
         st.blocks[old_slot ^ 1].store(fresh, std::memory_order_release);
-        release(old);
+        return old;
     }
 
     void fold_into(const native_block& old, native_block& fresh, int from_schema) noexcept {

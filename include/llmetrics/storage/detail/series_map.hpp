@@ -17,12 +17,23 @@
 // expire_series(), and from an insert that finds the family full) reads each
 // series' change mark (the summed stripes of a counter, a gauge's value, a
 // histogram's count, hashed over the node's slots) and stamps the sweep's time
-// when the mark moved. A live node whose mark stayed for the TTL is hidden:
-// left out of the exposition, its values untouched. A hidden node is
-//   - shown again, values continued, when a later sweep sees its mark move (a
-//     handle kept from before wrote to it) or when labels(...) asks for it;
+// when the mark moved. A live node whose mark stayed for the TTL is hidden: left
+// out of the exposition and
 //   - retired when nobody holds it: zeroed, taken out of the table and put on a
-//     free list, from which a new label set takes it (the slot is reused).
+//     free list, from which a new label set takes it (the slot is reused);
+//   - emptied when a held_series holds it: each slot's take_out() empties its
+//     cells by atomic exchanges (a counter's stripes, a histogram's buckets and
+//     sums; a gauge goes to 0; a native histogram swaps in empty blocks of the
+//     same layout and keeps the old ones, storage/detail/native_cell.hpp), and
+//     the mark of what it took is compared with the one the sweep saw. Equal: the
+//     node is hidden, its created time renewed, so the handle's next write brings
+//     it back from zero as a new series (Prometheus sees a reset). Different (a
+//     write came in between): all of it is put back (added again; a gauge only
+//     if nothing was written since) and the node stays shown, as written.
+// A hidden node is shown again when a later sweep sees its mark move from the
+// empty node's (a kept handle wrote) or when labels(...) asks for it; a hidden
+// node nobody holds any more is retired by the next sweep. remove() and reset()
+// hide the same way, taking out whatever is there.
 // Who holds a node: every held_series (storage/held_series.hpp) that labels(...)
 // returned, temporaries included, counts itself in `holders`. Retiring is one CAS
 // of holders from 0 to `retired`, so no handle can exist on a retired node, and a
@@ -34,15 +45,22 @@
 // has a mark different from the one the sweep before w saw, so the first sweep
 // after w stamps a time >= w and the node is not hidden before w + TTL (values
 // that change nothing, inc(0) or a gauge set to the value it has, are not writes
-// here: a gauge expires when its value stays the same for the TTL). A write racing
-// the sweep that hides a node lands in the node's cells, which hiding does not
-// touch, and the next sweep shows the node again with it. Zeroing happens only on
-// retirement, after the CAS saw no holder; each holder's writes happen before its
-// release decrement, so no write can land after the zeroing. Nothing is lost; what
-// a race can cost is one scrape in which a series written during that scrape's
-// sweep is absent. A kept handle therefore does not restart from zero after an
-// expiry (its series comes back with its count continued, which Prometheus reads
-// as the same series, not a reset); a label set that nobody held restarts from zero.
+// here: a gauge expires when its value stays the same for the TTL). Emptying a
+// held node loses nothing: an exchange is one read-modify-write, so a racing
+// increment lands either before it (in what was taken) or after it (left in the
+// cell); relaxed order suffices because each cell is an independent tally and
+// the sweep only needs atomicity per cell (a native histogram's blocks are
+// quiescent when counted, and its classic half pairs acquire with the writer's
+// release: native_series.hpp), and the comparison with the sweep's
+// mark makes what was taken exactly what the sweep saw (else it goes back),
+// added up in taken_out(); what a racing write leaves behind moves the mark, so
+// the next sweep shows the node with it. Zeroing happens only on retirement, after the
+// CAS saw no holder; each holder's writes happen before its release decrement, so
+// no write can land after the zeroing. What a race can cost: one scrape in which
+// a series written during that scrape's sweep is absent; a histogram observation
+// racing the emptying may leave its bucket and have its sum taken (or the
+// reverse), so the sum is off by that value while counts stay exact; a gauge
+// written while its put-back runs keeps the written value.
 //
 // Why memory is bounded: the table holds at most max_series nodes (hidden held
 // ones count), and a new node is built only when no free node has room for the
@@ -263,7 +281,7 @@ public:
         std::lock_guard lock(mutex_);
         node* n = find(hash_values(values), values);
         if (!n || n->overflow || !n->live.load(std::memory_order_relaxed)) return false;
-        if constexpr (Expiring) hide(n, clock_.now_ns(), mark_of(*n));
+        if constexpr (Expiring) hide(n, clock_.now_ns(), nullptr);
         else kill(n);
         return true;
     }
@@ -274,7 +292,7 @@ public:
         for (node* n = head_.load(std::memory_order_relaxed); n; n = n->next.load(std::memory_order_relaxed)) {
             if (!n->live.load(std::memory_order_relaxed)) continue;
             if constexpr (Expiring) {
-                if (!n->overflow) hide(n, now, mark_of(*n));
+                if (!n->overflow) hide(n, now, nullptr);
             } else {
                 kill(n);
             }
@@ -317,6 +335,7 @@ public:
     std::size_t size() const noexcept { return count_.load(std::memory_order_relaxed); }
     std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
     std::uint64_t expired() const noexcept { return expired_.load(std::memory_order_relaxed); }
+    std::uint64_t taken_out() const noexcept { return taken_out_.load(std::memory_order_relaxed); }
     std::size_t bytes() const noexcept {
         std::lock_guard lock(mutex_);
         std::size_t tables = 0;
@@ -509,12 +528,57 @@ private:
         return nullptr;
     }
 
-    // Out of the exposition, values kept; retired at once when nobody holds it.
-    void hide(node* n, std::int64_t now, std::uint64_t mark) {
+    // Out of the exposition: retired at once when nobody holds it, else emptied
+    // of the values `seen` (the sweep's mark) stands for, with a new created
+    // time, so a kept handle's next write starts its series from zero. False,
+    // with the node still shown, when a write came after the sweep read `seen`.
+    // remove() and reset() pass no mark: they take out whatever is there.
+    bool hide(node* n, std::int64_t now, const std::uint64_t* seen) {
+        if (try_retire(n)) {
+            n->live.store(false, std::memory_order_release);
+            retire(n);
+            return true;
+        }
+        if (!take_out(n, seen)) {
+            n->expiry.mark = mark_of(*n);
+            n->expiry.changed_ns = now;
+            return false;
+        }
+        n->created.store(unix_time_seconds(), std::memory_order_relaxed);
         n->live.store(false, std::memory_order_release);
-        n->expiry.mark = mark;
+        n->expiry.mark = zero_mark();  // any write since moves it
         n->expiry.changed_ns = now;
-        if (try_retire(n)) retire(n);
+        return true;
+    }
+
+    // Empties every slot of a held node (each slot's take_out() loses no racing
+    // write) and compares what it took with `seen`; on a mismatch puts it all back.
+    bool take_out(node* n, const std::uint64_t* seen) {
+        auto& taken = taken_;
+        taken.resize(Slots);
+        for (std::size_t i = 0; i < Slots; ++i) taken[i] = n->slots()[i].take_out();
+        if (seen) {
+            std::uint64_t m = 0;
+            for (std::size_t i = 0; i < Slots; ++i) m = mix(m + SlotFactory::taken_mark(taken[i]) + i);
+            if (m != *seen) {
+                for (std::size_t i = 0; i < Slots; ++i) n->slots()[i].put_back(taken[i]);
+                return false;
+            }
+        }
+        std::uint64_t count = 0;
+        for (std::size_t i = 0; i < Slots; ++i) {
+            count += SlotFactory::taken_count(taken[i]);
+            n->slots()[i].drop(taken[i]);
+        }
+        taken_out_.fetch_add(count, std::memory_order_relaxed);
+        return true;
+    }
+
+    // The mark of a node whose slots are all empty (every change mark is 0 then).
+    static std::uint64_t zero_mark() noexcept {
+        std::uint64_t m = 0;
+        for (std::size_t i = 0; i < Slots; ++i) m = mix(m + i);
+        return m;
     }
 
     void retire(node* n) {
@@ -543,10 +607,7 @@ private:
                     n->expiry.changed_ns = now;
                     n->live.store(true, std::memory_order_release);
                 } else if (n->live.load(std::memory_order_relaxed)) {
-                    if (now - n->expiry.changed_ns >= ttl_ns_) {
-                        hide(n, now, mark);
-                        ++hidden;
-                    }
+                    if (now - n->expiry.changed_ns >= ttl_ns_ && hide(n, now, &mark)) ++hidden;
                 } else if (try_retire(n)) {  // hidden, and its last holder went
                     retire(n);
                 }
@@ -633,12 +694,14 @@ private:
     std::atomic<std::size_t> count_{0};
     std::atomic<std::uint64_t> dropped_{0};
     std::atomic<std::uint64_t> expired_{0};
+    std::atomic<std::uint64_t> taken_out_{0};
     node_arena arena_;
     SlotFactory factory_;
     // Expiring maps only; under the lock.
     time_source clock_;
     std::int64_t last_sweep_ns_ = clock_.now_ns();
     std::array<std::vector<node*>, Expiring ? capacity_classes : 0> free_;
+    std::vector<typename Slot::taken_values> taken_;  // take_out's scratch
 };
 
 }  // namespace llmetrics::detail

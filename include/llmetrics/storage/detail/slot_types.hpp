@@ -33,9 +33,17 @@ struct striped_slot_factory {
         for (std::size_t i = 0; i < n; ++i) new (first + i) Slot(base + i, rejected);
     }
     std::size_t bytes() const noexcept { return pool.bytes(); }
-    static std::uint64_t change_mark(const Slot& s) noexcept {
-        const auto v = s.value();
+    static std::uint64_t change_mark(const Slot& s) noexcept { return taken_mark(s.value()); }
+    // The same for the values take_out() returned; taken_count: its whole increments
+    // or observations (what expiry_taken_out() adds up).
+    template <class V>
+    static std::uint64_t taken_mark(const V& v) noexcept {
         if constexpr (requires { v.integral; }) return v.integral + std::bit_cast<std::uint64_t>(v.fractional);
+        else return v.count();
+    }
+    template <class V>
+    static std::uint64_t taken_count(const V& v) noexcept {
+        if constexpr (requires { v.integral; }) return v.integral;
         else return v.count();
     }
 };
@@ -47,7 +55,9 @@ struct gauge_slot_factory {
         for (std::size_t i = 0; i < n; ++i) new (first + i) gauge_series(rejected);
     }
     std::size_t bytes() const noexcept { return 0; }
-    static std::uint64_t change_mark(const gauge_series& s) noexcept { return std::bit_cast<std::uint64_t>(s.value()); }
+    static std::uint64_t change_mark(const gauge_series& s) noexcept { return taken_mark(s.value()); }
+    static std::uint64_t taken_mark(double v) noexcept { return std::bit_cast<std::uint64_t>(v); }
+    static std::uint64_t taken_count(double) noexcept { return 0; }
 };
 
 // Native histogram series: the classic part (if any) from a pool, the native
@@ -66,7 +76,13 @@ struct native_slot_factory {
     std::size_t bytes() const noexcept {
         return (Classic ? pool.bytes() : 0) + native_bytes->load(std::memory_order_relaxed);
     }
-    static std::uint64_t change_mark(const Slot& s) { return s.observations(); }
+    // Doubled, so what was taken while a classic half was still to come never
+    // matches what a sweep saw: it is put back.
+    static std::uint64_t change_mark(const Slot& s) { return 2 * s.observations(); }
+    static std::uint64_t taken_mark(const typename Slot::taken_values& t) noexcept {
+        return 2 * t.native.observations + (t.settled() ? 0 : 1);
+    }
+    static std::uint64_t taken_count(const typename Slot::taken_values& t) noexcept { return t.native.observations; }
 };
 
 template <class F>
