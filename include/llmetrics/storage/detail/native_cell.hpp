@@ -285,9 +285,10 @@ public:
     // swaps every stripe to an empty block of the same layout (what grow() does,
     // without the fold) and keeps the old, quiescent blocks: a racing observation
     // is either in them or in the new ones. drop() then frees them (the series
-    // restarts from zero, its layout kept); put_back() folds them into the new
-    // blocks instead, so nothing is lost. The flag is held from take_out() until
-    // then: no layout change can come in between.
+    // restarts from zero, its layout kept); put_back() instead replaces each new
+    // block by a copy holding its counts and the old ones, so nothing is lost.
+    // The flag is held from take_out() until then: no layout change can come in
+    // between.
     struct taken_blocks {
         std::array<native_block*, native_stripe_count> old{};
         std::uint64_t observations = 0;
