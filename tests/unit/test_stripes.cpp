@@ -96,3 +96,48 @@ TEST_CASE("live threads spread over the stripes, at most one more per stripe tha
     for (auto& t : pool) t.join();
     CHECK(holders_total() == before);
 }
+
+TEST_CASE("owned stripes: one live thread each, the rest share one stripe, all given back at exit", "[stripes]") {
+    const auto owned = [] {
+        std::size_t n = 0;
+        for (const auto& o : lmd::stripe_owned) n += o.load() ? 1 : 0;
+        return n;
+    };
+    const std::size_t before = owned();  // this thread may own one already
+    const std::size_t threads = lmd::stripe_count + 2;
+    std::vector<std::size_t> got(threads, 0);
+    std::vector<char> kept(threads, 0);  // Catch's macros are for the main thread only
+    std::atomic<std::size_t> ready{0};
+    std::atomic<bool> done{false};
+    std::vector<std::thread> pool;
+    for (std::size_t i = 0; i < threads; ++i)
+        pool.emplace_back([&, i] {
+            got[i] = lmd::this_thread_owned_stripe();
+            kept[i] = lmd::this_thread_owned_stripe() == got[i];
+            ++ready;
+            while (!done) std::this_thread::yield();
+        });
+    while (ready < threads) std::this_thread::yield();
+    for (char k : kept) CHECK(k);  // a thread keeps its stripe
+    std::vector<std::size_t> seen;
+    std::size_t shared = 0;
+    for (std::size_t s : got) {
+        if (s == lmd::shared_stripe) {
+            ++shared;
+            continue;
+        }
+        REQUIRE(s < lmd::stripe_count);
+        CHECK(std::find(seen.begin(), seen.end(), s) == seen.end());  // never two live owners
+        seen.push_back(s);
+    }
+    CHECK(seen.size() == lmd::stripe_count - before);  // every free stripe was taken
+    CHECK(shared == threads - seen.size());
+    CHECK(owned() == lmd::stripe_count);
+    done = true;
+    for (auto& t : pool) t.join();
+    CHECK(owned() == before);  // given back at exit
+    // A new thread gets one of them again.
+    std::size_t again = lmd::shared_stripe;
+    std::thread([&] { again = lmd::this_thread_owned_stripe(); }).join();
+    CHECK((before == lmd::stripe_count || again < lmd::stripe_count));
+}

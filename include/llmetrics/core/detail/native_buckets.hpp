@@ -6,10 +6,11 @@
 //           >= frac, plus (exp-1) * 2^s;
 //   s <= 0: exp (minus one at an exact power of two), then a ceiling division by
 //           2^-s.
-// So powers of two and subnormals land exactly (frexp is exact). +Inf goes to the
+// So powers of two and subnormals land exactly. +Inf goes to the
 // bucket of DBL_MAX, the one with the largest index (upper bound 2^1024); callers
 // handle the sign, zero bucket and NaN.
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cmath>
@@ -97,49 +98,68 @@ constexpr double native_octave_bound(int schema, int j) noexcept {
     return native_octave_bounds[static_cast<std::size_t>(j) << (native_max_schema - schema)];
 }
 
-// How many of the 256 schema-8 bounds lie below 0.5 + t/512, for each top-8-bit
-// mantissa slice t. Bounds are at least 0.00135 apart and a slice is 0.00195 wide,
-// so at most two more of them lie below any frac of the slice.
-inline constexpr std::array<std::uint16_t, 256> native_bounds_below_slice = [] {
-    std::array<std::uint16_t, 256> out{};
-    std::uint16_t k = 0;
-    for (int t = 0; t < 256; ++t) {
-        const double lower = 0.5 + t / 512.0;
-        while (k < 256 && native_octave_bounds[k] < lower) ++k;
-        out[static_cast<std::size_t>(t)] = k;
+// Bit j is set where the double above is above the exact 2^(j/256)/2 (rounded up;
+// the unit test proves each bit with exact integers). A value equal to such a
+// double lies above the exact bound, in the next bucket, so the index compares
+// against the double just below it: frac <= floor bound iff frac <= exact bound.
+inline constexpr std::array<std::uint64_t, 4> native_bounds_rounded_up{
+    0x8ec00e453f68265aULL, 0x3d6aadd8aa765fe8ULL, 0x499adfcc1d631775ULL, 0x2ca5afa45ea2ef76ULL};
+
+inline constexpr std::array<double, 256> native_octave_floor_bounds = [] {
+    std::array<double, 256> out{};
+    for (std::size_t j = 0; j < 256; ++j) {
+        const bool up = (native_bounds_rounded_up[j / 64] >> (j % 64)) & 1;
+        out[j] = up ? std::bit_cast<double>(std::bit_cast<std::uint64_t>(native_octave_bounds[j]) - 1)
+                    : native_octave_bounds[j];
     }
     return out;
 }();
 
+// For schema s > 0 and each of 512 slices of the octave (frac in [0.5 + t/1024,
+// 0.5 + (t+1)/1024), the top 9 mantissa bits): how many of the schema's 2^s floor
+// bounds lie below the slice. Bounds are at least 0.00135 apart (schema 8) and a
+// slice is 0.00098 wide, so at most one more lies below any frac of the slice.
+inline constexpr int native_slice_bits = 9;
+inline constexpr std::array<std::array<std::uint16_t, 1 << native_slice_bits>, native_max_schema>
+    native_bounds_below_slice = [] {
+        std::array<std::array<std::uint16_t, 1 << native_slice_bits>, native_max_schema> out{};
+        for (int schema = 1; schema <= native_max_schema; ++schema) {
+            int k = 0;
+            for (int t = 0; t < (1 << native_slice_bits); ++t) {
+                const double lower = 0.5 + t / double(2 << native_slice_bits);
+                while (k < (1 << schema) && native_octave_floor_bounds[static_cast<std::size_t>(k) << (native_max_schema - schema)] < lower) ++k;
+                out[static_cast<std::size_t>(schema - 1)][static_cast<std::size_t>(t)] = static_cast<std::uint16_t>(k);
+            }
+        }
+        return out;
+    }();
+
 // Index of the bucket holding a > 0 (finite or +Inf) at `schema`. frexp is read
-// off the bits for normal numbers (the library call costs more than the rest of
-// an observe); subnormals take std::frexp. Within an octave, a slice table and
-// two independent comparisons count the schema-8 bounds below frac (no search:
-// its chain of dependent loads was the slowest part of an observe); schema s keeps
-// every 2^(8-s)-th of them, hence the ceiling division.
+// off the bits (the library call costs more than the rest of an observe; a
+// subnormal is first scaled by 2^64, exactly). Within an octave, the slice table
+// and one comparison count the schema's bounds below frac (no search: its chain
+// of dependent loads was the slowest part of an observe).
 inline std::int32_t native_bucket_index(double a, int schema) noexcept {
-    if (a > std::numeric_limits<double>::max()) a = std::numeric_limits<double>::max();
-    const auto bits = std::bit_cast<std::uint64_t>(a);
-    const int biased = static_cast<int>(bits >> 52);
-    int exp = 0;
-    double frac;
-    if (biased != 0) [[likely]] {
-        exp = biased - 1022;
-        frac = std::bit_cast<double>((bits & 0x000F'FFFF'FFFF'FFFFULL) | (std::uint64_t{1022} << 52));
-    } else {
-        frac = std::frexp(a, &exp);
+    a = std::min(a, std::numeric_limits<double>::max());
+    int scaled = 0;
+    if (a < std::numeric_limits<double>::min()) [[unlikely]] {
+        a *= 0x1p64;
+        scaled = 64;
     }
+    const auto bits = std::bit_cast<std::uint64_t>(a);
+    const int exp = static_cast<int>(bits >> 52) - 1022 - scaled;  // a = frac * 2^exp, frac in [0.5, 1)
+    const std::uint64_t mantissa = bits & 0x000F'FFFF'FFFF'FFFFULL;
     if (schema > 0) {
-        const auto slice = static_cast<std::size_t>((std::bit_cast<std::uint64_t>(frac) >> 44) & 0xFF);
-        const std::size_t first = native_bounds_below_slice[slice];
-        const double next = first < 256 ? native_octave_bounds[first] : 2.0;
-        const double after = first + 1 < 256 ? native_octave_bounds[first + 1] : 2.0;
-        const int below8 = static_cast<int>(first) + (next < frac) + (after < frac);
-        const int shift = native_max_schema - schema;
-        const int below = (below8 + (1 << shift) - 1) >> shift;  // bounds of schema s below frac
+        const double frac = std::bit_cast<double>(mantissa | (std::uint64_t{1022} << 52));
+        const std::uint32_t first = native_bounds_below_slice[static_cast<std::size_t>(schema - 1)]
+                                                             [static_cast<std::size_t>(mantissa >> (52 - native_slice_bits))];
+        // Bound `first` of the schema, or 1.0 (above every frac) past the last one.
+        const std::size_t at = std::size_t{first} << (native_max_schema - schema);
+        const double next = at < native_octave_floor_bounds.size() ? native_octave_floor_bounds[at] : 1.0;
+        const int below = static_cast<int>(first) + (next < frac);
         return static_cast<std::int32_t>(below + (exp - 1) * (1 << schema));
     }
-    const int key = frac == 0.5 ? exp - 1 : exp;
+    const int key = mantissa == 0 ? exp - 1 : exp;  // an exact power of two ends its bucket
     const int shift = -schema;
     return static_cast<std::int32_t>((key + (1 << shift) - 1) >> shift);  // ceiling; >> floors negatives
 }

@@ -15,9 +15,16 @@
 // counts; it is only extended under the layout flag (below), and tagged by a layout
 // tag a writer checks against its block's.
 //
+// Writers: a thread that owns a stripe (stripes.hpp: at most one live thread per
+// owned stripe) is that stripe's only writer, so it adds to its counters and sum
+// with a plain load + store (no RMW); threads past the owned stripes share one
+// more stripe and use RMWs (fetch_add, a CAS loop for the sum). A fold never
+// writes a block writers can reach (below), so an owner never races a changer's
+// store either.
+//
 // A layout change (first block of a stripe, a bigger ring, a coarser schema, a wider
 // zero bucket, a reset) replaces blocks; it never edits one in place. Each stripe
-// has `state = generation (16 bits) | started (48 bits)`. A writer pins with
+// has `state = generation (32 bits) | started (32 bits)`. A writer pins with
 // state.fetch_add(1, acquire), uses blocks[generation & 1], and completes with
 // exactly one release increment into that block (a bucket, the zero or the NaN
 // count) or, when it needs a layout change, of abandoned[generation & 1]: it
@@ -25,22 +32,37 @@
 // series by an atomic flag (not a mutex: a writer only takes it on the slow path,
 // after abandoning); scrapes take it too, so they never see a half-made change.
 // The changer freezes the old block's ranges (a CAS sets a bit, so no writer can
-// extend them any more), installs the new block in the other slot, CASes the
-// generation (capturing how many writers pinned the old block: `started`), waits
-// (spin, then yield) until the old block's completed operations (its increments
-// less what a fold put in, plus abandoned) equal that count, then folds the old
-// counts into the new layout (not on a reset) and frees the old block. A writer
+// extend them any more), empties the other slot, CASes the generation (capturing
+// how many writers pinned the old block: `started`), waits (spin, then yield)
+// until the old block's completed operations (its increments less what a fold
+// put in, plus abandoned) equal that count, folds the old counts into the new
+// block (not on a reset) while no writer can reach it, then publishes it in the
+// slot (release) and frees the old block. Writers pinned in between find the slot
+// empty and abandon, then wait for the flag like any slow path. A writer
 // pre-empted between its pin and its increment delays a layout change, never a
-// normal observe: a writer never waits while pinned.
+// normal observe: a writer never waits while pinned. A stripe renews its block
+// (the same counts, started back to 0) once started passes 2^31.
 //
-// Memory orders: the pin (acquire) reads the generation CAS (release), so the
-// writer sees the block installed before it. The completing increment is release
-// and the changer's sums are acquire, so when the counts match every access of the
-// pinned writers is done and the block can be read and freed. Within a block, the
-// writer adds the sum before its bucket increment (release) and the scrape reads
-// the buckets (acquire) before the sum: a scrape's sum includes at least the
-// observations its buckets show. A scrape reads a ring only over the range it
-// loaded, which is injective into positions, so it never counts an index twice.
+// The common observe: the index at schema_hint_ (the latest layout's schema) and
+// the block of the generation the writer last saw are loaded before the pin, so
+// they overlap its latency; after the pin, the block is used only if the pin's
+// generation is the one seen (else the pin's block is loaded) and the block's
+// schema is the hint's. A block read for generation g before the pin is g's:
+// the slot only changes for generation g + 2 after g + 1 exists, which the pin
+// would show; the 32-bit generation cannot wrap around while one writer sits
+// between two instructions (it takes 2^32 layout changes, each a block
+// allocation and a wait).
+//
+// Memory orders: the pin (acquire) reads the generation CAS (release), and the
+// writer loads the block pointer with acquire, reading the changer's publishing
+// store (release), so it sees the block's ranges and folded counts. The completing
+// increment is release (an owner's plain store too) and the changer's sums are
+// acquire, so when the counts match every access of the pinned writers is done
+// and the block can be read and freed. Within a block, the writer adds the sum
+// before its bucket increment (release) and the scrape reads the buckets
+// (acquire) before the sum: a scrape's sum includes at least the observations its
+// buckets show. A scrape reads a ring only over the range it loaded, which is
+// injective into positions, so it never counts an index twice.
 //
 // The bucket limit counts the span from the lowest to the highest index of each
 // sign, summed. That bounds the populated buckets, but can reduce the resolution
@@ -142,7 +164,7 @@ struct native_block {
 };
 
 struct alignas(cache_line) native_stripe {
-    std::atomic<std::uint64_t> state{0};  // generation << 48 | started
+    std::atomic<std::uint64_t> state{0};  // generation << 32 | started
     std::atomic<native_block*> blocks[2] = {nullptr, nullptr};
     std::atomic<std::uint64_t> abandoned[2] = {0, 0};
 };
@@ -168,38 +190,34 @@ struct native_reading {
 class native_cell {
 public:
     static constexpr std::uint32_t first_capacity = 16;
-    static constexpr std::uint64_t started_mask = (std::uint64_t{1} << 48) - 1;
+    static constexpr unsigned generation_shift = 32;
+    static constexpr std::uint64_t started_mask = (std::uint64_t{1} << generation_shift) - 1;
+    static unsigned slot_of(std::uint64_t state) noexcept { return static_cast<unsigned>(state >> generation_shift) & 1; }
+    static constexpr std::size_t native_stripe_count = stripe_count + 1;  // the owned ones and the shared one
 
     native_cell(const native_limits& limits, std::atomic<std::size_t>* bytes)
-        : limits_(limits), bytes_(bytes), schema_(limits.schema), zero_threshold_(limits.zero_threshold),
+        : limits_(limits), bytes_(bytes), schema_(limits.schema), schema_hint_(limits.schema),
+          zero_threshold_(limits.zero_threshold),
           last_reset_(unix_time_seconds()) {
-        stripes_ = new native_stripe[stripe_count];
-        account(static_cast<std::ptrdiff_t>(sizeof(native_stripe) * stripe_count));
+        stripes_ = new native_stripe[native_stripe_count];
+        account(static_cast<std::ptrdiff_t>(sizeof(native_stripe) * native_stripe_count));
     }
     native_cell(const native_cell&) = delete;
     native_cell& operator=(const native_cell&) = delete;
     ~native_cell() {
-        for (std::size_t s = 0; s < stripe_count; ++s)
+        for (std::size_t s = 0; s < native_stripe_count; ++s)
             for (auto& b : stripes_[s].blocks) release(b.load(std::memory_order_relaxed));
         delete[] stripes_;
-        account(-static_cast<std::ptrdiff_t>(sizeof(native_stripe) * stripe_count));
+        account(-static_cast<std::ptrdiff_t>(sizeof(native_stripe) * native_stripe_count));
     }
 
     // NaN counts in count only (the sum becomes NaN, as the specification has it).
     void observe(double v) noexcept {
-        native_stripe& st = stripes_[this_thread_stripe()];
-        for (;;) {
-            const std::uint64_t s = st.state.fetch_add(1, std::memory_order_acquire);
-            const unsigned slot = static_cast<unsigned>(s >> 48) & 1;
-            native_block* b = st.blocks[slot].load(std::memory_order_acquire);
-            if (b && record(*b, v)) [[likely]] {
-                if ((s & started_mask) > (started_mask >> 1)) [[unlikely]] renew(st);
-                return;
-            }
-            st.abandoned[slot].fetch_add(1, std::memory_order_release);
-            make_room(st, v);
-        }
+        const std::size_t s = this_thread_owned_stripe();
+        if (s != shared_stripe) [[likely]] observe_on<true>(stripes_[s], v);
+        else observe_shared(v);
     }
+
 
     // Unix seconds of the last reset by the limit strategy or clear() (0: none).
     double reset_time() const noexcept { return reset_time_.load(std::memory_order_relaxed); }
@@ -217,9 +235,9 @@ public:
         auto& scratch = out.scratch;
         scratch.assign(pos.span() + neg.span(), 0);
         double sum = 0.0;
-        for (std::size_t s = 0; s < stripe_count; ++s) {
+        for (std::size_t s = 0; s < native_stripe_count; ++s) {
             const native_stripe& st = stripes_[s];
-            const unsigned slot = static_cast<unsigned>(st.state.load(std::memory_order_acquire) >> 48) & 1;
+            const unsigned slot = slot_of(st.state.load(std::memory_order_acquire));
             native_block* b = st.blocks[slot].load(std::memory_order_acquire);
             if (!b) continue;
             gather(*b, false, pos, scratch.data());
@@ -238,7 +256,7 @@ public:
 
     bool has_data() const {
         flag_guard g(busy_);
-        for (std::size_t s = 0; s < stripe_count; ++s)
+        for (std::size_t s = 0; s < native_stripe_count; ++s)
             for (const auto& b : stripes_[s].blocks)
                 if (const native_block* p = b.load(std::memory_order_acquire); p && p->total() != 0) return true;
         return false;
@@ -248,9 +266,9 @@ public:
     std::uint64_t observations() const {
         flag_guard g(busy_);
         std::uint64_t n = 0;
-        for (std::size_t s = 0; s < stripe_count; ++s) {
+        for (std::size_t s = 0; s < native_stripe_count; ++s) {
             const native_stripe& st = stripes_[s];
-            const unsigned slot = static_cast<unsigned>(st.state.load(std::memory_order_acquire) >> 48) & 1;
+            const unsigned slot = slot_of(st.state.load(std::memory_order_acquire));
             if (const native_block* b = st.blocks[slot].load(std::memory_order_acquire)) n += b->total();
         }
         return n;
@@ -267,17 +285,18 @@ public:
     // swaps every stripe to an empty block of the same layout (what grow() does,
     // without the fold) and keeps the old, quiescent blocks: a racing observation
     // is either in them or in the new ones. drop() then frees them (the series
-    // restarts from zero, its layout kept); put_back() folds them into the new
-    // blocks instead, so nothing is lost. The flag is held from take_out() until
-    // then: no layout change can come in between.
+    // restarts from zero, its layout kept); put_back() instead replaces each new
+    // block by a copy holding its counts and the old ones, so nothing is lost.
+    // The flag is held from take_out() until then: no layout change can come in
+    // between.
     struct taken_blocks {
-        std::array<native_block*, stripe_count> old{};
+        std::array<native_block*, native_stripe_count> old{};
         std::uint64_t observations = 0;
     };
     void take_out(taken_blocks& t) {
         lock(busy_);
         t = {};
-        for (std::size_t s = 0; s < stripe_count; ++s) {
+        for (std::size_t s = 0; s < native_stripe_count; ++s) {
             native_stripe& st = stripes_[s];
             native_block* b = current(st);
             if (!b) continue;
@@ -292,9 +311,19 @@ public:
         }
     }
     void put_back(taken_blocks& t) noexcept {
-        for (std::size_t s = 0; s < stripe_count; ++s) {
+        // The current blocks are writers' (an owner writes them with plain stores),
+        // so each is replaced by a copy that gets both its counts and the old ones.
+        for (std::size_t s = 0; s < native_stripe_count; ++s) {
             if (!t.old[s]) continue;
-            fold_into(*t.old[s], *current(stripes_[s]), t.old[s]->schema);
+            native_stripe& st = stripes_[s];
+            native_block* now = current(st);
+            freeze(*now);
+            native_block* fresh = native_block::make(now->schema, now->zero_threshold, now->tag, now->pos_cap, now->neg_cap);
+            fresh->pos_range.store(now->pos_range.load(std::memory_order_relaxed) & ~index_range::frozen_bit,
+                                   std::memory_order_relaxed);
+            fresh->neg_range.store(now->neg_range.load(std::memory_order_relaxed) & ~index_range::frozen_bit,
+                                   std::memory_order_relaxed);
+            release(switch_to(st, fresh, true, now->schema, t.old[s]));
             release(std::exchange(t.old[s], nullptr));
         }
         busy_.store(false, std::memory_order_release);
@@ -316,6 +345,62 @@ public:
     }
 
 private:
+    // Owned: this thread is the stripe's only writer (stripes.hpp), so its counts and
+    // sum take a plain load + store; the shared stripe takes RMWs.
+    //
+    // The common case is inline: a positive value past the zero bucket, into a
+    // bucket the block already covers (one compare excludes NaN, negatives and
+    // the zero bucket). Everything else finishes the pinned attempt out of line.
+    // The index is computed before the pin, at the schema of the latest layout
+    // (schema_hint_), so it overlaps the pin's latency; the block's own schema
+    // confirms it (a value that is no bucket's, such as NaN, gets an unused one).
+    template <bool Owned>
+    [[gnu::always_inline]] void observe_on(native_stripe& st, double v) noexcept {
+        const int schema = schema_hint_.load(std::memory_order_relaxed);
+        const std::int32_t i = native_bucket_index(v, schema);
+        const std::uint64_t seen = st.state.load(std::memory_order_relaxed);
+        native_block* b = st.blocks[slot_of(seen)].load(std::memory_order_acquire);
+        const std::uint64_t s = st.state.fetch_add(1, std::memory_order_acquire);
+        if ((s ^ seen) >> generation_shift) [[unlikely]] b = st.blocks[slot_of(s)].load(std::memory_order_acquire);
+        if (b && v > b->zero_threshold && b->schema == schema && (s & started_mask) <= (started_mask >> 1)) [[likely]] {
+            if (index_range::unpack(b->pos_range.load(std::memory_order_relaxed)).contains(i)) [[likely]] {
+                add_to_sum<Owned>(b->sum, v);
+                add_one<Owned>(b->pos[static_cast<std::uint32_t>(i) & (b->pos_cap - 1)]);
+                return;
+            }
+        }
+        observe_pinned<Owned>(st, s, b, v);
+    }
+
+    [[gnu::noinline]] void observe_shared(double v) noexcept { observe_on<false>(stripes_[shared_stripe], v); }
+
+    // The rest of an attempt pinned as `s` on block `b` (maybe null), then new
+    // attempts until one records.
+    template <bool Owned>
+    [[gnu::noinline]] void observe_pinned(native_stripe& st, std::uint64_t s, native_block* b, double v) noexcept {
+        for (;;) {
+            if (b && record<Owned>(*b, v)) {
+                if ((s & started_mask) > (started_mask >> 1)) renew(st);
+                return;
+            }
+            st.abandoned[slot_of(s)].fetch_add(1, std::memory_order_release);
+            make_room(st, v);
+            s = st.state.fetch_add(1, std::memory_order_acquire);
+            b = st.blocks[slot_of(s)].load(std::memory_order_acquire);
+        }
+    }
+
+    template <bool Owned>
+    static void add_one(std::atomic<std::uint64_t>& n) noexcept {
+        if constexpr (Owned) n.store(n.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+        else n.fetch_add(1, std::memory_order_release);
+    }
+    template <bool Owned>
+    static void add_to_sum(std::atomic<double>& sum, double v) noexcept {
+        if constexpr (Owned) sum.store(sum.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
+        else atomic_add(sum, v);
+    }
+
     static void lock(std::atomic<bool>& flag) noexcept {
         for (unsigned n = 0; flag.exchange(true, std::memory_order_acquire); ++n)
             if (n > 64) std::this_thread::yield();
@@ -328,16 +413,17 @@ private:
 
     // One observation into a pinned block; false when it needs a layout change
     // (nothing was written then).
+    template <bool Owned>
     bool record(native_block& b, double v) noexcept {
         if (v != v) {
-            atomic_add(b.sum, v);
-            b.nan.fetch_add(1, std::memory_order_release);
+            add_to_sum<Owned>(b.sum, v);
+            add_one<Owned>(b.nan);
             return true;
         }
         const double a = std::fabs(v);
         if (a <= b.zero_threshold) {
-            atomic_add(b.sum, v);
-            b.zero.fetch_add(1, std::memory_order_release);
+            add_to_sum<Owned>(b.sum, v);
+            add_one<Owned>(b.zero);
             return true;
         }
         const bool negative = v < 0;
@@ -351,8 +437,8 @@ private:
             if (!within_series(b, negative, i)) return false;
             if (word.compare_exchange_weak(w, wider.pack(), std::memory_order_relaxed)) break;
         }
-        atomic_add(b.sum, v);
-        b.counter(negative, i).fetch_add(1, std::memory_order_release);
+        add_to_sum<Owned>(b.sum, v);
+        add_one<Owned>(b.counter(negative, i));
         return true;
     }
 
@@ -476,7 +562,7 @@ private:
     void relayout(int schema, double zt) {
         const int from = schema_;
         const std::uint32_t tag = tag_.load(std::memory_order_relaxed) + 1;
-        for (std::size_t s = 0; s < stripe_count; ++s)
+        for (std::size_t s = 0; s < native_stripe_count; ++s)
             if (native_block* b = current(stripes_[s])) freeze(*b);
         const index_range pos = map_range(index_range::unpack(series_pos_.load(std::memory_order_relaxed)), from, schema, zt);
         const index_range neg = map_range(index_range::unpack(series_neg_.load(std::memory_order_relaxed)), from, schema, zt);
@@ -484,8 +570,9 @@ private:
         series_pos_.store(pos.pack(), std::memory_order_release);
         series_neg_.store(neg.pack(), std::memory_order_release);
         schema_ = schema;
+        schema_hint_.store(schema, std::memory_order_relaxed);
         zero_threshold_ = zt;
-        for (std::size_t s = 0; s < stripe_count; ++s) {
+        for (std::size_t s = 0; s < native_stripe_count; ++s) {
             native_stripe& st = stripes_[s];
             native_block* old = current(st);
             if (!old) continue;
@@ -513,7 +600,7 @@ private:
         install(st, fresh, true, old.schema);
     }
 
-    // The same block again, so `started` restarts from zero long before 2^48.
+    // The same block again, so `started` restarts from zero long before 2^32.
     void renew(native_stripe& st) {
         flag_guard g(busy_);
         if (native_block* b = current(st)) grow(st, *b, false, 0);
@@ -525,8 +612,9 @@ private:
         series_pos_.store(index_range{}.pack(), std::memory_order_release);
         series_neg_.store(index_range{}.pack(), std::memory_order_release);
         schema_ = limits_.schema;
+        schema_hint_.store(schema_, std::memory_order_relaxed);
         zero_threshold_ = limits_.zero_threshold;
-        for (std::size_t s = 0; s < stripe_count; ++s) {
+        for (std::size_t s = 0; s < native_stripe_count; ++s) {
             native_stripe& st = stripes_[s];
             if (native_block* old = current(st))
                 install(st, native_block::make(schema_, zero_threshold_, tag, old->pos_cap ? first_capacity : 0,
@@ -544,7 +632,7 @@ private:
     }
 
     native_block* current(const native_stripe& st) const noexcept {
-        const unsigned slot = static_cast<unsigned>(st.state.load(std::memory_order_relaxed) >> 48) & 1;
+        const unsigned slot = slot_of(st.state.load(std::memory_order_relaxed));
         return st.blocks[slot].load(std::memory_order_relaxed);
     }
 
@@ -552,20 +640,21 @@ private:
     // ones still pinned to the old block, folds the old counts (unless a reset
     // drops them) and frees the old block. Under the flag.
     void install(native_stripe& st, native_block* fresh, bool fold, int from_schema = 0) {
-        native_block* old = switch_to(st, fresh);
-        if (old && fold) fold_into(*old, *fresh, from_schema);
-        release(old);
+        release(switch_to(st, fresh, fold, from_schema));
     }
 
     // Installs `fresh`, switches writers to it and returns the old block (null
     // when none) once the writers still pinned to it are done. Under the flag.
-    native_block* switch_to(native_stripe& st, native_block* fresh) {
+    // The new block gets the old one's counts (fold) and `also`'s before writers
+    // can reach it.
+    native_block* switch_to(native_stripe& st, native_block* fresh, bool fold = false, int from_schema = 0,
+                            const native_block* also = nullptr) {
         account(static_cast<std::ptrdiff_t>(native_block::bytes_for(fresh->pos_cap, fresh->neg_cap)));
         std::uint64_t s = st.state.load(std::memory_order_relaxed);
-        const unsigned old_slot = static_cast<unsigned>(s >> 48) & 1;
+        const unsigned old_slot = slot_of(s);
         st.abandoned[old_slot ^ 1].store(0, std::memory_order_relaxed);
-        st.blocks[old_slot ^ 1].store(fresh, std::memory_order_relaxed);
-        while (!st.state.compare_exchange_weak(s, ((s >> 48) + 1) << 48, std::memory_order_acq_rel,
+        st.blocks[old_slot ^ 1].store(nullptr, std::memory_order_relaxed);  // writers abandon until the fold is done
+        while (!st.state.compare_exchange_weak(s, ((s >> generation_shift) + 1) << generation_shift, std::memory_order_acq_rel,
                                                std::memory_order_relaxed)) {
         }
         const std::uint64_t started = s & started_mask;
@@ -577,6 +666,9 @@ private:
             if (n > 64) std::this_thread::yield();
         }
         st.blocks[old_slot].store(nullptr, std::memory_order_relaxed);
+        if (old && fold) fold_into(*old, *fresh, from_schema);
+        if (also) fold_into(*also, *fresh, also->schema);
+        st.blocks[old_slot ^ 1].store(fresh, std::memory_order_release);
         return old;
     }
 
@@ -652,6 +744,7 @@ private:
     std::atomic<std::uint64_t> series_pos_{index_range{}.pack()};
     std::atomic<std::uint64_t> series_neg_{index_range{}.pack()};
     int schema_;              // under busy_
+    std::atomic<int> schema_hint_;  // schema_, for writers outside the flag
     double zero_threshold_;   // under busy_
     double last_reset_;       // under busy_
     std::atomic<double> reset_time_{0.0};

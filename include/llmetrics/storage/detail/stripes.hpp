@@ -79,6 +79,44 @@ inline std::size_t this_thread_stripe() noexcept {
     return stripe_plus_one - 1;
 }
 
+// Sole-writer stripes, for storage whose writers use plain load + store instead of
+// RMWs (native_cell.hpp): a thread takes one of `stripe_count` owned stripes for
+// itself, or, when every one is held by a live thread, writes the extra stripe
+// `shared_stripe` (with RMWs) that all such threads share. The owner gives its
+// stripe back at exit (release; the next owner's exchange acquires, so it sees
+// every store of the one before), and from then on its own late writes (other
+// thread_local destructors) go to the shared stripe: a stripe never has two
+// writers at once.
+inline constexpr std::size_t shared_stripe = stripe_count;
+inline std::array<std::atomic<bool>, stripe_count> stripe_owned{};
+
+struct owned_stripe_claim {
+    std::size_t stripe = shared_stripe;
+    unsigned* cached = nullptr;  // the hot path's copy, pointed at the shared stripe at exit
+    ~owned_stripe_claim() {
+        if (stripe == shared_stripe) return;
+        *cached = static_cast<unsigned>(shared_stripe) + 1;
+        stripe_owned[stripe].store(false, std::memory_order_release);
+    }
+};
+
+inline std::size_t claim_owned_stripe_for_this_thread(unsigned* cached) noexcept {
+    thread_local owned_stripe_claim claim;
+    claim.cached = cached;
+    for (std::size_t s = 0; s < stripe_count && claim.stripe == shared_stripe; ++s)
+        if (!stripe_owned[s].load(std::memory_order_relaxed) && !stripe_owned[s].exchange(true, std::memory_order_acquire))
+            claim.stripe = s;
+    return claim.stripe;
+}
+
+// This thread's owned stripe, or shared_stripe.
+inline std::size_t this_thread_owned_stripe() noexcept {
+    thread_local unsigned stripe_plus_one = 0;
+    if (stripe_plus_one == 0) [[unlikely]]
+        stripe_plus_one = static_cast<unsigned>(claim_owned_stripe_for_this_thread(&stripe_plus_one)) + 1;
+    return stripe_plus_one - 1;
+}
+
 // Hands out `Width` consecutive cells per series from blocks of Slots series.
 // Allocation happens under the owning family's insert lock; cells are zeroed and
 // never move, so handles stay valid for the pool's life.
