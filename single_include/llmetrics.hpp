@@ -554,10 +554,11 @@ struct label {
 //           >= frac, plus (exp-1) * 2^s;
 //   s <= 0: exp (minus one at an exact power of two), then a ceiling division by
 //           2^-s.
-// So powers of two and subnormals land exactly (frexp is exact). +Inf goes to the
+// So powers of two and subnormals land exactly. +Inf goes to the
 // bucket of DBL_MAX, the one with the largest index (upper bound 2^1024); callers
 // handle the sign, zero bucket and NaN.
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cmath>
@@ -645,49 +646,68 @@ constexpr double native_octave_bound(int schema, int j) noexcept {
     return native_octave_bounds[static_cast<std::size_t>(j) << (native_max_schema - schema)];
 }
 
-// How many of the 256 schema-8 bounds lie below 0.5 + t/512, for each top-8-bit
-// mantissa slice t. Bounds are at least 0.00135 apart and a slice is 0.00195 wide,
-// so at most two more of them lie below any frac of the slice.
-inline constexpr std::array<std::uint16_t, 256> native_bounds_below_slice = [] {
-    std::array<std::uint16_t, 256> out{};
-    std::uint16_t k = 0;
-    for (int t = 0; t < 256; ++t) {
-        const double lower = 0.5 + t / 512.0;
-        while (k < 256 && native_octave_bounds[k] < lower) ++k;
-        out[static_cast<std::size_t>(t)] = k;
+// Bit j is set where the double above is above the exact 2^(j/256)/2 (rounded up;
+// the unit test proves each bit with exact integers). A value equal to such a
+// double lies above the exact bound, in the next bucket, so the index compares
+// against the double just below it: frac <= floor bound iff frac <= exact bound.
+inline constexpr std::array<std::uint64_t, 4> native_bounds_rounded_up{
+    0x8ec00e453f68265aULL, 0x3d6aadd8aa765fe8ULL, 0x499adfcc1d631775ULL, 0x2ca5afa45ea2ef76ULL};
+
+inline constexpr std::array<double, 256> native_octave_floor_bounds = [] {
+    std::array<double, 256> out{};
+    for (std::size_t j = 0; j < 256; ++j) {
+        const bool up = (native_bounds_rounded_up[j / 64] >> (j % 64)) & 1;
+        out[j] = up ? std::bit_cast<double>(std::bit_cast<std::uint64_t>(native_octave_bounds[j]) - 1)
+                    : native_octave_bounds[j];
     }
     return out;
 }();
 
+// For schema s > 0 and each of 512 slices of the octave (frac in [0.5 + t/1024,
+// 0.5 + (t+1)/1024), the top 9 mantissa bits): how many of the schema's 2^s floor
+// bounds lie below the slice. Bounds are at least 0.00135 apart (schema 8) and a
+// slice is 0.00098 wide, so at most one more lies below any frac of the slice.
+inline constexpr int native_slice_bits = 9;
+inline constexpr std::array<std::array<std::uint16_t, 1 << native_slice_bits>, native_max_schema>
+    native_bounds_below_slice = [] {
+        std::array<std::array<std::uint16_t, 1 << native_slice_bits>, native_max_schema> out{};
+        for (int schema = 1; schema <= native_max_schema; ++schema) {
+            int k = 0;
+            for (int t = 0; t < (1 << native_slice_bits); ++t) {
+                const double lower = 0.5 + t / double(2 << native_slice_bits);
+                while (k < (1 << schema) && native_octave_floor_bounds[static_cast<std::size_t>(k) << (native_max_schema - schema)] < lower) ++k;
+                out[static_cast<std::size_t>(schema - 1)][static_cast<std::size_t>(t)] = static_cast<std::uint16_t>(k);
+            }
+        }
+        return out;
+    }();
+
 // Index of the bucket holding a > 0 (finite or +Inf) at `schema`. frexp is read
-// off the bits for normal numbers (the library call costs more than the rest of
-// an observe); subnormals take std::frexp. Within an octave, a slice table and
-// two independent comparisons count the schema-8 bounds below frac (no search:
-// its chain of dependent loads was the slowest part of an observe); schema s keeps
-// every 2^(8-s)-th of them, hence the ceiling division.
+// off the bits (the library call costs more than the rest of an observe; a
+// subnormal is first scaled by 2^64, exactly). Within an octave, the slice table
+// and one comparison count the schema's bounds below frac (no search: its chain
+// of dependent loads was the slowest part of an observe).
 inline std::int32_t native_bucket_index(double a, int schema) noexcept {
-    if (a > std::numeric_limits<double>::max()) a = std::numeric_limits<double>::max();
-    const auto bits = std::bit_cast<std::uint64_t>(a);
-    const int biased = static_cast<int>(bits >> 52);
-    int exp = 0;
-    double frac;
-    if (biased != 0) [[likely]] {
-        exp = biased - 1022;
-        frac = std::bit_cast<double>((bits & 0x000F'FFFF'FFFF'FFFFULL) | (std::uint64_t{1022} << 52));
-    } else {
-        frac = std::frexp(a, &exp);
+    a = std::min(a, std::numeric_limits<double>::max());
+    int scaled = 0;
+    if (a < std::numeric_limits<double>::min()) [[unlikely]] {
+        a *= 0x1p64;
+        scaled = 64;
     }
+    const auto bits = std::bit_cast<std::uint64_t>(a);
+    const int exp = static_cast<int>(bits >> 52) - 1022 - scaled;  // a = frac * 2^exp, frac in [0.5, 1)
+    const std::uint64_t mantissa = bits & 0x000F'FFFF'FFFF'FFFFULL;
     if (schema > 0) {
-        const auto slice = static_cast<std::size_t>((std::bit_cast<std::uint64_t>(frac) >> 44) & 0xFF);
-        const std::size_t first = native_bounds_below_slice[slice];
-        const double next = first < 256 ? native_octave_bounds[first] : 2.0;
-        const double after = first + 1 < 256 ? native_octave_bounds[first + 1] : 2.0;
-        const int below8 = static_cast<int>(first) + (next < frac) + (after < frac);
-        const int shift = native_max_schema - schema;
-        const int below = (below8 + (1 << shift) - 1) >> shift;  // bounds of schema s below frac
+        const double frac = std::bit_cast<double>(mantissa | (std::uint64_t{1022} << 52));
+        const std::uint32_t first = native_bounds_below_slice[static_cast<std::size_t>(schema - 1)]
+                                                             [static_cast<std::size_t>(mantissa >> (52 - native_slice_bits))];
+        // Bound `first` of the schema, or 1.0 (above every frac) past the last one.
+        const std::size_t at = std::size_t{first} << (native_max_schema - schema);
+        const double next = at < native_octave_floor_bounds.size() ? native_octave_floor_bounds[at] : 1.0;
+        const int below = static_cast<int>(first) + (next < frac);
         return static_cast<std::int32_t>(below + (exp - 1) * (1 << schema));
     }
-    const int key = frac == 0.5 ? exp - 1 : exp;
+    const int key = mantissa == 0 ? exp - 1 : exp;  // an exact power of two ends its bucket
     const int shift = -schema;
     return static_cast<std::int32_t>((key + (1 << shift) - 1) >> shift);  // ceiling; >> floors negatives
 }
@@ -2769,9 +2789,16 @@ private:
 // counts; it is only extended under the layout flag (below), and tagged by a layout
 // tag a writer checks against its block's.
 //
+// Writers: a thread that owns a stripe (stripes.hpp: at most one live thread per
+// owned stripe) is that stripe's only writer, so it adds to its counters and sum
+// with a plain load + store (no RMW); threads past the owned stripes share one
+// more stripe and use RMWs (fetch_add, a CAS loop for the sum). A fold never
+// writes a block writers can reach (below), so an owner never races a changer's
+// store either.
+//
 // A layout change (first block of a stripe, a bigger ring, a coarser schema, a wider
 // zero bucket, a reset) replaces blocks; it never edits one in place. Each stripe
-// has `state = generation (16 bits) | started (48 bits)`. A writer pins with
+// has `state = generation (32 bits) | started (32 bits)`. A writer pins with
 // state.fetch_add(1, acquire), uses blocks[generation & 1], and completes with
 // exactly one release increment into that block (a bucket, the zero or the NaN
 // count) or, when it needs a layout change, of abandoned[generation & 1]: it
@@ -2779,22 +2806,37 @@ private:
 // series by an atomic flag (not a mutex: a writer only takes it on the slow path,
 // after abandoning); scrapes take it too, so they never see a half-made change.
 // The changer freezes the old block's ranges (a CAS sets a bit, so no writer can
-// extend them any more), installs the new block in the other slot, CASes the
-// generation (capturing how many writers pinned the old block: `started`), waits
-// (spin, then yield) until the old block's completed operations (its increments
-// less what a fold put in, plus abandoned) equal that count, then folds the old
-// counts into the new layout (not on a reset) and frees the old block. A writer
+// extend them any more), empties the other slot, CASes the generation (capturing
+// how many writers pinned the old block: `started`), waits (spin, then yield)
+// until the old block's completed operations (its increments less what a fold
+// put in, plus abandoned) equal that count, folds the old counts into the new
+// block (not on a reset) while no writer can reach it, then publishes it in the
+// slot (release) and frees the old block. Writers pinned in between find the slot
+// empty and abandon, then wait for the flag like any slow path. A writer
 // pre-empted between its pin and its increment delays a layout change, never a
-// normal observe: a writer never waits while pinned.
+// normal observe: a writer never waits while pinned. A stripe renews its block
+// (the same counts, started back to 0) once started passes 2^31.
 //
-// Memory orders: the pin (acquire) reads the generation CAS (release), so the
-// writer sees the block installed before it. The completing increment is release
-// and the changer's sums are acquire, so when the counts match every access of the
-// pinned writers is done and the block can be read and freed. Within a block, the
-// writer adds the sum before its bucket increment (release) and the scrape reads
-// the buckets (acquire) before the sum: a scrape's sum includes at least the
-// observations its buckets show. A scrape reads a ring only over the range it
-// loaded, which is injective into positions, so it never counts an index twice.
+// The common observe: the index at schema_hint_ (the latest layout's schema) and
+// the block of the generation the writer last saw are loaded before the pin, so
+// they overlap its latency; after the pin, the block is used only if the pin's
+// generation is the one seen (else the pin's block is loaded) and the block's
+// schema is the hint's. A block read for generation g before the pin is g's:
+// the slot only changes for generation g + 2 after g + 1 exists, which the pin
+// would show; the 32-bit generation cannot wrap around while one writer sits
+// between two instructions (it takes 2^32 layout changes, each a block
+// allocation and a wait).
+//
+// Memory orders: the pin (acquire) reads the generation CAS (release), and the
+// writer loads the block pointer with acquire, reading the changer's publishing
+// store (release), so it sees the block's ranges and folded counts. The completing
+// increment is release (an owner's plain store too) and the changer's sums are
+// acquire, so when the counts match every access of the pinned writers is done
+// and the block can be read and freed. Within a block, the writer adds the sum
+// before its bucket increment (release) and the scrape reads the buckets
+// (acquire) before the sum: a scrape's sum includes at least the observations its
+// buckets show. A scrape reads a ring only over the range it loaded, which is
+// injective into positions, so it never counts an index twice.
 //
 // The bucket limit counts the span from the lowest to the highest index of each
 // sign, summed. That bounds the populated buckets, but can reduce the resolution
@@ -2891,6 +2933,44 @@ inline std::size_t this_thread_stripe() noexcept {
     thread_local unsigned stripe_plus_one = 0;
     if (stripe_plus_one == 0) [[unlikely]]
         stripe_plus_one = static_cast<unsigned>(claim_stripe_for_this_thread()) + 1;
+    return stripe_plus_one - 1;
+}
+
+// Sole-writer stripes, for storage whose writers use plain load + store instead of
+// RMWs (native_cell.hpp): a thread takes one of `stripe_count` owned stripes for
+// itself, or, when every one is held by a live thread, writes the extra stripe
+// `shared_stripe` (with RMWs) that all such threads share. The owner gives its
+// stripe back at exit (release; the next owner's exchange acquires, so it sees
+// every store of the one before), and from then on its own late writes (other
+// thread_local destructors) go to the shared stripe: a stripe never has two
+// writers at once.
+inline constexpr std::size_t shared_stripe = stripe_count;
+inline std::array<std::atomic<bool>, stripe_count> stripe_owned{};
+
+struct owned_stripe_claim {
+    std::size_t stripe = shared_stripe;
+    unsigned* cached = nullptr;  // the hot path's copy, pointed at the shared stripe at exit
+    ~owned_stripe_claim() {
+        if (stripe == shared_stripe) return;
+        *cached = static_cast<unsigned>(shared_stripe) + 1;
+        stripe_owned[stripe].store(false, std::memory_order_release);
+    }
+};
+
+inline std::size_t claim_owned_stripe_for_this_thread(unsigned* cached) noexcept {
+    thread_local owned_stripe_claim claim;
+    claim.cached = cached;
+    for (std::size_t s = 0; s < stripe_count && claim.stripe == shared_stripe; ++s)
+        if (!stripe_owned[s].load(std::memory_order_relaxed) && !stripe_owned[s].exchange(true, std::memory_order_acquire))
+            claim.stripe = s;
+    return claim.stripe;
+}
+
+// This thread's owned stripe, or shared_stripe.
+inline std::size_t this_thread_owned_stripe() noexcept {
+    thread_local unsigned stripe_plus_one = 0;
+    if (stripe_plus_one == 0) [[unlikely]]
+        stripe_plus_one = static_cast<unsigned>(claim_owned_stripe_for_this_thread(&stripe_plus_one)) + 1;
     return stripe_plus_one - 1;
 }
 
@@ -3008,7 +3088,7 @@ struct native_block {
 };
 
 struct alignas(cache_line) native_stripe {
-    std::atomic<std::uint64_t> state{0};  // generation << 48 | started
+    std::atomic<std::uint64_t> state{0};  // generation << 32 | started
     std::atomic<native_block*> blocks[2] = {nullptr, nullptr};
     std::atomic<std::uint64_t> abandoned[2] = {0, 0};
 };
@@ -3034,38 +3114,34 @@ struct native_reading {
 class native_cell {
 public:
     static constexpr std::uint32_t first_capacity = 16;
-    static constexpr std::uint64_t started_mask = (std::uint64_t{1} << 48) - 1;
+    static constexpr unsigned generation_shift = 32;
+    static constexpr std::uint64_t started_mask = (std::uint64_t{1} << generation_shift) - 1;
+    static unsigned slot_of(std::uint64_t state) noexcept { return static_cast<unsigned>(state >> generation_shift) & 1; }
+    static constexpr std::size_t native_stripe_count = stripe_count + 1;  // the owned ones and the shared one
 
     native_cell(const native_limits& limits, std::atomic<std::size_t>* bytes)
-        : limits_(limits), bytes_(bytes), schema_(limits.schema), zero_threshold_(limits.zero_threshold),
+        : limits_(limits), bytes_(bytes), schema_(limits.schema), schema_hint_(limits.schema),
+          zero_threshold_(limits.zero_threshold),
           last_reset_(unix_time_seconds()) {
-        stripes_ = new native_stripe[stripe_count];
-        account(static_cast<std::ptrdiff_t>(sizeof(native_stripe) * stripe_count));
+        stripes_ = new native_stripe[native_stripe_count];
+        account(static_cast<std::ptrdiff_t>(sizeof(native_stripe) * native_stripe_count));
     }
     native_cell(const native_cell&) = delete;
     native_cell& operator=(const native_cell&) = delete;
     ~native_cell() {
-        for (std::size_t s = 0; s < stripe_count; ++s)
+        for (std::size_t s = 0; s < native_stripe_count; ++s)
             for (auto& b : stripes_[s].blocks) release(b.load(std::memory_order_relaxed));
         delete[] stripes_;
-        account(-static_cast<std::ptrdiff_t>(sizeof(native_stripe) * stripe_count));
+        account(-static_cast<std::ptrdiff_t>(sizeof(native_stripe) * native_stripe_count));
     }
 
     // NaN counts in count only (the sum becomes NaN, as the specification has it).
     void observe(double v) noexcept {
-        native_stripe& st = stripes_[this_thread_stripe()];
-        for (;;) {
-            const std::uint64_t s = st.state.fetch_add(1, std::memory_order_acquire);
-            const unsigned slot = static_cast<unsigned>(s >> 48) & 1;
-            native_block* b = st.blocks[slot].load(std::memory_order_acquire);
-            if (b && record(*b, v)) [[likely]] {
-                if ((s & started_mask) > (started_mask >> 1)) [[unlikely]] renew(st);
-                return;
-            }
-            st.abandoned[slot].fetch_add(1, std::memory_order_release);
-            make_room(st, v);
-        }
+        const std::size_t s = this_thread_owned_stripe();
+        if (s != shared_stripe) [[likely]] observe_on<true>(stripes_[s], v);
+        else observe_shared(v);
     }
+
 
     // Unix seconds of the last reset by the limit strategy or clear() (0: none).
     double reset_time() const noexcept { return reset_time_.load(std::memory_order_relaxed); }
@@ -3083,9 +3159,9 @@ public:
         auto& scratch = out.scratch;
         scratch.assign(pos.span() + neg.span(), 0);
         double sum = 0.0;
-        for (std::size_t s = 0; s < stripe_count; ++s) {
+        for (std::size_t s = 0; s < native_stripe_count; ++s) {
             const native_stripe& st = stripes_[s];
-            const unsigned slot = static_cast<unsigned>(st.state.load(std::memory_order_acquire) >> 48) & 1;
+            const unsigned slot = slot_of(st.state.load(std::memory_order_acquire));
             native_block* b = st.blocks[slot].load(std::memory_order_acquire);
             if (!b) continue;
             gather(*b, false, pos, scratch.data());
@@ -3104,7 +3180,7 @@ public:
 
     bool has_data() const {
         flag_guard g(busy_);
-        for (std::size_t s = 0; s < stripe_count; ++s)
+        for (std::size_t s = 0; s < native_stripe_count; ++s)
             for (const auto& b : stripes_[s].blocks)
                 if (const native_block* p = b.load(std::memory_order_acquire); p && p->total() != 0) return true;
         return false;
@@ -3114,9 +3190,9 @@ public:
     std::uint64_t observations() const {
         flag_guard g(busy_);
         std::uint64_t n = 0;
-        for (std::size_t s = 0; s < stripe_count; ++s) {
+        for (std::size_t s = 0; s < native_stripe_count; ++s) {
             const native_stripe& st = stripes_[s];
-            const unsigned slot = static_cast<unsigned>(st.state.load(std::memory_order_acquire) >> 48) & 1;
+            const unsigned slot = slot_of(st.state.load(std::memory_order_acquire));
             if (const native_block* b = st.blocks[slot].load(std::memory_order_acquire)) n += b->total();
         }
         return n;
@@ -3133,17 +3209,18 @@ public:
     // swaps every stripe to an empty block of the same layout (what grow() does,
     // without the fold) and keeps the old, quiescent blocks: a racing observation
     // is either in them or in the new ones. drop() then frees them (the series
-    // restarts from zero, its layout kept); put_back() folds them into the new
-    // blocks instead, so nothing is lost. The flag is held from take_out() until
-    // then: no layout change can come in between.
+    // restarts from zero, its layout kept); put_back() instead replaces each new
+    // block by a copy holding its counts and the old ones, so nothing is lost.
+    // The flag is held from take_out() until then: no layout change can come in
+    // between.
     struct taken_blocks {
-        std::array<native_block*, stripe_count> old{};
+        std::array<native_block*, native_stripe_count> old{};
         std::uint64_t observations = 0;
     };
     void take_out(taken_blocks& t) {
         lock(busy_);
         t = {};
-        for (std::size_t s = 0; s < stripe_count; ++s) {
+        for (std::size_t s = 0; s < native_stripe_count; ++s) {
             native_stripe& st = stripes_[s];
             native_block* b = current(st);
             if (!b) continue;
@@ -3158,9 +3235,19 @@ public:
         }
     }
     void put_back(taken_blocks& t) noexcept {
-        for (std::size_t s = 0; s < stripe_count; ++s) {
+        // The current blocks are writers' (an owner writes them with plain stores),
+        // so each is replaced by a copy that gets both its counts and the old ones.
+        for (std::size_t s = 0; s < native_stripe_count; ++s) {
             if (!t.old[s]) continue;
-            fold_into(*t.old[s], *current(stripes_[s]), t.old[s]->schema);
+            native_stripe& st = stripes_[s];
+            native_block* now = current(st);
+            freeze(*now);
+            native_block* fresh = native_block::make(now->schema, now->zero_threshold, now->tag, now->pos_cap, now->neg_cap);
+            fresh->pos_range.store(now->pos_range.load(std::memory_order_relaxed) & ~index_range::frozen_bit,
+                                   std::memory_order_relaxed);
+            fresh->neg_range.store(now->neg_range.load(std::memory_order_relaxed) & ~index_range::frozen_bit,
+                                   std::memory_order_relaxed);
+            release(switch_to(st, fresh, true, now->schema, t.old[s]));
             release(std::exchange(t.old[s], nullptr));
         }
         busy_.store(false, std::memory_order_release);
@@ -3182,6 +3269,62 @@ public:
     }
 
 private:
+    // Owned: this thread is the stripe's only writer (stripes.hpp), so its counts and
+    // sum take a plain load + store; the shared stripe takes RMWs.
+    //
+    // The common case is inline: a positive value past the zero bucket, into a
+    // bucket the block already covers (one compare excludes NaN, negatives and
+    // the zero bucket). Everything else finishes the pinned attempt out of line.
+    // The index is computed before the pin, at the schema of the latest layout
+    // (schema_hint_), so it overlaps the pin's latency; the block's own schema
+    // confirms it (a value that is no bucket's, such as NaN, gets an unused one).
+    template <bool Owned>
+    [[gnu::always_inline]] void observe_on(native_stripe& st, double v) noexcept {
+        const int schema = schema_hint_.load(std::memory_order_relaxed);
+        const std::int32_t i = native_bucket_index(v, schema);
+        const std::uint64_t seen = st.state.load(std::memory_order_relaxed);
+        native_block* b = st.blocks[slot_of(seen)].load(std::memory_order_acquire);
+        const std::uint64_t s = st.state.fetch_add(1, std::memory_order_acquire);
+        if ((s ^ seen) >> generation_shift) [[unlikely]] b = st.blocks[slot_of(s)].load(std::memory_order_acquire);
+        if (b && v > b->zero_threshold && b->schema == schema && (s & started_mask) <= (started_mask >> 1)) [[likely]] {
+            if (index_range::unpack(b->pos_range.load(std::memory_order_relaxed)).contains(i)) [[likely]] {
+                add_to_sum<Owned>(b->sum, v);
+                add_one<Owned>(b->pos[static_cast<std::uint32_t>(i) & (b->pos_cap - 1)]);
+                return;
+            }
+        }
+        observe_pinned<Owned>(st, s, b, v);
+    }
+
+    [[gnu::noinline]] void observe_shared(double v) noexcept { observe_on<false>(stripes_[shared_stripe], v); }
+
+    // The rest of an attempt pinned as `s` on block `b` (maybe null), then new
+    // attempts until one records.
+    template <bool Owned>
+    [[gnu::noinline]] void observe_pinned(native_stripe& st, std::uint64_t s, native_block* b, double v) noexcept {
+        for (;;) {
+            if (b && record<Owned>(*b, v)) {
+                if ((s & started_mask) > (started_mask >> 1)) renew(st);
+                return;
+            }
+            st.abandoned[slot_of(s)].fetch_add(1, std::memory_order_release);
+            make_room(st, v);
+            s = st.state.fetch_add(1, std::memory_order_acquire);
+            b = st.blocks[slot_of(s)].load(std::memory_order_acquire);
+        }
+    }
+
+    template <bool Owned>
+    static void add_one(std::atomic<std::uint64_t>& n) noexcept {
+        if constexpr (Owned) n.store(n.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+        else n.fetch_add(1, std::memory_order_release);
+    }
+    template <bool Owned>
+    static void add_to_sum(std::atomic<double>& sum, double v) noexcept {
+        if constexpr (Owned) sum.store(sum.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
+        else atomic_add(sum, v);
+    }
+
     static void lock(std::atomic<bool>& flag) noexcept {
         for (unsigned n = 0; flag.exchange(true, std::memory_order_acquire); ++n)
             if (n > 64) std::this_thread::yield();
@@ -3194,16 +3337,17 @@ private:
 
     // One observation into a pinned block; false when it needs a layout change
     // (nothing was written then).
+    template <bool Owned>
     bool record(native_block& b, double v) noexcept {
         if (v != v) {
-            atomic_add(b.sum, v);
-            b.nan.fetch_add(1, std::memory_order_release);
+            add_to_sum<Owned>(b.sum, v);
+            add_one<Owned>(b.nan);
             return true;
         }
         const double a = std::fabs(v);
         if (a <= b.zero_threshold) {
-            atomic_add(b.sum, v);
-            b.zero.fetch_add(1, std::memory_order_release);
+            add_to_sum<Owned>(b.sum, v);
+            add_one<Owned>(b.zero);
             return true;
         }
         const bool negative = v < 0;
@@ -3217,8 +3361,8 @@ private:
             if (!within_series(b, negative, i)) return false;
             if (word.compare_exchange_weak(w, wider.pack(), std::memory_order_relaxed)) break;
         }
-        atomic_add(b.sum, v);
-        b.counter(negative, i).fetch_add(1, std::memory_order_release);
+        add_to_sum<Owned>(b.sum, v);
+        add_one<Owned>(b.counter(negative, i));
         return true;
     }
 
@@ -3342,7 +3486,7 @@ private:
     void relayout(int schema, double zt) {
         const int from = schema_;
         const std::uint32_t tag = tag_.load(std::memory_order_relaxed) + 1;
-        for (std::size_t s = 0; s < stripe_count; ++s)
+        for (std::size_t s = 0; s < native_stripe_count; ++s)
             if (native_block* b = current(stripes_[s])) freeze(*b);
         const index_range pos = map_range(index_range::unpack(series_pos_.load(std::memory_order_relaxed)), from, schema, zt);
         const index_range neg = map_range(index_range::unpack(series_neg_.load(std::memory_order_relaxed)), from, schema, zt);
@@ -3350,8 +3494,9 @@ private:
         series_pos_.store(pos.pack(), std::memory_order_release);
         series_neg_.store(neg.pack(), std::memory_order_release);
         schema_ = schema;
+        schema_hint_.store(schema, std::memory_order_relaxed);
         zero_threshold_ = zt;
-        for (std::size_t s = 0; s < stripe_count; ++s) {
+        for (std::size_t s = 0; s < native_stripe_count; ++s) {
             native_stripe& st = stripes_[s];
             native_block* old = current(st);
             if (!old) continue;
@@ -3379,7 +3524,7 @@ private:
         install(st, fresh, true, old.schema);
     }
 
-    // The same block again, so `started` restarts from zero long before 2^48.
+    // The same block again, so `started` restarts from zero long before 2^32.
     void renew(native_stripe& st) {
         flag_guard g(busy_);
         if (native_block* b = current(st)) grow(st, *b, false, 0);
@@ -3391,8 +3536,9 @@ private:
         series_pos_.store(index_range{}.pack(), std::memory_order_release);
         series_neg_.store(index_range{}.pack(), std::memory_order_release);
         schema_ = limits_.schema;
+        schema_hint_.store(schema_, std::memory_order_relaxed);
         zero_threshold_ = limits_.zero_threshold;
-        for (std::size_t s = 0; s < stripe_count; ++s) {
+        for (std::size_t s = 0; s < native_stripe_count; ++s) {
             native_stripe& st = stripes_[s];
             if (native_block* old = current(st))
                 install(st, native_block::make(schema_, zero_threshold_, tag, old->pos_cap ? first_capacity : 0,
@@ -3410,7 +3556,7 @@ private:
     }
 
     native_block* current(const native_stripe& st) const noexcept {
-        const unsigned slot = static_cast<unsigned>(st.state.load(std::memory_order_relaxed) >> 48) & 1;
+        const unsigned slot = slot_of(st.state.load(std::memory_order_relaxed));
         return st.blocks[slot].load(std::memory_order_relaxed);
     }
 
@@ -3418,20 +3564,21 @@ private:
     // ones still pinned to the old block, folds the old counts (unless a reset
     // drops them) and frees the old block. Under the flag.
     void install(native_stripe& st, native_block* fresh, bool fold, int from_schema = 0) {
-        native_block* old = switch_to(st, fresh);
-        if (old && fold) fold_into(*old, *fresh, from_schema);
-        release(old);
+        release(switch_to(st, fresh, fold, from_schema));
     }
 
     // Installs `fresh`, switches writers to it and returns the old block (null
     // when none) once the writers still pinned to it are done. Under the flag.
-    native_block* switch_to(native_stripe& st, native_block* fresh) {
+    // The new block gets the old one's counts (fold) and `also`'s before writers
+    // can reach it.
+    native_block* switch_to(native_stripe& st, native_block* fresh, bool fold = false, int from_schema = 0,
+                            const native_block* also = nullptr) {
         account(static_cast<std::ptrdiff_t>(native_block::bytes_for(fresh->pos_cap, fresh->neg_cap)));
         std::uint64_t s = st.state.load(std::memory_order_relaxed);
-        const unsigned old_slot = static_cast<unsigned>(s >> 48) & 1;
+        const unsigned old_slot = slot_of(s);
         st.abandoned[old_slot ^ 1].store(0, std::memory_order_relaxed);
-        st.blocks[old_slot ^ 1].store(fresh, std::memory_order_relaxed);
-        while (!st.state.compare_exchange_weak(s, ((s >> 48) + 1) << 48, std::memory_order_acq_rel,
+        st.blocks[old_slot ^ 1].store(nullptr, std::memory_order_relaxed);  // writers abandon until the fold is done
+        while (!st.state.compare_exchange_weak(s, ((s >> generation_shift) + 1) << generation_shift, std::memory_order_acq_rel,
                                                std::memory_order_relaxed)) {
         }
         const std::uint64_t started = s & started_mask;
@@ -3443,6 +3590,9 @@ private:
             if (n > 64) std::this_thread::yield();
         }
         st.blocks[old_slot].store(nullptr, std::memory_order_relaxed);
+        if (old && fold) fold_into(*old, *fresh, from_schema);
+        if (also) fold_into(*also, *fresh, also->schema);
+        st.blocks[old_slot ^ 1].store(fresh, std::memory_order_release);
         return old;
     }
 
@@ -3518,6 +3668,7 @@ private:
     std::atomic<std::uint64_t> series_pos_{index_range{}.pack()};
     std::atomic<std::uint64_t> series_neg_{index_range{}.pack()};
     int schema_;              // under busy_
+    std::atomic<int> schema_hint_;  // schema_, for writers outside the flag
     double zero_threshold_;   // under busy_
     double last_reset_;       // under busy_
     std::atomic<double> reset_time_{0.0};
