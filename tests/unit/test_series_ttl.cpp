@@ -21,17 +21,15 @@ namespace {
 
 bool under_sanitizer() { return std::getenv("LLMETRICS_SANITIZER") && *std::getenv("LLMETRICS_SANITIZER"); }
 
-using tenant_requests_total =
-    lm::counter<"tenant_requests_total", "Requests per tenant", lm::labels<"tenant">, lm::series_ttl<60>>;
-using tenant_budget = lm::gauge<"tenant_budget", "Budget left per tenant", lm::labels<"tenant">, lm::series_ttl<60>>;
-using tenant_latency_seconds =
-    lm::histogram<"tenant_latency_seconds", "Latency per tenant", lm::labels<"tenant", "kind">, lm::buckets<0.1, 1>,
-                  lm::value_set<"kind", "chat", "embed">, lm::series_ttl<60>>;
-using tenant_tokens = lm::native_histogram<"tenant_tokens", "Tokens per request", lm::labels<"tenant">,
-                                           lm::series_ttl<60>>;
-using small_requests_total = lm::counter<"small_requests_total", "Requests, at most 2000 tenants",
-                                         lm::labels<"tenant">, lm::max_series<2000>, lm::series_ttl<60>>;
-using kept_requests_total = lm::counter<"kept_requests_total", "Requests, kept forever", lm::labels<"tenant">>;
+struct tenant_requests_total : lm::counter<"tenant_requests_total", "Requests per tenant", lm::labels<"tenant">, lm::series_ttl<60>> {};
+struct tenant_budget : lm::gauge<"tenant_budget", "Budget left per tenant", lm::labels<"tenant">, lm::series_ttl<60>> {};
+struct tenant_latency_seconds : lm::histogram<"tenant_latency_seconds", "Latency per tenant", lm::labels<"tenant", "kind">, lm::buckets<0.1, 1>,
+                  lm::value_set<"kind", "chat", "embed">, lm::series_ttl<60>> {};
+struct tenant_tokens : lm::native_histogram<"tenant_tokens", "Tokens per request", lm::labels<"tenant">,
+                                           lm::series_ttl<60>> {};
+struct small_requests_total : lm::counter<"small_requests_total", "Requests, at most 2000 tenants",
+                                         lm::labels<"tenant">, lm::max_series<2000>, lm::series_ttl<60>> {};
+struct kept_requests_total : lm::counter<"kept_requests_total", "Requests, kept forever", lm::labels<"tenant">> {};
 
 using ttl_registry = lm::registry<tenant_requests_total, tenant_budget, tenant_latency_seconds, tenant_tokens,
                                   small_requests_total, kept_requests_total>;

@@ -20,15 +20,13 @@ namespace {
 
 bool under_sanitizer() { return std::getenv("LLMETRICS_SANITIZER") && *std::getenv("LLMETRICS_SANITIZER"); }
 
-using revive_requests_total =
-    lm::counter<"revive_requests_total", "Requests per tenant", lm::labels<"tenant">, lm::series_ttl<60>>;
-using revive_budget = lm::gauge<"revive_budget", "Budget per tenant", lm::labels<"tenant">, lm::series_ttl<60>>;
-using revive_latency_seconds = lm::histogram<"revive_latency_seconds", "Latency per tenant", lm::labels<"tenant">,
-                                             lm::buckets<0.1, 1>, lm::series_ttl<60>>;
-using revive_tokens =
-    lm::native_histogram<"revive_tokens", "Tokens per request", lm::labels<"tenant">, lm::series_ttl<60>>;
-using revive_both_seconds = lm::histogram<"revive_both_seconds", "Classic and native", lm::labels<"tenant">,
-                                          lm::buckets<0.1, 1>, lm::native_schema<2>, lm::series_ttl<60>>;
+struct revive_requests_total : lm::counter<"revive_requests_total", "Requests per tenant", lm::labels<"tenant">, lm::series_ttl<60>> {};
+struct revive_budget : lm::gauge<"revive_budget", "Budget per tenant", lm::labels<"tenant">, lm::series_ttl<60>> {};
+struct revive_latency_seconds : lm::histogram<"revive_latency_seconds", "Latency per tenant", lm::labels<"tenant">,
+                                             lm::buckets<0.1, 1>, lm::series_ttl<60>> {};
+struct revive_tokens : lm::native_histogram<"revive_tokens", "Tokens per request", lm::labels<"tenant">, lm::series_ttl<60>> {};
+struct revive_both_seconds : lm::histogram<"revive_both_seconds", "Classic and native", lm::labels<"tenant">,
+                                          lm::buckets<0.1, 1>, lm::native_schema<2>, lm::series_ttl<60>> {};
 
 using revive_registry =
     lm::registry<revive_requests_total, revive_budget, revive_latency_seconds, revive_tokens, revive_both_seconds>;
