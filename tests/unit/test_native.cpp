@@ -3,6 +3,8 @@
 // classic + native agreement, and writers racing a scraper through layout changes.
 #include <catch2/catch.hpp>
 
+#include "under_sanitizer.hpp"
+
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -160,8 +162,6 @@ struct capture_encoder {
     void end_family() {}
     void finish() {}
 };
-
-bool under_sanitizer() { return std::getenv("LLMETRICS_SANITIZER") && *std::getenv("LLMETRICS_SANITIZER"); }
 
 }  // namespace
 

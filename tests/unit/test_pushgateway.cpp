@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "under_sanitizer.hpp"
+
 #include <llmetrics/registry/registry.hpp>
 #include <llmetrics/serve/pushgateway.hpp>
 #include <llmetrics/serve/detail/push_retry.hpp>
@@ -38,7 +40,7 @@ namespace {
 struct pushed_total : lm::counter<"pushed_total", "Things pushed", lm::labels<"kind">> {};
 
 // Sanitizer runtimes slow sockets and threads down: upper time bounds stretch there.
-double slack() { return std::getenv("LLMETRICS_SANITIZER") && *std::getenv("LLMETRICS_SANITIZER") ? 3.0 : 1.0; }
+double slack() { return under_sanitizer() ? 3.0 : 1.0; }
 
 milliseconds since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - t0);

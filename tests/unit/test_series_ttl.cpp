@@ -3,6 +3,8 @@
 // Time is a manual_clock handed to the registry, so the tests run in simulated time.
 #include <catch2/catch.hpp>
 
+#include "under_sanitizer.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -18,8 +20,6 @@ namespace lm = llmetrics;
 using namespace std::chrono_literals;
 
 namespace {
-
-bool under_sanitizer() { return std::getenv("LLMETRICS_SANITIZER") && *std::getenv("LLMETRICS_SANITIZER"); }
 
 struct tenant_requests_total : lm::counter<"tenant_requests_total", "Requests per tenant", lm::labels<"tenant">, lm::series_ttl<60>> {};
 struct tenant_budget : lm::gauge<"tenant_budget", "Budget left per tenant", lm::labels<"tenant">, lm::series_ttl<60>> {};

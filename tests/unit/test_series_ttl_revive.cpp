@@ -3,6 +3,8 @@
 // twice, even when the writes race the sweeps that hide the series.
 #include <catch2/catch.hpp>
 
+#include "under_sanitizer.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -17,8 +19,6 @@ namespace lm = llmetrics;
 using namespace std::chrono_literals;
 
 namespace {
-
-bool under_sanitizer() { return std::getenv("LLMETRICS_SANITIZER") && *std::getenv("LLMETRICS_SANITIZER"); }
 
 struct revive_requests_total : lm::counter<"revive_requests_total", "Requests per tenant", lm::labels<"tenant">, lm::series_ttl<60>> {};
 struct revive_budget : lm::gauge<"revive_budget", "Budget per tenant", lm::labels<"tenant">, lm::series_ttl<60>> {};
