@@ -2333,12 +2333,13 @@ public:
         for (node* n = head_.load(std::memory_order_acquire); n; n = n->next.load(std::memory_order_acquire)) f(*n);
     }
 
-    // Expiring maps: sweeps, then calls f for each shown node, under the lock (no
-    // node is reused for another label set while f reads its key).
+    // Expiring maps: sweeps (unless the caller just did), then calls f for each
+    // shown node, under the lock (no node is reused for another label set while f
+    // reads its key).
     template <class F>
-    void sweep_and_visit(F&& f) {
+    void visit_shown(F&& f, bool sweep_first) {
         std::lock_guard lock(mutex_);
-        sweep_locked(clock_.now_ns());
+        if (sweep_first) sweep_locked(clock_.now_ns());
         for (node* n = head_.load(std::memory_order_relaxed); n; n = n->next.load(std::memory_order_relaxed))
             if (n->live.load(std::memory_order_relaxed)) f(*n);
     }
@@ -4441,6 +4442,18 @@ public:
 
     template <encoder E>
     void visit(E& e, std::string_view name) const {
+        visit_shown(e, name, true);
+    }
+    // The same for a scrape that has just called sweep_before_scrape(): no second
+    // pass over the expiry marks.
+    template <encoder E>
+    void visit_after_sweep(E& e, std::string_view name) const {
+        visit_shown(e, name, false);
+    }
+
+private:
+    template <encoder E>
+    void visit_shown(E& e, std::string_view name, bool sweep_first) const {
         e.begin_family({name, F::help, F::unit, F::type});
         std::array<std::string_view, label_count> values;
         const labels_view view{std::span<const std::string_view>(F::label_names::names), values};
@@ -4461,7 +4474,7 @@ public:
             }
         };
         if constexpr (expiring) {
-            series_.sweep_and_visit(one);  // shown nodes only; a scrape sweeps first
+            series_.visit_shown(one, sweep_first);
         } else {
             series_.for_each([&](const node_type& n) {
                 if (n.live.load(std::memory_order_acquire) || has_data(n)) one(n);
@@ -4470,7 +4483,6 @@ public:
         e.end_family();
     }
 
-private:
     using map_type = detail::series_map<series_type, free_count, combinations, typename types::factory, expiring>;
     using node_type = typename map_type::node;
 
@@ -4963,7 +4975,8 @@ private:
     static constexpr auto emitter_table(std::index_sequence<I...>) {
         using emit_fn = void (*)(const registry_base&, E&);
         return std::array<emit_fn, sizeof...(I)>{+[](const registry_base& r, E& e) {
-            boost::hana::at_c<I>(r.families_).visit(e, names[I]);
+            // visit() swept the expiring families first (sweep_before_scrape).
+            boost::hana::at_c<I>(r.families_).visit_after_sweep(e, names[I]);
         }...};
     }
 

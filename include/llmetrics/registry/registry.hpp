@@ -181,7 +181,8 @@ private:
     static constexpr auto emitter_table(std::index_sequence<I...>) {
         using emit_fn = void (*)(const registry_base&, E&);
         return std::array<emit_fn, sizeof...(I)>{+[](const registry_base& r, E& e) {
-            boost::hana::at_c<I>(r.families_).visit(e, names[I]);
+            // visit() swept the expiring families first (sweep_before_scrape).
+            boost::hana::at_c<I>(r.families_).visit_after_sweep(e, names[I]);
         }...};
     }
 

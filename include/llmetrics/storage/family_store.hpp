@@ -148,6 +148,18 @@ public:
 
     template <encoder E>
     void visit(E& e, std::string_view name) const {
+        visit_shown(e, name, true);
+    }
+    // The same for a scrape that has just called sweep_before_scrape(): no second
+    // pass over the expiry marks.
+    template <encoder E>
+    void visit_after_sweep(E& e, std::string_view name) const {
+        visit_shown(e, name, false);
+    }
+
+private:
+    template <encoder E>
+    void visit_shown(E& e, std::string_view name, bool sweep_first) const {
         e.begin_family({name, F::help, F::unit, F::type});
         std::array<std::string_view, label_count> values;
         const labels_view view{std::span<const std::string_view>(F::label_names::names), values};
@@ -168,7 +180,7 @@ public:
             }
         };
         if constexpr (expiring) {
-            series_.sweep_and_visit(one);  // shown nodes only; a scrape sweeps first
+            series_.visit_shown(one, sweep_first);
         } else {
             series_.for_each([&](const node_type& n) {
                 if (n.live.load(std::memory_order_acquire) || has_data(n)) one(n);
@@ -177,7 +189,6 @@ public:
         e.end_family();
     }
 
-private:
     using map_type = detail::series_map<series_type, free_count, combinations, typename types::factory, expiring>;
     using node_type = typename map_type::node;
 

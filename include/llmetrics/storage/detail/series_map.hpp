@@ -305,12 +305,13 @@ public:
         for (node* n = head_.load(std::memory_order_acquire); n; n = n->next.load(std::memory_order_acquire)) f(*n);
     }
 
-    // Expiring maps: sweeps, then calls f for each shown node, under the lock (no
-    // node is reused for another label set while f reads its key).
+    // Expiring maps: sweeps (unless the caller just did), then calls f for each
+    // shown node, under the lock (no node is reused for another label set while f
+    // reads its key).
     template <class F>
-    void sweep_and_visit(F&& f) {
+    void visit_shown(F&& f, bool sweep_first) {
         std::lock_guard lock(mutex_);
-        sweep_locked(clock_.now_ns());
+        if (sweep_first) sweep_locked(clock_.now_ns());
         for (node* n = head_.load(std::memory_order_relaxed); n; n = n->next.load(std::memory_order_relaxed))
             if (n->live.load(std::memory_order_relaxed)) f(*n);
     }
