@@ -227,6 +227,29 @@ void BM_native_observe(benchmark::State& state) {
 }
 BENCHMARK(BM_native_observe)->Threads(1)->Threads(2)->UseRealTime();
 
+// The same with owners pinning by a locked instruction, as where membarrier is
+// missing (storage/detail/asymmetric_fence.hpp): the cost of the fallback.
+native_metrics& pinned_native() {
+    static native_metrics* m = [] {
+        lm::detail::asymmetric_fence_override.store(0);
+        auto* made = new native_metrics;
+        made->get<native_seconds>().labels("tenant-a");  // the cell takes its mode here
+        lm::detail::asymmetric_fence_override.store(-1);
+        return made;
+    }();
+    return *m;
+}
+void BM_native_observe_pinned(benchmark::State& state) {
+    auto& h = pinned_native().get<native_seconds>().labels("tenant-a");
+    double v = 0.001;
+    for (auto _ : state) {
+        h.observe(v);
+        v = v < 12.0 ? v * 1.09 : 0.001;
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_native_observe_pinned)->Threads(1)->Threads(2)->UseRealTime();
+
 void BM_native_observe_own_series(benchmark::State& state) {
     auto& h = shared_native().get<native_seconds>().labels("tenant-" + std::to_string(state.thread_index()));
     double v = 0.001;

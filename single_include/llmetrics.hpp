@@ -2818,7 +2818,22 @@ private:
 // normal observe: a writer never waits while pinned. A stripe renews its block
 // (the same counts, started back to 0) once started passes 2^31.
 //
-// The common observe: the index at schema_hint_ (the latest layout's schema) and
+// Owners without a locked instruction: where the asymmetric fence exists
+// (asymmetric_fence.hpp, Linux membarrier), an owner does not pin. It stores
+// owner_seq + 1 (odd: in an observe), then, past a compiler-only fence, loads the
+// generation and its block, records, and stores owner_seq + 2 (release). A change
+// of an owned stripe CASes the generation, runs the heavy fence, and if owner_seq
+// is odd waits until it moves. Why that is enough: by the fence, either the
+// changer's load sees the owner's odd store, or the owner's generation load sees
+// the new generation (and so never touches the old block). In the first case
+// the wait ends with the owner's even store, whose release makes every access of
+// that observe happen before the fold and the free; an observe begun later sees
+// the new generation. A fenced owner asks for a layout change only with owner_seq
+// even, so a changer never waits for a thread that waits for it. The shared
+// stripe, and every stripe where the fence is missing, keep the pin. The mode is
+// read once per cell (fenced_), so one cell never mixes the two.
+//
+// The common pinned observe: the index at schema_hint_ (the latest layout's schema) and
 // the block of the generation the writer last saw are loaded before the pin, so
 // they overlap its latency; after the pin, the block is used only if the pin's
 // generation is the one seen (else the pin's block is loaded) and the block's
@@ -2855,6 +2870,72 @@ private:
 #include <utility>
 #include <vector>
 
+
+// ---- begin llmetrics/storage/detail/asymmetric_fence.hpp ----
+// An asymmetric fence: a free "light" side for a hot writer and an expensive
+// "heavy" side for a rare reader of the writer's flag (Dekker's store-then-load,
+// as RCU and folly's asymmetric barriers do it). The heavy side is Linux's
+// membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED): every running thread of the
+// process executes a full memory barrier before it returns, and a thread not
+// running gets one from its context switch. So, for a writer that stores F then
+// loads G, separated by light(), and a changer that stores G, calls heavy() and
+// then loads F: either the changer's load sees F, or the writer's load sees G.
+//
+// Where membarrier is missing (not Linux, an old kernel, a seccomp filter that
+// refuses it) available() is false and callers keep a locked instruction on
+// their hot path. `LLMETRICS_MEMBARRIER=0` turns it off too.
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
+#if defined(__linux__)
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+namespace llmetrics::detail {
+
+// Tests set it to 0 or 1 to choose a mode for cells made afterwards; -1: the system's.
+inline std::atomic<int> asymmetric_fence_override{-1};
+
+inline bool asymmetric_fence_registered() noexcept {
+#if defined(__linux__) && defined(__NR_membarrier)
+    static const bool registered = [] {
+        if (const char* env = std::getenv("LLMETRICS_MEMBARRIER"); env && std::strcmp(env, "0") == 0) return false;
+        const long cmds = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+        if (cmds < 0 || !(cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED)) return false;
+        return syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+    }();
+    return registered;
+#else
+    return false;
+#endif
+}
+
+// Whether heavy() can be used; read once by each user and kept, so one user never
+// mixes the two modes.
+inline bool asymmetric_fence_available() noexcept {
+    const int forced = asymmetric_fence_override.load(std::memory_order_relaxed);
+    if (forced == 0) return false;
+    return asymmetric_fence_registered();  // forced == 1 still needs the kernel
+}
+
+// The writer's side: only the compiler may not reorder across it.
+inline void asymmetric_fence_light() noexcept { std::atomic_signal_fence(std::memory_order_seq_cst); }
+
+// The changer's side (only when available() said true).
+inline void asymmetric_fence_heavy() noexcept {
+#if defined(__linux__) && defined(__NR_membarrier)
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+#endif
+}
+
+}  // namespace llmetrics::detail
+// ---- end llmetrics/storage/detail/asymmetric_fence.hpp ----
 
 // ---- begin llmetrics/storage/detail/stripes.hpp ----
 // Striped cells: every series keeps `stripe_count` copies of its cell, and a thread
@@ -3092,6 +3173,7 @@ struct alignas(cache_line) native_stripe {
     std::atomic<std::uint64_t> state{0};  // generation << 32 | started
     std::atomic<native_block*> blocks[2] = {nullptr, nullptr};
     std::atomic<std::uint64_t> abandoned[2] = {0, 0};
+    std::atomic<std::uint64_t> owner_seq{0};  // fenced owners: odd while in an observe
 };
 
 // What a scrape reads: the view's fields, owning their storage (reused between
@@ -3123,7 +3205,7 @@ public:
     native_cell(const native_limits& limits, std::atomic<std::size_t>* bytes)
         : limits_(limits), bytes_(bytes), schema_(limits.schema), schema_hint_(limits.schema),
           zero_threshold_(limits.zero_threshold),
-          last_reset_(unix_time_seconds()) {
+          last_reset_(unix_time_seconds()), fenced_(asymmetric_fence_available()) {
         stripes_ = new native_stripe[native_stripe_count];
         account(static_cast<std::ptrdiff_t>(sizeof(native_stripe) * native_stripe_count));
     }
@@ -3139,9 +3221,13 @@ public:
     // NaN counts in count only (the sum becomes NaN, as the specification has it).
     void observe(double v) noexcept {
         const std::size_t s = this_thread_owned_stripe();
-        if (s != shared_stripe) [[likely]] observe_on<true>(stripes_[s], v);
-        else observe_shared(v);
+        if (s == shared_stripe) [[unlikely]] return observe_shared(v);
+        if (fenced_) [[likely]] observe_fenced(stripes_[s], v);
+        else observe_on<true>(stripes_[s], v);
     }
+
+    // Whether owners write without a locked instruction (asymmetric_fence.hpp).
+    bool fenced() const noexcept { return fenced_; }
 
 
     // Unix seconds of the last reset by the limit strategy or clear() (0: none).
@@ -3298,6 +3384,43 @@ private:
     }
 
     [[gnu::noinline]] void observe_shared(double v) noexcept { observe_on<false>(stripes_[shared_stripe], v); }
+
+    // An owner with the asymmetric fence: owner_seq odd marks the observe (plain
+    // stores, this thread is its only writer), light() keeps the generation load
+    // after that store, and the even store that ends it (release) publishes the
+    // block writes to a changer that waits for it (switch_to).
+    [[gnu::always_inline]] void observe_fenced(native_stripe& st, double v) noexcept {
+        const int schema = schema_hint_.load(std::memory_order_relaxed);
+        const std::int32_t i = native_bucket_index(v, schema);
+        const std::uint64_t seq = st.owner_seq.load(std::memory_order_relaxed);
+        st.owner_seq.store(seq + 1, std::memory_order_relaxed);
+        asymmetric_fence_light();
+        native_block* b = st.blocks[slot_of(st.state.load(std::memory_order_relaxed))].load(std::memory_order_acquire);
+        if (b && v > b->zero_threshold && b->schema == schema &&
+            index_range::unpack(b->pos_range.load(std::memory_order_relaxed)).contains(i)) [[likely]] {
+            add_to_sum<true>(b->sum, v);
+            add_one<true>(b->pos[static_cast<std::uint32_t>(i) & (b->pos_cap - 1)]);
+            st.owner_seq.store(seq + 2, std::memory_order_release);
+            return;
+        }
+        observe_fenced_rest(st, seq, b, v);
+    }
+
+    // The rest of a fenced observe begun as `seq` on block `b` (maybe null): a
+    // layout change is asked for only between observes (owner_seq even), since the
+    // changer waits for an odd owner_seq to move.
+    [[gnu::noinline]] void observe_fenced_rest(native_stripe& st, std::uint64_t seq, native_block* b, double v) noexcept {
+        for (;;) {
+            const bool recorded = b && record<true>(*b, v);
+            st.owner_seq.store(seq + 2, std::memory_order_release);
+            if (recorded) return;
+            make_room(st, v);
+            seq += 2;
+            st.owner_seq.store(seq + 1, std::memory_order_relaxed);
+            asymmetric_fence_light();
+            b = st.blocks[slot_of(st.state.load(std::memory_order_relaxed))].load(std::memory_order_acquire);
+        }
+    }
 
     // The rest of an attempt pinned as `s` on block `b` (maybe null), then new
     // attempts until one records.
@@ -3582,13 +3705,23 @@ private:
         while (!st.state.compare_exchange_weak(s, ((s >> generation_shift) + 1) << generation_shift, std::memory_order_acq_rel,
                                                std::memory_order_relaxed)) {
         }
-        const std::uint64_t started = s & started_mask;
         native_block* old = st.blocks[old_slot].load(std::memory_order_relaxed);
-        for (unsigned n = 0;; ++n) {
-            const std::uint64_t done = st.abandoned[old_slot].load(std::memory_order_acquire) +
-                                       (old ? old->total() - old->preloaded : 0);
-            if (done == started) break;
-            if (n > 64) std::this_thread::yield();
+        if (fenced_ && &st != &stripes_[shared_stripe]) {
+            // The owner either sees the new generation or is in an observe that
+            // the heavy fence makes visible here as an odd owner_seq: wait for
+            // that one to end (its release store; the next sees the new slot).
+            asymmetric_fence_heavy();
+            const std::uint64_t seq = st.owner_seq.load(std::memory_order_acquire);
+            for (unsigned n = 0; (seq & 1) && st.owner_seq.load(std::memory_order_acquire) == seq; ++n)
+                if (n > 64) std::this_thread::yield();
+        } else {
+            const std::uint64_t started = s & started_mask;
+            for (unsigned n = 0;; ++n) {
+                const std::uint64_t done = st.abandoned[old_slot].load(std::memory_order_acquire) +
+                                           (old ? old->total() - old->preloaded : 0);
+                if (done == started) break;
+                if (n > 64) std::this_thread::yield();
+            }
         }
         st.blocks[old_slot].store(nullptr, std::memory_order_relaxed);
         if (old && fold) fold_into(*old, *fresh, from_schema);
@@ -3674,6 +3807,7 @@ private:
     double last_reset_;       // under busy_
     std::atomic<double> reset_time_{0.0};
     std::atomic<std::size_t> own_bytes_{0};
+    const bool fenced_;  // owners use the asymmetric fence, not the pin
     void (*reset_hook_)(void*) = nullptr;
     void* reset_context_ = nullptr;
 };
@@ -4036,6 +4170,9 @@ public:
     // Unix seconds of the last reset (limit strategy or clear()); 0 when none.
     double reset_time() const noexcept { return native_.reset_time(); }
     std::size_t native_bytes() const noexcept { return native_.bytes(); }
+    // Whether threads owning a stripe record with no locked instruction (Linux
+    // membarrier: storage/detail/asymmetric_fence.hpp); fixed when the series is made.
+    bool native_owners_fenced() const noexcept { return native_.fenced(); }
 
     void clear() noexcept {
         native_.clear();  // zeroes the classic part too (the reset hook)

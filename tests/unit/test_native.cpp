@@ -97,6 +97,15 @@ double random_double(std::mt19937_64& rng) {
 }
 
 // --- reading a series ---------------------------------------------------------------
+// Makes the cells created in its scope use the given owner mode: the asymmetric
+// fence (membarrier) or the pin every system has (storage/detail/asymmetric_fence.hpp).
+struct owner_mode {
+    explicit owner_mode(bool fenced) { lmd::asymmetric_fence_override.store(fenced ? 1 : 0); }
+    ~owner_mode() { lmd::asymmetric_fence_override.store(-1); }
+    owner_mode(const owner_mode&) = delete;
+    owner_mode& operator=(const owner_mode&) = delete;
+};
+
 struct buckets_by_index {
     int schema = 0;
     double zero_threshold = 0;
@@ -406,8 +415,13 @@ TEST_CASE("native: a native-only series keeps its latest exemplars, timestamped"
 TEST_CASE("native: writers racing a scraper through layout changes stay consistent", "[native]") {
     struct h : lm::native_histogram<"h_seconds", "h", lm::labels<>, lm::native_max_buckets<24>,
                                     lm::native_max_zero_threshold<"0.001">> {};
+    // Where the kernel has no membarrier, the second run is the pin again.
+    const bool fenced = GENERATE(false, true) && lmd::asymmetric_fence_registered();
+    const owner_mode mode(fenced);
+    INFO("owners fenced: " << fenced);
     lm::registry<h> r;
     auto& s = r.get<h>().labels();
+    REQUIRE(s.native_owners_fenced() == fenced);
     const int threads = 4;
     const int per_thread = under_sanitizer() ? 20000 : 200000;
     std::atomic<int> running{threads};
@@ -467,8 +481,13 @@ TEST_CASE("native: owned and shared stripes, threads in waves past the stripe co
     // exit. Values are exact in binary, so sums are exact: the result must equal a
     // serial reference bucket for bucket.
     struct h : lm::native_histogram<"h_seconds", "h", lm::labels<>> {};
+    // Where the kernel has no membarrier, the second run is the pin again.
+    const bool fenced = GENERATE(false, true) && lmd::asymmetric_fence_registered();
+    const owner_mode mode(fenced);
+    INFO("owners fenced: " << fenced);
     lm::registry<h> r, reference;
     auto& s = r.get<h>().labels();
+    REQUIRE(s.native_owners_fenced() == fenced);
     auto& ref = reference.get<h>().labels();
     const int writers_per_wave = 2 * static_cast<int>(lmd::stripe_count) + 1;
     const int waves = 3;

@@ -106,6 +106,9 @@ public:
     // Unix seconds of the last reset (limit strategy or clear()); 0 when none.
     double reset_time() const noexcept { return native_.reset_time(); }
     std::size_t native_bytes() const noexcept { return native_.bytes(); }
+    // Whether threads owning a stripe record with no locked instruction (Linux
+    // membarrier: storage/detail/asymmetric_fence.hpp); fixed when the series is made.
+    bool native_owners_fenced() const noexcept { return native_.fenced(); }
 
     void clear() noexcept {
         native_.clear();  // zeroes the classic part too (the reset hook)

@@ -43,7 +43,22 @@
 // normal observe: a writer never waits while pinned. A stripe renews its block
 // (the same counts, started back to 0) once started passes 2^31.
 //
-// The common observe: the index at schema_hint_ (the latest layout's schema) and
+// Owners without a locked instruction: where the asymmetric fence exists
+// (asymmetric_fence.hpp, Linux membarrier), an owner does not pin. It stores
+// owner_seq + 1 (odd: in an observe), then, past a compiler-only fence, loads the
+// generation and its block, records, and stores owner_seq + 2 (release). A change
+// of an owned stripe CASes the generation, runs the heavy fence, and if owner_seq
+// is odd waits until it moves. Why that is enough: by the fence, either the
+// changer's load sees the owner's odd store, or the owner's generation load sees
+// the new generation (and so never touches the old block). In the first case
+// the wait ends with the owner's even store, whose release makes every access of
+// that observe happen before the fold and the free; an observe begun later sees
+// the new generation. A fenced owner asks for a layout change only with owner_seq
+// even, so a changer never waits for a thread that waits for it. The shared
+// stripe, and every stripe where the fence is missing, keep the pin. The mode is
+// read once per cell (fenced_), so one cell never mixes the two.
+//
+// The common pinned observe: the index at schema_hint_ (the latest layout's schema) and
 // the block of the generation the writer last saw are loaded before the pin, so
 // they overlap its latency; after the pin, the block is used only if the pin's
 // generation is the one seen (else the pin's block is loaded) and the block's
@@ -83,6 +98,7 @@
 #include "../../core/detail/native_buckets.hpp"
 #include "../../core/detail/unix_time.hpp"
 #include "../../core/sample.hpp"
+#include "asymmetric_fence.hpp"
 #include "cells.hpp"
 #include "stripes.hpp"
 
@@ -167,6 +183,7 @@ struct alignas(cache_line) native_stripe {
     std::atomic<std::uint64_t> state{0};  // generation << 32 | started
     std::atomic<native_block*> blocks[2] = {nullptr, nullptr};
     std::atomic<std::uint64_t> abandoned[2] = {0, 0};
+    std::atomic<std::uint64_t> owner_seq{0};  // fenced owners: odd while in an observe
 };
 
 // What a scrape reads: the view's fields, owning their storage (reused between
@@ -198,7 +215,7 @@ public:
     native_cell(const native_limits& limits, std::atomic<std::size_t>* bytes)
         : limits_(limits), bytes_(bytes), schema_(limits.schema), schema_hint_(limits.schema),
           zero_threshold_(limits.zero_threshold),
-          last_reset_(unix_time_seconds()) {
+          last_reset_(unix_time_seconds()), fenced_(asymmetric_fence_available()) {
         stripes_ = new native_stripe[native_stripe_count];
         account(static_cast<std::ptrdiff_t>(sizeof(native_stripe) * native_stripe_count));
     }
@@ -214,9 +231,13 @@ public:
     // NaN counts in count only (the sum becomes NaN, as the specification has it).
     void observe(double v) noexcept {
         const std::size_t s = this_thread_owned_stripe();
-        if (s != shared_stripe) [[likely]] observe_on<true>(stripes_[s], v);
-        else observe_shared(v);
+        if (s == shared_stripe) [[unlikely]] return observe_shared(v);
+        if (fenced_) [[likely]] observe_fenced(stripes_[s], v);
+        else observe_on<true>(stripes_[s], v);
     }
+
+    // Whether owners write without a locked instruction (asymmetric_fence.hpp).
+    bool fenced() const noexcept { return fenced_; }
 
 
     // Unix seconds of the last reset by the limit strategy or clear() (0: none).
@@ -373,6 +394,43 @@ private:
     }
 
     [[gnu::noinline]] void observe_shared(double v) noexcept { observe_on<false>(stripes_[shared_stripe], v); }
+
+    // An owner with the asymmetric fence: owner_seq odd marks the observe (plain
+    // stores, this thread is its only writer), light() keeps the generation load
+    // after that store, and the even store that ends it (release) publishes the
+    // block writes to a changer that waits for it (switch_to).
+    [[gnu::always_inline]] void observe_fenced(native_stripe& st, double v) noexcept {
+        const int schema = schema_hint_.load(std::memory_order_relaxed);
+        const std::int32_t i = native_bucket_index(v, schema);
+        const std::uint64_t seq = st.owner_seq.load(std::memory_order_relaxed);
+        st.owner_seq.store(seq + 1, std::memory_order_relaxed);
+        asymmetric_fence_light();
+        native_block* b = st.blocks[slot_of(st.state.load(std::memory_order_relaxed))].load(std::memory_order_acquire);
+        if (b && v > b->zero_threshold && b->schema == schema &&
+            index_range::unpack(b->pos_range.load(std::memory_order_relaxed)).contains(i)) [[likely]] {
+            add_to_sum<true>(b->sum, v);
+            add_one<true>(b->pos[static_cast<std::uint32_t>(i) & (b->pos_cap - 1)]);
+            st.owner_seq.store(seq + 2, std::memory_order_release);
+            return;
+        }
+        observe_fenced_rest(st, seq, b, v);
+    }
+
+    // The rest of a fenced observe begun as `seq` on block `b` (maybe null): a
+    // layout change is asked for only between observes (owner_seq even), since the
+    // changer waits for an odd owner_seq to move.
+    [[gnu::noinline]] void observe_fenced_rest(native_stripe& st, std::uint64_t seq, native_block* b, double v) noexcept {
+        for (;;) {
+            const bool recorded = b && record<true>(*b, v);
+            st.owner_seq.store(seq + 2, std::memory_order_release);
+            if (recorded) return;
+            make_room(st, v);
+            seq += 2;
+            st.owner_seq.store(seq + 1, std::memory_order_relaxed);
+            asymmetric_fence_light();
+            b = st.blocks[slot_of(st.state.load(std::memory_order_relaxed))].load(std::memory_order_acquire);
+        }
+    }
 
     // The rest of an attempt pinned as `s` on block `b` (maybe null), then new
     // attempts until one records.
@@ -657,13 +715,23 @@ private:
         while (!st.state.compare_exchange_weak(s, ((s >> generation_shift) + 1) << generation_shift, std::memory_order_acq_rel,
                                                std::memory_order_relaxed)) {
         }
-        const std::uint64_t started = s & started_mask;
         native_block* old = st.blocks[old_slot].load(std::memory_order_relaxed);
-        for (unsigned n = 0;; ++n) {
-            const std::uint64_t done = st.abandoned[old_slot].load(std::memory_order_acquire) +
-                                       (old ? old->total() - old->preloaded : 0);
-            if (done == started) break;
-            if (n > 64) std::this_thread::yield();
+        if (fenced_ && &st != &stripes_[shared_stripe]) {
+            // The owner either sees the new generation or is in an observe that
+            // the heavy fence makes visible here as an odd owner_seq: wait for
+            // that one to end (its release store; the next sees the new slot).
+            asymmetric_fence_heavy();
+            const std::uint64_t seq = st.owner_seq.load(std::memory_order_acquire);
+            for (unsigned n = 0; (seq & 1) && st.owner_seq.load(std::memory_order_acquire) == seq; ++n)
+                if (n > 64) std::this_thread::yield();
+        } else {
+            const std::uint64_t started = s & started_mask;
+            for (unsigned n = 0;; ++n) {
+                const std::uint64_t done = st.abandoned[old_slot].load(std::memory_order_acquire) +
+                                           (old ? old->total() - old->preloaded : 0);
+                if (done == started) break;
+                if (n > 64) std::this_thread::yield();
+            }
         }
         st.blocks[old_slot].store(nullptr, std::memory_order_relaxed);
         if (old && fold) fold_into(*old, *fresh, from_schema);
@@ -749,6 +817,7 @@ private:
     double last_reset_;       // under busy_
     std::atomic<double> reset_time_{0.0};
     std::atomic<std::size_t> own_bytes_{0};
+    const bool fenced_;  // owners use the asymmetric fence, not the pin
     void (*reset_hook_)(void*) = nullptr;
     void* reset_context_ = nullptr;
 };
