@@ -3202,6 +3202,14 @@ public:
     static unsigned slot_of(std::uint64_t state) noexcept { return static_cast<unsigned>(state >> generation_shift) & 1; }
     static constexpr std::size_t native_stripe_count = stripe_count + 1;  // the owned ones and the shared one
 
+    // Where stripe s sits in stripes_: the first owned stripes (claimed lowest
+    // first) every other line, so two writers never touch a 128-byte line pair
+    // that an adjacent-line prefetcher moves as one.
+    static constexpr std::size_t place_of(std::size_t s) noexcept {
+        constexpr std::size_t half = (native_stripe_count + 1) / 2;
+        return s < half ? 2 * s : 2 * (s - half) + 1;
+    }
+
     native_cell(const native_limits& limits, std::atomic<std::size_t>* bytes)
         : limits_(limits), bytes_(bytes), schema_(limits.schema), schema_hint_(limits.schema),
           zero_threshold_(limits.zero_threshold),
@@ -3222,8 +3230,8 @@ public:
     void observe(double v) noexcept {
         const std::size_t s = this_thread_owned_stripe();
         if (s == shared_stripe) [[unlikely]] return observe_shared(v);
-        if (fenced_) [[likely]] observe_fenced(stripes_[s], v);
-        else observe_on<true>(stripes_[s], v);
+        if (fenced_) [[likely]] observe_fenced(stripes_[place_of(s)], v);
+        else observe_on<true>(stripes_[place_of(s)], v);
     }
 
     // Whether owners write without a locked instruction (asymmetric_fence.hpp).
@@ -3383,7 +3391,7 @@ private:
         observe_pinned<Owned>(st, s, b, v);
     }
 
-    [[gnu::noinline]] void observe_shared(double v) noexcept { observe_on<false>(stripes_[shared_stripe], v); }
+    [[gnu::noinline]] void observe_shared(double v) noexcept { observe_on<false>(stripes_[place_of(shared_stripe)], v); }
 
     // An owner with the asymmetric fence: owner_seq odd marks the observe (plain
     // stores, this thread is its only writer), light() keeps the generation load
@@ -3706,7 +3714,7 @@ private:
                                                std::memory_order_relaxed)) {
         }
         native_block* old = st.blocks[old_slot].load(std::memory_order_relaxed);
-        if (fenced_ && &st != &stripes_[shared_stripe]) {
+        if (fenced_ && &st != &stripes_[place_of(shared_stripe)]) {
             // The owner either sees the new generation or is in an observe that
             // the heavy fence makes visible here as an odd owner_seq: wait for
             // that one to end (its release store; the next sees the new slot).
